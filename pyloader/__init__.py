@@ -1,0 +1,1 @@
+"""masterfile: the Python side (loader, fake ERP, command line)."""

@@ -1,0 +1,1 @@
+"""Subcommands of `pyloader`; each module exposes register(subparsers)."""

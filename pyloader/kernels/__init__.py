@@ -1,0 +1,1 @@
+"""Pure computation kernels (stdlib + numpy only) that also run inside PL/Python."""

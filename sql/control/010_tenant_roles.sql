@@ -1,0 +1,33 @@
+-- Roles of one tenant, created when missing. Roles are cluster-wide while
+-- schemas are per database, so an existing role is reused, never altered.
+CREATE OR REPLACE FUNCTION masterfile.ensure_tenant_roles(p_schema text)
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = masterfile, pg_catalog
+AS $$
+DECLARE
+    v_reader text := p_schema;
+BEGIN
+    -- guarantees: <schema> (group, no login) and <schema>_owner exist, and the
+    -- loader, ui and pipeline roles exist as login members of <schema>.
+    IF p_schema !~ '^t_[a-z0-9_]{1,40}$' THEN
+        RAISE EXCEPTION 'not a tenant schema name: %', p_schema USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = v_reader) THEN
+        EXECUTE format('CREATE ROLE %I NOLOGIN', v_reader);
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = p_schema || '_owner') THEN
+        EXECUTE format('CREATE ROLE %I NOLOGIN', p_schema || '_owner');
+    END IF;
+    FOR v_reader IN SELECT unnest(ARRAY['_loader', '_ui', '_pipeline']) LOOP
+        IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = p_schema || v_reader) THEN
+            EXECUTE format('CREATE ROLE %I LOGIN IN ROLE %I', p_schema || v_reader, p_schema);
+        END IF;
+    END LOOP;
+    -- the shared code schema: usable for calling kernels, nothing else
+    EXECUTE format('GRANT USAGE ON SCHEMA masterfile TO %I, %I', p_schema, p_schema || '_owner');
+END;
+$$;
+
+REVOKE ALL ON FUNCTION masterfile.ensure_tenant_roles(text) FROM PUBLIC;
