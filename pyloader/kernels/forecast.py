@@ -20,46 +20,76 @@ the batch functions give the same results):
               order_multiple, discontinued, assorted, location_enabled) -> dict
         dict keys: RECOMMEND_COLUMNS
 
-Batch entry points (many keys per call, vectorised across keys). Every
-argument is a sequence with one element per key (a Python list, as PL/Python
-passes arrays, or a numpy array), except ``y_flat``:
+Batch entry points (many keys per call, vectorised across keys):
 
     batch(y_flat, lengths, sigma, est_on_hand, on_order, lead_time_days,
           review_period_weeks, service_level, min_order_qty, order_multiple,
           discontinued, assorted, location_enabled) -> dict
-        dict keys: BATCH_COLUMNS, each a list with one element per key, in
-        the order of ``lengths``
     forecast_batch(y_flat, lengths) -> dict, keys FORECAST_COLUMNS
-    recommend_batch(forecast, sigma, est_on_hand, ...same as recommend...)
-        -> dict, keys RECOMMEND_COLUMNS
+    recommend_batch(forecast, sigma, est_on_hand, on_order, lead_time_days,
+                    review_period_weeks, service_level, min_order_qty,
+                    order_multiple, discontinued, assorted, location_enabled)
+        -> dict, keys RECOMMEND_COLUMNS (for input changes that leave the
+           forecast alone, e.g. a UI setting)
+
+Arguments: ``lengths`` and every argument after it hold one element per key,
+all in the same key order (a Python list, as PL/Python passes an array, or a
+numpy array).
 
     y_flat      float8[]  every key's weekly units_sold, oldest week first,
-                          key after key (key i owns the next lengths[i] values)
-    lengths     int4[]    weeks per key (0 allowed: no_demand); sum = len(y_flat).
-                          Only the last 104 weeks of a longer series are used.
+                          key after key (key i owns the next lengths[i]
+                          values). Or bytea holding the same values as
+                          concatenated float8send() (big-endian), which skips
+                          the list conversion in PL/Python and here:
+                          string_agg(float8send(units_sold::float8), ''::bytea
+                                     ORDER BY <key order>, week_start)
+    lengths     int4[]    weeks per key, 0 allowed (no_demand); their sum is
+                          the number of values in y_flat. Only the last 104
+                          weeks of a longer series are used.
     sigma       float8[]  sold_std_13 at end_week; NULL elements mean 0
     est_on_hand, on_order, lead_time_days, review_period_weeks,
     service_level, min_order_qty, order_multiple
-                float8[]  effective values; no NULL elements;
+                float8[]  effective values, no NULL elements;
                           order_multiple > 0, 0 < service_level < 1
     discontinued, assorted, location_enabled
-                bool[]    effective values; no NULL elements
+                bool[]    effective values, no NULL elements
 
-    Returned lists (BATCH_COLUMNS = FORECAST_COLUMNS + RECOMMEND_COLUMNS):
-    demand_class text, method text (None for no_demand), forecast_per_week,
-    sigma (NULL already replaced by 0), lead_time_weeks, review_period_weeks,
-    service_level, z, safety_stock, order_up_to, inventory_position, raw_qty,
-    recommended_qty (all float8), reason text.
+Result: a dict of lists, one element per key in input order, keyed by
+BATCH_COLUMNS = FORECAST_COLUMNS + RECOMMEND_COLUMNS:
 
-Pass numeric values as float8 (a numeric[] reaches PL/Python as Decimals,
-which is slower). The dict's keys can be the OUT parameter names of the SQL
-function, e.g. ``OUT demand_class text[], OUT method text[],
-OUT forecast_per_week float8[], ...``; PL/Python maps a returned dict onto
-OUT parameters by name, and ``unnest(...)`` of the arrays gives one row per key.
-Bad input (a NULL where none is allowed, a NaN, mismatched lengths,
-order_multiple <= 0) raises ValueError naming the argument and the index.
+    demand_class        text    no_demand|smooth|erratic|intermittent|lumpy
+    method              text    ses|croston_sba, None for no_demand
+    forecast_per_week   float8
+    sigma               float8  NULL replaced by 0
+    lead_time_weeks     float8  lead_time_days / 7
+    review_period_weeks, service_level, z, safety_stock, order_up_to,
+    inventory_position, raw_qty, recommended_qty
+                        float8
+    reason              text    discontinued|not_assorted|location_disabled|
+                                reorder|sufficient_stock
+
+PL/Python maps a returned dict onto OUT parameters by name, so the SQL
+wrapper can declare exactly these names as OUT arrays and unnest them:
+
+    CREATE FUNCTION ...(p_y_flat float8[], p_lengths int4[], p_sigma float8[],
+        ..., p_location_enabled bool[],
+        OUT demand_class text[], OUT method text[],
+        OUT forecast_per_week float8[], ..., OUT reason text[])
+    LANGUAGE plpython3u AS $$
+        if "kernel" not in SD:
+            SD["kernel"] = {}
+            exec(<this file's source>, SD["kernel"])
+        return SD["kernel"]["batch"](p_y_flat, p_lengths, p_sigma, ...)
+    $$;
+
+Pass numbers as float8 (a numeric[] reaches PL/Python as Decimals: slower).
+Bad input (a NULL where none is allowed, a NaN or infinity, mismatched
+lengths, order_multiple <= 0) raises ValueError naming the argument and the
+index; a service_level outside (0, 1) raises statistics.StatisticsError
+(also a ValueError).
 """
 
+import array
 import math
 from fractions import Fraction
 from statistics import NormalDist
@@ -166,8 +196,7 @@ def recommend(
     if reason is None and raw_qty > 0:
         multiple = float(order_multiple)
         q = max(raw_qty, float(min_order_qty))
-        qty = math.ceil(q / multiple - ROUNDING_SLACK) * multiple
-        qty = qty if qty > 0 else 0.0  # never -0.0 or negative
+        qty = math.ceil(q / multiple - ROUNDING_SLACK) * multiple  # q > 0: never < 0
     if reason is None:
         reason = "reorder" if qty > 0 else "sufficient_stock"
 
@@ -378,7 +407,7 @@ def recommend_batch(
     multiple = _float_array("order_multiple", order_multiple, n_keys)
     if (multiple <= 0).any():
         i = int(np.flatnonzero(multiple <= 0)[0])
-        raise ValueError(f"order_multiple must be > 0, got {multiple[i]!r} at index {i}")
+        raise ValueError(f"order_multiple must be > 0, got {float(multiple[i])!r} at index {i}")
     is_discontinued = _bool_array("discontinued", discontinued, n_keys)
     is_assorted = _bool_array("assorted", assorted, n_keys)
     is_enabled = _bool_array("location_enabled", location_enabled, n_keys)
@@ -394,6 +423,7 @@ def recommend_batch(
 
     blocked = is_discontinued | ~is_assorted | ~is_enabled
     rounded = np.ceil(np.maximum(raw_qty, moq) / multiple - ROUNDING_SLACK) * multiple
+    # rounded > 0 also keeps np.ceil's -0.0 (q tiny, below the slack) out
     qty = np.where(~blocked & (raw_qty > 0) & (rounded > 0), rounded, 0.0)
     reason = np.where(
         is_discontinued,
@@ -433,13 +463,25 @@ def _nulls_replaced(name, values, null_as):
 
 
 def _float_array(name, values, size=None, null_as=None):
-    arr = np.asarray(_nulls_replaced(name, values, null_as), dtype=np.float64).reshape(-1)
+    if isinstance(values, np.ndarray):
+        arr = values.astype(np.float64).reshape(-1)
+    elif isinstance(values, (bytes, bytearray, memoryview)):
+        if len(values) % 8:
+            raise ValueError(f"{name}: {len(values)} bytes is not a whole number of float8")
+        arr = np.frombuffer(values, dtype=">f8").astype(np.float64)
+    else:
+        # array.array converts a list of floats about twice as fast as
+        # np.asarray on numpy 1.24, and refuses None (TypeError) for free.
+        try:
+            arr = np.frombuffer(array.array("d", values), dtype=np.float64)
+        except TypeError:
+            arr = np.asarray(_nulls_replaced(name, values, null_as), dtype=np.float64).reshape(-1)
     if size is not None and arr.size != size:
         raise ValueError(f"{name}: {arr.size} values for {size} keys")
     bad = ~np.isfinite(arr)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"{name}: {arr[i]!r} at index {i}")
+        raise ValueError(f"{name}: {float(arr[i])!r} at index {i}")
     return arr
 
 
