@@ -330,6 +330,12 @@ def _deleted(value, typed: bool) -> str:
     raise Reject(f"deleted: expected true or false, got {_describe(value)}")
 
 
+_FAST_TEXT, _FAST_NUMERIC, _FAST_INT, _FAST_DATE = 1, 2, 3, 4
+_RFC3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?(?:Z|[+-]\d\d:\d\d)").fullmatch
+_fromiso = dt.datetime.fromisoformat
+_BIG = 10**MAX_NUMERIC_EXPONENT
+
+
 class Normalizer:
     """Per-entity validation, compiled once; `row` is the per-record hot path."""
 
@@ -337,23 +343,24 @@ class Normalizer:
         self.entity = ent if isinstance(ent, Entity) else entity(ent)
         self.typed = typed
         plan = []
+        must = set(self.entity.key_names) | set(self.entity.required)
         for f in self.entity.key + self.entity.fields:
             if f.kind == "text":
-                conv = _text(f.name, typed)
+                conv, fast = _text(f.name, typed), _FAST_TEXT
             elif f.kind == "numeric":
-                conv = _numeric(f.name, typed)
+                conv, fast = _numeric(f.name, typed), _FAST_NUMERIC
             elif f.kind == "int":
-                conv = _integer(f.name, typed)
+                conv, fast = _integer(f.name, typed), _FAST_INT
             elif f.kind == "date":
-                conv = _date(f.name, typed)
+                conv, fast = _date(f.name, typed), _FAST_DATE
             elif f.kind == "enum":
-                conv = _enum(f.name, f.allowed, typed)
+                conv, fast = _enum(f.name, f.allowed, typed), 0
             else:  # pragma: no cover - a definition error
                 raise AssertionError(f.kind)
-            plan.append((f.name, conv))
+            plan.append((f.name, fast, conv, f.name in must))
         self._plan = tuple(plan)
         self._key_names = frozenset(self.entity.key_names)
-        self._required = frozenset(self.entity.required)
+        self._valid_dates: set[str] = set()
 
     def row(self, record, seq: int) -> bytes:
         """One COPY line (with `seq` last) for a record, or Reject."""
@@ -362,21 +369,55 @@ class Normalizer:
         get = record.get
         out = []
         append = out.append
-        for name, conv in self._plan:
-            value = conv(get(name))
+        valid_dates = self._valid_dates
+        for name, fast, conv, must in self._plan:
+            value = get(name)
+            # fast paths for the common plain values; anything unusual takes the full converter
+            t = type(value)
+            if t is str:
+                if fast == _FAST_TEXT:
+                    if value and len(value) <= MAX_FIELD_CHARS and value.isprintable() and "\\" not in value \
+                            and not (must and value.isspace()):
+                        append(value)
+                        continue
+                elif fast == _FAST_DATE and value in valid_dates:
+                    append(value)
+                    continue
+            elif t is int:
+                if fast == _FAST_NUMERIC and -_BIG < value < _BIG or fast == _FAST_INT and INT_MIN <= value <= INT_MAX:
+                    append(str(value))
+                    continue
+            elif t is Decimal and fast == _FAST_NUMERIC and value.is_finite() \
+                    and -MAX_NUMERIC_EXPONENT <= value.adjusted() <= MAX_NUMERIC_EXPONENT:
+                append(str(value))
+                continue
+            value = conv(value)
+            if fast == _FAST_DATE and t is str and value is not None:
+                # dates repeat across records: remember the ones already proven valid
+                if len(valid_dates) > 100_000:
+                    valid_dates.clear()
+                valid_dates.add(value)
             if value is None:
-                if name in self._key_names:
-                    raise Reject(f"missing key field {name}")
-                if name in self._required:
+                if must:
+                    if name in self._key_names:
+                        raise Reject(f"missing key field {name}")
                     raise Reject(f"line lacks {name}")
                 append(NULL)
             else:
-                if value == "" and (name in self._key_names or name in self._required):
+                if must and not value.strip():
                     raise Reject(f"empty {'key field' if name in self._key_names else 'field'} {name}")
                 append(value)
-        if "updated_at" not in record or record["updated_at"] in (None, ""):
+        stamp = get("updated_at")
+        if stamp is None or stamp == "":
             raise Reject("missing updated_at")
-        append(parse_timestamp(get("updated_at")).isoformat())
+        if type(stamp) is str and _RFC3339(stamp):
+            try:
+                _fromiso(stamp)  # the pattern admits 2025-02-30 and 25:00; this does not
+            except ValueError:
+                raise Reject(f"updated_at: impossible timestamp ({_describe(stamp)})") from None
+            append(stamp)  # PostgreSQL reads RFC 3339 as it is
+        else:
+            append(parse_timestamp(stamp).isoformat())
         append(_deleted(get("deleted"), self.typed))
         append(str(seq))
         line = "\t".join(out)

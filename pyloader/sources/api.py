@@ -204,11 +204,16 @@ class ApiClient:
         """Every page of one collection from `since` (inclusive), in order."""
         cursor = None
         number = 1
+        same = 0
         while True:
             page = self.fetch(entity, since=since, cursor=cursor, number=number)
             yield page
             if page.next_cursor is None:
                 return
+            # a page may come twice (harmless: applying is idempotent), but not forever
+            same = same + 1 if page.next_cursor == cursor else 0
+            if same >= 3:
+                raise ApiError(f"{entity} page {number} from {self.base_url}: the API keeps returning the same cursor")
             cursor = page.next_cursor
             number += 1
 

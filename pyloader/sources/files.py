@@ -23,9 +23,25 @@ _CSV_FIELD_LIMIT = 1 << 20
 PARQUET_BATCH_ROWS = 8192
 
 
-def loads_json(data):
-    """JSON with exact decimals: numbers keep their digits, NaN/Infinity become non-finite Decimals."""
-    return json.loads(data, parse_float=Decimal, parse_constant=Decimal)
+_DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=Decimal)
+_SCAN = _DECODER.scan_once  # the C scanner, without decode()'s per-call wrapping
+
+
+def loads_json(data: bytes | str):
+    """JSON with exact decimals: numbers keep their digits, NaN/Infinity become non-finite Decimals.
+
+    Raises ValueError for anything that is not exactly one JSON value.
+    """
+    if isinstance(data, (bytes, bytearray)):
+        data = data.decode("utf-8")  # JSON text is UTF-8 (RFC 8259); a bad byte is a ValueError
+    text = data.strip()
+    try:
+        value, end = _SCAN(text, 0)
+    except StopIteration as exc:
+        raise ValueError(f"expecting a value at character {exc.value}") from None
+    if end != len(text):
+        raise ValueError(f"extra data at character {end}")
+    return value
 
 
 class FileSource:

@@ -1,0 +1,620 @@
+"""Loading ERP records into a tenant: COPY into staging, one merge per batch.
+
+Guarantees:
+- Streaming: a reader thread reads and normalises the next batch while the
+  database merges the current one; at most a few batches are in memory.
+- Each batch is one transaction: COPY into a temporary staging table, one
+  set-based upsert, the batch's rejects and the load's counters. A batch is
+  either wholly applied or not at all.
+- The upsert writes a row only when the record is newer than the stored one
+  (or new): a replay writes nothing (`unchanged`), an older record is
+  skipped (`stale`), and within a batch the newest version of a key wins.
+  A tombstone soft-deletes: the row stays, `deleted` is set, and fields the
+  tombstone leaves out keep their values.
+- Every load of an entity is a row in `loads` (running -> succeeded|failed)
+  with its counts: read = applied + unchanged + stale + rejected.
+- From the API, an entity's watermark moves only after the whole entity
+  loaded, in the transaction that marks its load succeeded.
+
+All SQL lives in this module's named statements; identifiers are composed
+with psycopg.sql.Identifier.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import functools
+import os
+import queue
+import sys
+import threading
+import time
+from collections.abc import Iterator
+
+import psycopg
+from psycopg import errors as pgerr
+from psycopg import sql
+
+from pyloader import db, errors
+from pyloader.config import tenant_roles
+from pyloader.normalize import ENTITY_ORDER, Entity, Normalizer, Reject, entity, raw_text
+from pyloader.sources import SourceError
+
+BATCH_SIZE = 20_000
+PREFETCH_BATCHES = 2  # batches read ahead while one is merged
+DB_ATTEMPTS = 3  # tries of one batch on a retryable database error
+TOKEN_ENV = "MASTERFILE_ERP_TOKEN"
+
+
+class LoadError(RuntimeError):
+    """A load that could not run at all (another load running, bad configuration)."""
+
+
+# --- named SQL -----------------------------------------------------------------
+
+
+def _q(text: str, schema: str, **idents) -> sql.Composed:
+    return sql.SQL(text).format(s=sql.Identifier(schema), **{k: sql.Identifier(v) for k, v in idents.items()})
+
+
+def q_start_load(schema: str) -> sql.Composed:
+    return _q("INSERT INTO {s}.loads (source, entity) VALUES (%(source)s, %(entity)s) RETURNING load_id", schema)
+
+
+def q_count_batch(schema: str) -> sql.Composed:
+    return _q(
+        """
+        UPDATE {s}.loads
+        SET read_count = read_count + %(read)s, applied_count = applied_count + %(applied)s,
+            unchanged_count = unchanged_count + %(unchanged)s, stale_count = stale_count + %(stale)s,
+            rejected_count = rejected_count + %(rejected)s
+        WHERE load_id = %(load_id)s
+        """,
+        schema,
+    )
+
+
+def q_finish_load(schema: str) -> sql.Composed:
+    return _q(
+        """
+        UPDATE {s}.loads SET status = %(status)s, finished_at = clock_timestamp(), message = %(message)s
+        WHERE load_id = %(load_id)s
+        """,
+        schema,
+    )
+
+
+def q_copy_rejects(schema: str) -> sql.Composed:
+    return _q("COPY {s}.rejects (load_id, entity, raw, reason) FROM STDIN", schema)
+
+
+def q_move_watermark(schema: str) -> sql.Composed:
+    # never backwards: a load that saw nothing newer leaves the watermark alone
+    return _q(
+        """
+        INSERT INTO {s}.watermarks AS w (entity, updated_at) VALUES (%(entity)s, %(updated_at)s)
+        ON CONFLICT (entity) DO UPDATE SET updated_at = excluded.updated_at
+        WHERE w.updated_at < excluded.updated_at
+        """,
+        schema,
+    )
+
+
+def q_watermarks(schema: str) -> sql.Composed:
+    return _q("SELECT entity, updated_at FROM {s}.watermarks", schema)
+
+
+def q_loader_config(schema: str) -> sql.Composed:
+    return _q("SELECT api_token, lookback FROM {s}.loader_config", schema)
+
+
+Q_TRY_LOCK = "SELECT pg_try_advisory_lock(hashtext(%(name)s))"
+Q_UNLOCK = "SELECT pg_advisory_unlock(hashtext(%(name)s))"
+
+
+def staging_name(ent: Entity) -> str:
+    return "stg_" + ent.name
+
+
+def q_create_staging(schema: str, ent: Entity) -> sql.Composed:
+    # a session's own table: rows vanish at each commit, so a batch starts empty
+    return sql.SQL(
+        """
+        CREATE TEMPORARY TABLE {stg} (LIKE {target} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS;
+        ALTER TABLE {stg} ADD COLUMN seq integer NOT NULL
+        """
+    ).format(stg=sql.Identifier(staging_name(ent)), target=sql.Identifier(schema, ent.table))
+
+
+@functools.lru_cache(maxsize=None)
+def q_copy_staging(ent: Entity) -> sql.Composed:
+    return sql.SQL("COPY {stg} ({cols}) FROM STDIN").format(
+        stg=sql.Identifier("pg_temp", staging_name(ent)),
+        cols=sql.SQL(", ").join(map(sql.Identifier, ent.columns + ("seq",))),
+    )
+
+
+@functools.lru_cache(maxsize=None)
+def q_merge(schema: str, ent: Entity, *, unique: bool = False) -> sql.Composed:
+    """The one statement that applies a staged batch, and its counts.
+
+    Every staged row gets a verdict. A key's older copies within the batch
+    are `stale` (or `unchanged` when they tie with the newest); the newest
+    copy is compared with the stored row (one index probe per key): `insert`
+    when there is none, `update` when it is newer, else `unchanged`/`stale`.
+    Only `insert` and `update` rows are written, each set by its own
+    sub-statement of this one statement: new keys by a plain INSERT (no
+    speculative insertion, the bulk of a first load), newer versions by
+    INSERT ... ON CONFLICT DO UPDATE, whose condition repeats the comparison
+    so a newer row is never overwritten. Rows that do not change are not
+    touched at all (not even locked).
+    `unique`: the reader saw each key once in this batch, so the ranking
+    (a sort of the batch) is left out.
+    """
+    keys = [sql.Identifier(k) for k in ent.key_names]
+    fields = [sql.Identifier(f) for f in ent.field_names]
+    cols = sql.SQL(", ").join(keys + fields + [sql.Identifier("updated_at"), sql.Identifier("deleted")])
+    key_list = sql.SQL(", ").join(keys)
+    match = sql.SQL(" AND ").join(sql.SQL("t.{k} = r.{k}").format(k=k) for k in keys)
+    # a tombstone keeps what it does not say; a live record says everything
+    sets = [
+        sql.SQL("{f} = CASE WHEN excluded.deleted THEN coalesce(excluded.{f}, t.{f}) ELSE excluded.{f} END").format(f=f)
+        for f in fields
+    ] + [sql.SQL("updated_at = excluded.updated_at, deleted = excluded.deleted, load_id = excluded.load_id")]
+    stg = sql.Identifier("pg_temp", staging_name(ent))
+    if unique:
+        ranked = sql.SQL("SELECT s.*, 1 AS rn, s.updated_at AS newest FROM {stg} s").format(stg=stg)
+    else:
+        ranked = sql.SQL(
+            """SELECT s.*,
+                      row_number() OVER (PARTITION BY {keys} ORDER BY s.updated_at DESC, s.seq DESC) AS rn,
+                      max(s.updated_at) OVER (PARTITION BY {keys}) AS newest
+               FROM {stg} s"""
+        ).format(keys=key_list, stg=stg)
+    return sql.SQL(
+        """
+        WITH ranked AS ({ranked}), classified AS (
+            SELECT r.*,
+                   CASE WHEN r.rn > 1 THEN CASE WHEN r.updated_at = r.newest THEN 'unchanged' ELSE 'stale' END
+                        ELSE coalesce((SELECT CASE WHEN t.updated_at < r.updated_at THEN 'update'
+                                                   WHEN t.updated_at = r.updated_at THEN 'unchanged'
+                                                   ELSE 'stale' END
+                                       FROM {target} t WHERE {match}), 'insert')
+                   END AS verdict
+            FROM ranked r
+        ), inserted AS (
+            INSERT INTO {target} ({cols}, load_id)
+            SELECT {cols}, %(load_id)s::bigint FROM classified WHERE verdict = 'insert' ORDER BY {keys}
+            RETURNING 1
+        ), updated AS (
+            INSERT INTO {target} AS t ({cols}, load_id)
+            SELECT {cols}, %(load_id)s::bigint FROM classified WHERE verdict = 'update' ORDER BY {keys}
+            ON CONFLICT ({keys}) DO UPDATE SET {sets}
+            WHERE t.updated_at < excluded.updated_at
+            RETURNING 1
+        )
+        SELECT (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),
+               count(*) FILTER (WHERE verdict IN ('insert', 'update')),
+               count(*) FILTER (WHERE verdict = 'unchanged'),
+               count(*) FILTER (WHERE verdict = 'stale'),
+               max(updated_at)
+        FROM classified
+        """
+    ).format(
+        ranked=ranked,
+        keys=key_list,
+        target=sql.Identifier(schema, ent.table),
+        match=match,
+        cols=cols,
+        sets=sql.SQL(", ").join(sets),
+    )
+
+
+# --- batches ---------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Counts:
+    read: int = 0
+    applied: int = 0
+    unchanged: int = 0
+    stale: int = 0
+    rejected: int = 0
+
+    def add(self, other: Counts) -> None:
+        for f in dataclasses.fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+
+    def as_dict(self) -> dict[str, int]:
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass
+class Batch:
+    lines: list[bytes]
+    rejects: list[tuple[str, str]]  # (raw, reason)
+    read: int
+    unique: bool = False  # no key twice among `lines`
+
+
+@dataclasses.dataclass
+class EntityResult:
+    entity: str
+    source: str
+    load_id: int | None
+    status: str  # succeeded | failed
+    counts: Counts
+    message: str | None = None
+    watermark: dt.datetime | None = None
+    seconds: float = 0.0
+    error: BaseException | None = dataclasses.field(default=None, repr=False, compare=False)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "succeeded"
+
+
+def read_batches(source, batch_size: int = BATCH_SIZE) -> Iterator[Batch]:
+    """Normalised batches of a source; rejects travel with the batch they were read in.
+
+    When the source breaks (SourceError), the records read before it still
+    come as a last batch, then the error: earlier pages' records are applied.
+    """
+    norm = Normalizer(source.entity, typed=source.typed)
+    row = norm.row
+    two_part_key = len(norm.entity.key) == 2
+    lines: list[bytes] = []
+    rejects: list[tuple[str, str]] = []
+    keys: set[bytes] = set()  # the batch's keys as COPY text: a repeat means the merge must rank
+    unique = True
+    read = 0
+    try:
+        for record, raw in source.records():
+            read += 1
+            if isinstance(record, Reject):
+                rejects.append((raw_text(source.raw_text(raw)), str(record)))
+            else:
+                try:
+                    line = row(record, len(lines))
+                except Reject as exc:
+                    rejects.append((raw_text(source.raw_text(raw)), str(exc)))
+                else:
+                    lines.append(line)
+                    end = line.find(b"\t")
+                    if two_part_key:
+                        end = line.find(b"\t", end + 1)
+                    k = line[:end]
+                    if k in keys:
+                        unique = False
+                    keys.add(k)
+            if read >= batch_size:
+                yield Batch(lines, rejects, read, unique)
+                lines, rejects, keys, unique, read = [], [], set(), True, 0
+    except SourceError:
+        # what was read before the source broke is good: apply it, then fail
+        if read:
+            yield Batch(lines, rejects, read, unique)
+        raise
+    if read:
+        yield Batch(lines, rejects, read, unique)
+
+
+_DONE = object()
+
+
+def prefetch(it: Iterator, depth: int = PREFETCH_BATCHES) -> Iterator:
+    """Run an iterator in a thread, `depth` items ahead; its exceptions surface here.
+
+    The reader (parsing, normalising, HTTP) then overlaps with the database's
+    merge, which waits on the network and so frees the interpreter.
+    """
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def run():
+        try:
+            for item in it:
+                while not stop.is_set():
+                    try:
+                        q.put((item, None), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put((_DONE, None))
+        except BaseException as exc:  # handed to the consumer, which re-raises
+            q.put((_DONE, exc))
+
+    t = threading.Thread(target=run, name="pyloader-reader", daemon=True)
+    t.start()
+    try:
+        while True:
+            item, exc = q.get()
+            if item is _DONE:
+                if exc is not None:
+                    raise exc
+                return
+            yield item
+    finally:
+        stop.set()
+        t.join(timeout=5)
+
+
+# --- progress ----------------------------------------------------------------------
+
+
+class Progress:
+    """One refreshed status line on stderr, only when stderr is a terminal."""
+
+    def __init__(self, stream=None, enabled: bool | None = None, every: float = 0.5):
+        self.stream = stream or sys.stderr
+        self.enabled = self.stream.isatty() if enabled is None else enabled
+        self.every = every
+        self._last = 0.0
+        self._width = 0
+
+    def update(self, ent: str, source, counts: Counts, started: float, *, force: bool = False) -> None:
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if not force and now - self._last < self.every:
+            return
+        self._last = now
+        rate = counts.read / max(now - started, 1e-6)
+        page = getattr(source, "page", None)
+        text = f"{ent:<22} {'page ' + str(page) + '  ' if page else ''}{counts.read:>12,} records  {rate:>10,.0f}/s"
+        self.stream.write("\r" + text.ljust(self._width))
+        self._width = len(text)
+        self.stream.flush()
+
+    def done(self) -> None:
+        if self.enabled and self._width:
+            self.stream.write("\n")
+            self.stream.flush()
+            self._width = 0
+
+
+# --- the loader ----------------------------------------------------------------------
+
+
+class TenantLoader:
+    """Loads sources into one tenant over one connection, as the tenant's loader role."""
+
+    def __init__(self, client_id: str, url: str | None = None, *, batch_size: int = BATCH_SIZE,
+                 progress: Progress | None = None):
+        self.client_id = client_id
+        self.url = url
+        self.batch_size = batch_size
+        self.progress = progress or Progress(enabled=False)
+        self.conn: psycopg.Connection | None = None
+        self.schema = ""
+        self._staged: set[str] = set()
+        self._lock_name = ""
+        self._locked = False
+
+    # -- connection ---------------------------------------------------------------
+
+    def __enter__(self) -> TenantLoader:
+        self.connect()
+        if not self._lock():
+            self.close()
+            raise LoadError(f"another load of tenant {self.client_id!r} is running; try again when it has finished")
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def connect(self) -> None:
+        conn = db.connect(self.url, autocommit=True)
+        try:
+            self.schema = db.tenant_schema(conn, self.client_id)
+            conn.execute("SET application_name = 'pyloader load'")
+            # a batch's merge is a few milliseconds of work per thousand rows, but
+            # a big table with stale statistics gets it a cost estimate that
+            # triggers JIT compilation: hundreds of milliseconds per batch, for nothing
+            conn.execute("SET jit = off")
+            conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(tenant_roles(self.schema)["loader"])))
+            conn.execute(sql.SQL("SET search_path = {}, pg_catalog").format(sql.Identifier(self.schema)))
+        except BaseException:
+            conn.close()
+            raise
+        self.conn = conn
+        self._staged = set()
+        self._lock_name = f"masterfile.load:{self.schema}"
+
+    def close(self) -> None:
+        if self.conn is not None:
+            # the lock would go with the session, but a backend exits a moment
+            # after the socket closes: release it now so the next load finds it free
+            if self._locked and not self.conn.broken:
+                try:
+                    self.conn.execute(Q_UNLOCK, {"name": self._lock_name})
+                except psycopg.Error:
+                    pass
+            self._locked = False
+            self.conn.close()
+            self.conn = None
+
+    def _lock(self) -> bool:
+        self._locked = bool(self.conn.execute(Q_TRY_LOCK, {"name": self._lock_name}).fetchone()[0])
+        return self._locked
+
+    def _reconnect(self) -> None:
+        self.close()
+        self.connect()
+        if not self._lock():
+            raise LoadError(f"another load of tenant {self.client_id!r} started while this one reconnected")
+
+    # -- bookkeeping ----------------------------------------------------------------
+
+    def loader_config(self) -> tuple[str | None, dt.timedelta]:
+        token, lookback = self.conn.execute(q_loader_config(self.schema)).fetchone()
+        return token, lookback
+
+    def watermarks(self) -> dict[str, dt.datetime]:
+        return dict(self.conn.execute(q_watermarks(self.schema)).fetchall())
+
+    def _start(self, source: str, ent: str) -> int:
+        return self.conn.execute(q_start_load(self.schema), {"source": source, "entity": ent}).fetchone()[0]
+
+    def _finish(self, result: EntityResult, move_watermark: bool) -> None:
+        def run():
+            with self.conn.transaction():
+                if move_watermark and result.ok and result.watermark is not None:
+                    self.conn.execute(q_move_watermark(self.schema),
+                                      {"entity": result.entity, "updated_at": result.watermark})
+                self.conn.execute(q_finish_load(self.schema),
+                                  {"status": result.status, "message": result.message, "load_id": result.load_id})
+
+        self._with_retry(run)
+
+    def _with_retry(self, fn):
+        for attempt in range(1, DB_ATTEMPTS + 1):
+            try:
+                return fn()
+            except psycopg.Error as exc:
+                retryable = errors.is_retryable(exc) or isinstance(exc, pgerr.UniqueViolation)
+                if not retryable or attempt == DB_ATTEMPTS:
+                    raise
+                time.sleep(0.2 * attempt)
+                if self.conn.broken or self.conn.closed:
+                    self._reconnect()
+
+    # -- batches ---------------------------------------------------------------------
+
+    def _ensure_staging(self, ent: Entity) -> None:
+        if ent.name not in self._staged:
+            self.conn.execute(q_create_staging(self.schema, ent))
+            self._staged.add(ent.name)
+
+    def _apply(self, ent: Entity, load_id: int, batch: Batch) -> tuple[Counts, dt.datetime | None]:
+        """One batch in one transaction; a retryable error retries it whole."""
+        return self._with_retry(lambda: self._apply_once(ent, load_id, batch))
+
+    def _apply_once(self, ent: Entity, load_id: int, batch: Batch) -> tuple[Counts, dt.datetime | None]:
+        self._ensure_staging(ent)
+        counts = Counts(read=batch.read, rejected=len(batch.rejects))
+        newest = None
+        try:
+            with self.conn.transaction():
+                cur = self.conn.cursor()
+                if batch.lines:
+                    with cur.copy(q_copy_staging(ent)) as cp:
+                        cp.write(b"".join(batch.lines))
+                    applied, planned, unchanged, stale, newest = cur.execute(
+                        q_merge(self.schema, ent, unique=batch.unique), {"load_id": load_id}
+                    ).fetchone()
+                    counts.applied = applied
+                    counts.unchanged = unchanged
+                    counts.stale = stale + (planned - applied)  # lost a race with a concurrent writer
+                self._record(cur, ent, load_id, counts, batch.rejects)
+        except pgerr.UniqueViolation:
+            raise  # another writer added a key after our probe: the batch is retried whole
+        except (pgerr.DataError, pgerr.IntegrityError) as exc:
+            # the normaliser lets nothing through that the table refuses; if it
+            # ever does, find the guilty lines instead of losing their batch
+            if len(batch.lines) <= 1:
+                return self._refuse(ent, load_id, batch, exc), None
+            half = len(batch.lines) // 2
+            c1, n1 = self._apply_once(ent, load_id, Batch(batch.lines[:half], batch.rejects, batch.read, batch.unique))
+            c2, n2 = self._apply_once(ent, load_id, Batch(batch.lines[half:], [], 0, batch.unique))
+            c1.add(c2)
+            return c1, max((n for n in (n1, n2) if n is not None), default=None)
+        return counts, newest
+
+    def _refuse(self, ent: Entity, load_id: int, batch: Batch, exc: Exception) -> Counts:
+        rejects = list(batch.rejects)
+        for line in batch.lines:
+            text = line.decode("utf-8", "backslashreplace").rstrip("\n").rsplit("\t", 1)[0]
+            rejects.append((raw_text(text), f"refused by the database: {errors.describe(exc)}"))
+        counts = Counts(read=batch.read, rejected=len(rejects))
+        with self.conn.transaction():
+            self._record(self.conn.cursor(), ent, load_id, counts, rejects)
+        return counts
+
+    def _record(self, cur, ent: Entity, load_id: int, counts: Counts, rejects) -> None:
+        if rejects:
+            with cur.copy(q_copy_rejects(self.schema)) as cp:
+                for raw, reason in rejects:
+                    cp.write_row((load_id, ent.name, raw, reason))
+        cur.execute(q_count_batch(self.schema), {"load_id": load_id, **counts.as_dict()})
+
+    # -- entities ---------------------------------------------------------------------
+
+    def load(self, source, *, move_watermark: bool = False) -> EntityResult:
+        """Load one source (one entity) to the end, or until it fails; never raises for the source's faults."""
+        ent = entity(source.entity)
+        started = time.monotonic()
+        load_id = self._with_retry(lambda: self._start(source.label, ent.name))
+        result = EntityResult(ent.name, source.label, load_id, "running", Counts())
+        try:
+            for batch in prefetch(read_batches(source, self.batch_size)):
+                counts, newest = self._apply(ent, load_id, batch)
+                result.counts.add(counts)
+                if newest is not None and (result.watermark is None or newest > result.watermark):
+                    result.watermark = newest
+                self.progress.update(ent.name, source, result.counts, started)
+            result.status = "succeeded"
+        except SourceError as exc:
+            result.status, result.message, result.error = "failed", str(exc), exc
+        except psycopg.Error as exc:
+            result.status, result.message, result.error = (
+                "failed", f"{ent.name}: database error: {errors.describe(exc)}", exc)
+            if self.conn.broken or self.conn.closed:
+                self._reconnect()
+        except Exception as exc:  # a bug: recorded as a failed load, then raised
+            result.status, result.message, result.error = "failed", f"{ent.name}: {type(exc).__name__}: {exc}", exc
+            self._finish(result, False)
+            raise
+        finally:
+            self.progress.update(ent.name, source, result.counts, started, force=True)
+            self.progress.done()
+        result.seconds = time.monotonic() - started
+        self._finish(result, move_watermark)
+        return result
+
+
+# --- the two ways in ------------------------------------------------------------------
+
+
+def load_files(client_id: str, directory, *, url: str | None = None, entities: list[str] | None = None,
+               batch_size: int = BATCH_SIZE, progress: Progress | None = None) -> list[EntityResult]:
+    """`pyloader load CLIENT --files DIR`: every entity file present, in contract order."""
+    from pyloader.sources.files import discover
+
+    sources = discover(directory, entities)
+    if not sources:
+        raise SourceError(f"{directory}: no entity files (<entity>.jsonl, .csv or .parquet) found")
+    with TenantLoader(client_id, url, batch_size=batch_size, progress=progress) as loader:
+        return [loader.load(src) for src in sources]
+
+
+def load_api(client_id: str, base_url: str, *, url: str | None = None, entities: list[str] | None = None,
+             batch_size: int = BATCH_SIZE, progress: Progress | None = None, page_size: int = 5000,
+             retry=None, token: str | None = None) -> list[EntityResult]:
+    """`pyloader load CLIENT --api URL`: every entity from its watermark minus the lookback.
+
+    The token comes from MASTERFILE_ERP_TOKEN, else from the tenant's
+    loader_config.api_token (`token=` is for tests). An error that no other
+    entity would escape (401, an unreachable API) stops the load there.
+    """
+    from pyloader.sources.api import ApiClient, ApiError, ApiSource
+
+    names = [entity(n).name for n in (entities or ENTITY_ORDER)]
+    results: list[EntityResult] = []
+    with TenantLoader(client_id, url, batch_size=batch_size, progress=progress) as loader:
+        config_token, lookback = loader.loader_config()
+        token = token or os.environ.get(TOKEN_ENV) or config_token
+        marks = loader.watermarks()
+        for name in names:
+            mark = marks.get(name)
+            since = None if mark is None else mark - lookback
+            # a client (a connection) per entity: a reader thread left behind by a
+            # failed entity can never share a socket with the next one
+            with ApiClient(base_url, token, page_size=page_size, retry=retry) as client:
+                result = loader.load(ApiSource(client, name, since), move_watermark=True)
+            results.append(result)
+            if not result.ok and isinstance(result.error, ApiError) and result.error.fatal:
+                break
+    return results
