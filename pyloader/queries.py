@@ -55,3 +55,40 @@ SELECT cron.schedule_in_database(%(jobname)s, %(schedule)s, %(command)s, %(datab
 """
 
 CRON_UNSCHEDULE = "SELECT cron.unschedule(%(jobname)s)"
+
+
+def process_dirty(schema: str) -> sql.Composed:
+    return sql.SQL("CALL {}.process_dirty(%(batch)s, %(seconds)s, %(trigger)s)").format(sql.Identifier(schema))
+
+
+def queue_depth(schema: str) -> sql.Composed:
+    return sql.SQL(
+        "SELECT count(*) FROM (SELECT DISTINCT product_id, location_id FROM {}.dirty_keys) d"
+    ).format(sql.Identifier(schema))
+
+
+def tenant_status(schema: str) -> sql.Composed:
+    """Everything `pyloader status` shows, as one JSON document."""
+    return sql.SQL(
+        """
+        SELECT jsonb_build_object(
+            'queue_depth', (SELECT count(*) FROM (SELECT DISTINCT product_id, location_id FROM {s}.dirty_keys) d),
+            'queued_marks', (SELECT count(*) FROM {s}.dirty_keys),
+            'oldest_dirty_age_seconds',
+                (SELECT extract(epoch FROM now() - min(marked_at))::float8 FROM {s}.dirty_keys),
+            'end_week', (SELECT end_week FROM {s}.pipeline_state),
+            'keys', (SELECT count(*) FROM {s}.feature_keys),
+            'failed_keys', (SELECT count(*) FROM {s}.failed_keys),
+            'last_runs', (SELECT coalesce(jsonb_agg(r ORDER BY r.run_id DESC), '[]')
+                          FROM (SELECT run_id, trigger, status, started_at, finished_at, keys_done,
+                                       rows_written, feature_rows, plan_rows, keys_failed
+                                FROM {s}.runs ORDER BY run_id DESC LIMIT 5) r),
+            'last_loads', (SELECT coalesce(jsonb_agg(l ORDER BY l.load_id DESC), '[]')
+                           FROM (SELECT load_id, source, entity, status, started_at, finished_at, read_count,
+                                        applied_count, unchanged_count, stale_count, rejected_count, message
+                                 FROM {s}.loads ORDER BY load_id DESC LIMIT 10) l),
+            'rejects', (SELECT count(*) FROM {s}.rejects),
+            'conflicts', (SELECT count(*) FROM {s}.conflicts)
+        )
+        """
+    ).format(s=sql.Identifier(schema))

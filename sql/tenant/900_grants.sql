@@ -10,6 +10,12 @@ DECLARE
     v_reader   text := current_schema();
     v_loader   text := current_schema() || '_loader';
     v_pipeline text := current_schema() || '_pipeline';
+    v_ui       text := current_schema() || '_ui';
+    -- recommendations: these columns are the UI's, every other one the pipeline's
+    v_ui_columns text[] := ARRAY['decision', 'approved_qty', 'decided_by', 'decided_at', 'note'];
+    v_pipeline_insert text;
+    v_pipeline_update text;
+    v_table    name;
     v_fn       regprocedure;
 BEGIN
     EXECUTE format('REVOKE ALL ON SCHEMA %I FROM PUBLIC', v_schema);
@@ -24,12 +30,51 @@ BEGIN
     EXECUTE format('GRANT USAGE ON SEQUENCE loads_load_id_seq, rejects_reject_id_seq TO %I', v_loader);
 
     EXECUTE format('GRANT INSERT, UPDATE ON runs TO %I', v_pipeline);
-    EXECUTE format('GRANT DELETE ON dirty_keys TO %I', v_pipeline);
-    EXECUTE format('GRANT USAGE ON SEQUENCE runs_run_id_seq TO %I', v_pipeline);
+    -- the pipeline locks (FOR UPDATE needs UPDATE) and deletes the marks it
+    -- processed, and adds continuation and
+    -- expansion marks; its derived tables are its own
+    EXECUTE format('GRANT INSERT, UPDATE, DELETE ON dirty_keys TO %I', v_pipeline);
+    EXECUTE format('GRANT USAGE ON SEQUENCE runs_run_id_seq, dirty_keys_mark_id_seq TO %I', v_pipeline);
+    EXECUTE format('GRANT INSERT, UPDATE, DELETE ON features, feature_keys, failed_keys TO %I', v_pipeline);
+    EXECUTE format('GRANT UPDATE ON pipeline_state TO %I', v_pipeline);
+
+    -- one owner per field (data-contract.md): the UI writes ui_* and settings;
+    -- the loader's erp_* grants are in 020_loader_grants.sql
+    FOR v_table IN
+        SELECT c.relname FROM pg_class c
+        WHERE c.relnamespace = v_schema::regnamespace AND c.relkind = 'r' AND c.relname LIKE 'ui\_%'
+    LOOP
+        EXECUTE format('GRANT INSERT, UPDATE, DELETE ON %I TO %I', v_table, v_ui);
+    END LOOP;
+    EXECUTE format('GRANT UPDATE ON settings TO %I', v_ui);
+
+    -- recommendations are shared by column: the pipeline inserts rows and
+    -- updates its own columns (the UI's take their defaults), the UI updates
+    -- only its decision; neither deletes (a decided row must survive)
+    SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum),
+           string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum)
+               FILTER (WHERE a.attname NOT IN ('product_id', 'location_id'))
+      INTO v_pipeline_insert, v_pipeline_update
+      FROM pg_attribute a
+     WHERE a.attrelid = 'recommendations'::regclass AND a.attnum > 0 AND NOT a.attisdropped
+       AND a.attname <> ALL (v_ui_columns);
+    EXECUTE format('GRANT INSERT (%s), UPDATE (%s) ON recommendations TO %I',
+                   v_pipeline_insert, v_pipeline_update, v_pipeline);
+    EXECUTE format('GRANT UPDATE (%s) ON recommendations TO %I',
+                   (SELECT string_agg(quote_ident(c), ', ') FROM unnest(v_ui_columns) c), v_ui);
+    EXECUTE format('GRANT INSERT, UPDATE, DELETE ON forecasts TO %I', v_pipeline);
 
     -- functions are private unless a file grants them
     FOR v_fn IN SELECT p.oid::regprocedure FROM pg_proc p WHERE p.pronamespace = v_schema::regnamespace LOOP
         EXECUTE format('REVOKE ALL ON ROUTINE %s FROM PUBLIC', v_fn);
     END LOOP;
+    -- what the pipeline runs; the reader may ask which week is computed
+    EXECUTE format('GRANT EXECUTE ON PROCEDURE process_dirty(integer, double precision, text), run_scheduled() TO %I',
+                   v_pipeline);
+    EXECUTE format('GRANT EXECUTE ON FUNCTION process_batch(integer), refresh_batch(text[], text[], date[], boolean[]),'
+                   ' refresh_features(text[], text[], date[]), refresh_plans(text[], text[]), ensure_work_tables(),'
+                   ' check_end_week(), expand_global_marks(), mark_all_keys(date, text), moving_sum(double precision)'
+                   ' TO %I', v_pipeline);
+    EXECUTE format('GRANT EXECUTE ON FUNCTION end_week() TO %I', v_reader);
 END
 $grants$;

@@ -92,7 +92,9 @@ def upgrade() -> None:
                 CHECK (status IN ('running', 'succeeded', 'failed')),
             keys_done    bigint NOT NULL DEFAULT 0,
             keys_failed  bigint NOT NULL DEFAULT 0,
-            rows_written bigint NOT NULL DEFAULT 0,
+            rows_written bigint NOT NULL DEFAULT 0,   -- feature_rows + plan_rows
+            feature_rows bigint NOT NULL DEFAULT 0,
+            plan_rows    bigint NOT NULL DEFAULT 0,
             message      text
         );
         """

@@ -1,0 +1,52 @@
+"""`make bench`: every benchmark in one run, written to docs/benchmarks.md.
+
+Each section measures its pair side by side in the same run (this machine is
+shared and noisy), so the ratios are the figures to read.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import pathlib
+import subprocess
+import sys
+import tempfile
+
+DOC = pathlib.Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
+SECTIONS = [
+    ("loader", ["bench.bench_load"]),
+    ("master file", ["bench.bench_features"]),
+    ("freshness", ["bench.bench_freshness"]),
+]
+
+
+def main() -> int:
+    only = set(sys.argv[1:])
+    parts = []
+    failed = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, module in SECTIONS:
+            if only and name.split()[0] not in only:
+                continue
+            out = pathlib.Path(tmp) / f"{module[0]}.md"
+            print(f"bench: {name} ...", file=sys.stderr, flush=True)
+            res = subprocess.run([sys.executable, "-m", *module, "--out", str(out)])
+            if res.returncode != 0 or not out.exists():
+                failed.append(name)
+                continue
+            parts.append(out.read_text().strip())
+    header = (f"# Benchmarks\n\nWritten by `make bench` on {dt.date.today().isoformat()}; "
+              "every ratio compares two things measured in the same run.\n")
+    if parts and not only:
+        DOC.parent.mkdir(exist_ok=True)
+        DOC.write_text(header + "\n" + "\n\n".join(parts) + "\n")
+        print(f"bench: wrote {DOC}", file=sys.stderr)
+    elif parts:
+        print("\n\n".join(parts))
+    if failed:
+        print(f"bench: failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,197 @@
+"""Benchmark of the incremental master file (issue 5), side by side in one run:
+
+- full rebuild in the database vs the pandas baseline (the old pipeline's way)
+  on the same data: wall time and peak memory;
+- one corrected sales line: time to an updated master file and feature rows
+  written, and its ratio to the full rebuild;
+- one product metadata correction: feature rows written;
+- a one-week roll of as_of_date: time, against the full rebuild.
+
+    python -m bench.bench_features [--products 1000 --locations 20] [--out FILE]
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import time
+
+import psycopg
+from psycopg import sql
+
+from bench.common import BackendMemory, drop_database, machine, scratch_database, timer
+from pyloader import tenants
+
+FIRST_DAY = dt.date(2023, 7, 3)  # a Monday; 104 weeks to END_WEEK
+AS_OF = dt.date(2025, 7, 2)
+END_WEEK = dt.date(2025, 6, 23)
+
+# Deterministic lines for every key: ~2 sales lines a week (returns among
+# them), a receipt, an order and an invoice every other week; keys start in
+# the first 13 weeks so rows per key differ.
+GENERATE = """
+INSERT INTO erp_sales_lines (txn_id, line_no, product_id, location_id, business_date, qty, net_amount, updated_at)
+SELECT 'S' || p || '-' || l || '-' || d, 1, 'P' || p, 'L' || l, %(first)s::date + d,
+       CASE WHEN (p * 7 + l * 3 + d) %% 23 = 0 THEN -1 ELSE 1 + (p + d) %% 4 END,
+       (CASE WHEN (p * 7 + l * 3 + d) %% 23 = 0 THEN -1 ELSE 1 + (p + d) %% 4 END) * (2.5 + p %% 10),
+       timestamptz '2025-01-01'
+FROM generate_series(0, %(products)s - 1) p, generate_series(0, %(locations)s - 1) l, generate_series(0, 727) d
+WHERE (p + l + d) %% 7 IN (0, 3, 5) AND d >= (p + l) %% 91;
+
+INSERT INTO erp_receipt_lines (receipt_id, line_no, po_id, product_id, location_id, received_date, qty_received, updated_at)
+SELECT 'R' || p || '-' || l || '-' || w, 1, NULL, 'P' || p, 'L' || l, %(first)s::date + 7 * w + 2, 5 + (p + w) %% 9,
+       timestamptz '2025-01-01'
+FROM generate_series(0, %(products)s - 1) p, generate_series(0, %(locations)s - 1) l, generate_series(0, 103, 2) w
+WHERE 7 * w >= (p + l) %% 91;
+
+INSERT INTO erp_purchase_order_lines (po_id, line_no, supplier_id, product_id, location_id, order_date, expected_date,
+                                      qty_ordered, unit_cost, status, updated_at)
+SELECT 'O' || p || '-' || l || '-' || w, 1, 'SUP' || (p %% 50), 'P' || p, 'L' || l, %(first)s::date + 7 * w + 1,
+       %(first)s::date + 7 * w + 15, 6 + (p + w) %% 7, 1.5,
+       (ARRAY['open', 'closed', 'closed', 'cancelled'])[1 + (p + l + w) %% 4], timestamptz '2025-01-01'
+FROM generate_series(0, %(products)s - 1) p, generate_series(0, %(locations)s - 1) l, generate_series(1, 103, 2) w
+WHERE 7 * w >= (p + l) %% 91;
+
+INSERT INTO erp_invoice_lines (invoice_id, line_no, po_id, product_id, location_id, invoice_date, qty_invoiced,
+                               line_amount, updated_at)
+SELECT 'I' || p || '-' || l || '-' || w, 1, NULL, 'P' || p, 'L' || l, %(first)s::date + 7 * w + 3, 6 + (p + w) %% 7,
+       (6 + (p + w) %% 7) * (1.4 + (w %% 5) * 0.05), timestamptz '2025-01-01'
+FROM generate_series(0, %(products)s - 1) p, generate_series(0, %(locations)s - 1) l, generate_series(1, 103, 2) w
+WHERE 7 * w >= (p + l) %% 91;
+
+INSERT INTO erp_products (product_id, name, category, brand, supplier_id, unit_cost, unit_price, status, updated_at)
+SELECT 'P' || p, 'Product ' || p, 'C' || (p %% 12), 'B' || (p %% 30), 'SUP' || (p %% 50), 1.5, 2.5 + p %% 10,
+       'active', timestamptz '2025-01-01'
+FROM generate_series(0, %(products)s - 1) p;
+"""
+
+
+def connect(url: str, schema: str, role: str | None) -> psycopg.Connection:
+    conn = psycopg.connect(url, autocommit=True)
+    conn.execute(sql.SQL("SET search_path = {}, pg_catalog").format(sql.Identifier(schema)))
+    if role:
+        conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(f"{schema}_{role}")))
+    return conn
+
+
+def process(url: str, schema: str) -> dict:
+    """CALL process_dirty as the pipeline; time, rows written, backend memory."""
+    with connect(url, schema, "pipeline") as conn, BackendMemory(conn.info.backend_pid) as mem, timer() as t:
+        if os.environ.get("BENCH_EXPLAIN"):  # slow statements of the run into the server log
+            conn.execute("RESET ROLE; LOAD 'auto_explain'; SET auto_explain.log_min_duration = 500;"
+                         "SET auto_explain.log_nested_statements = on;")
+            conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(f"{schema}_pipeline")))
+        conn.execute("CALL process_dirty(1000, 1e9, 'bench')")
+    with connect(url, schema, None) as conn:
+        keys, feature_rows, plan_rows = conn.execute(
+            "SELECT keys_done, feature_rows, plan_rows FROM runs ORDER BY run_id DESC LIMIT 1").fetchone()
+    return {"seconds": t["seconds"], "keys": keys, "feature_rows": feature_rows, "plan_rows": plan_rows,
+            "peak_private_mb": mem.peak_private_mb, "peak_rss_mb": mem.peak_rss_mb}
+
+
+def run(products: int, locations: int, keep: bool) -> dict:
+    dbname = "mf_bench_features"
+    url = scratch_database(dbname)
+    t = tenants.create_tenant("bench", url, schedule=False)
+    schema = t.schema
+    out: dict = {"products": products, "locations": locations, "machine": machine()}
+    try:
+        with connect(url, schema, None) as conn:
+            conn.execute("UPDATE settings SET as_of_date = %s", (AS_OF,))
+        with connect(url, schema, "loader") as conn, timer() as tg:
+            for statement in GENERATE.split(";\n\n"):
+                conn.execute(statement, {"first": FIRST_DAY, "products": products, "locations": locations})
+        with connect(url, schema, None) as conn:
+            conn.execute("VACUUM ANALYZE")
+            out["lines"] = {tb: conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(tb))).fetchone()[0]
+                            for tb in ("erp_sales_lines", "erp_receipt_lines", "erp_purchase_order_lines",
+                                       "erp_invoice_lines")}
+        out["generate_seconds"] = tg["seconds"]
+
+        out["full"] = process(url, schema)
+        with connect(url, schema, None) as conn:
+            out["key_weeks"] = conn.execute("SELECT count(*) FROM features").fetchone()[0]
+            conn.execute("VACUUM ANALYZE features")
+
+        # the old pipeline's way, on the same data, in its own process
+        res = subprocess.run([sys.executable, "bench/pandas_baseline.py", "--dsn", url, "--schema", schema,
+                              "--end-week", END_WEEK.isoformat()], capture_output=True, text=True, check=True)
+        out["pandas"] = json.loads(res.stdout.strip().splitlines()[-1])
+
+        # one corrected sales line, in the middle of a key's history
+        with connect(url, schema, "loader") as conn:
+            txn, week = conn.execute(
+                "SELECT txn_id, date_trunc('week', business_date)::date FROM erp_sales_lines "
+                "WHERE product_id = 'P17' AND location_id = 'L3' ORDER BY business_date OFFSET 300 LIMIT 1").fetchone()
+            conn.execute("UPDATE erp_sales_lines SET qty = qty + 1, net_amount = net_amount + 2.5, "
+                         "updated_at = updated_at + interval '1 day' WHERE txn_id = %s", (txn,))
+        out["one_line"] = process(url, schema)
+        out["one_line"]["weeks_from_change"] = (END_WEEK - week).days // 7 + 1
+
+        # a product's metadata (name, price, category): attributes are joined, not stored
+        with connect(url, schema, "loader") as conn:
+            conn.execute("UPDATE erp_products SET name = 'Renamed', unit_price = unit_price + 1, category = 'C99', "
+                         "updated_at = updated_at + interval '1 day' WHERE product_id = 'P17'")
+        out["metadata"] = process(url, schema)
+
+        # the calendar moves on by one week
+        with connect(url, schema, None) as conn:
+            conn.execute("UPDATE settings SET as_of_date = as_of_date + 7")
+        out["roll"] = process(url, schema)
+    finally:
+        if not keep:
+            drop_database(dbname)
+    return out
+
+
+def markdown(r: dict) -> str:
+    full, pd_, one, meta, roll = r["full"], r["pandas"], r["one_line"], r["metadata"], r["roll"]
+    lines = sum(r["lines"].values())
+    return f"""## Master file (issue 5)
+
+`make bench` (or `python -m bench.bench_features --products {r['products']} --locations {r['locations']}`),
+{r['machine']}; {r['products']:,} products x {r['locations']} locations, {r['key_weeks']:,} key-weeks from
+{lines:,} ERP lines ({r['lines']['erp_sales_lines']:,} sales lines), all measured in one run.
+
+| measure | database | pandas (old pipeline) | ratio | target |
+|---|---:|---:|---:|---|
+| full rebuild, wall time | {full['seconds']:.1f} s | {pd_['wall_seconds']:.1f} s (load {pd_.get('load_seconds', 0):.1f} s + compute {pd_.get('compute_seconds', 0):.1f} s) | {full['seconds'] / pd_['wall_seconds']:.2f} | database <= pandas |
+| full rebuild, peak memory | {full['peak_private_mb']:.0f} MB private ({full['peak_rss_mb']:.0f} MB RSS with shared buffers touched), one backend | {pd_['peak_rss_mb']:.0f} MB RSS | {full['peak_rss_mb'] / pd_['peak_rss_mb']:.2f} | backend <= 0.25 x pandas |
+
+| change | time to updated master file | feature rows written | keys | vs full rebuild | target |
+|---|---:|---:|---:|---:|---|
+| one corrected sales line | {one['seconds'] * 1000:.0f} ms | {one['feature_rows']} (the key has {one['weeks_from_change']} weeks from the changed one on) | {one['keys']} | {full['seconds'] / one['seconds']:,.0f}x faster | < 100 ms, only that key's affected weeks, > 1,000x |
+| one product's metadata (name, price, category) | {meta['seconds'] * 1000:.0f} ms | {meta['feature_rows']} | {meta['keys']} | | 0 rows |
+| as_of_date rolls one week | {roll['seconds']:.1f} s | {roll['feature_rows']:,} | {roll['keys']:,} | {100 * roll['seconds'] / full['seconds']:.1f}% of full | < 10% of full |
+
+Feature rows written counts inserts, replacements and deletions of `features`
+rows; plan rows (forecasts, recommendations) are counted apart
+({full['plan_rows']:,} in the full rebuild). The full-rebuild time includes the forecasts and
+recommendations of every key; the pandas time covers the features only.
+"""
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--products", type=int, default=1000)
+    ap.add_argument("--locations", type=int, default=20)
+    ap.add_argument("--out", type=pathlib.Path, help="write the markdown section here")
+    ap.add_argument("--json", type=pathlib.Path, help="write the raw figures here")
+    ap.add_argument("--keep", action="store_true", help="keep the scratch database")
+    args = ap.parse_args(argv)
+    r = run(args.products, args.locations, args.keep)
+    md = markdown(r)
+    print(md)
+    if args.out:
+        args.out.write_text(md)
+    if args.json:
+        args.json.write_text(json.dumps(r, indent=2, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

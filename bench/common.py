@@ -1,0 +1,100 @@
+"""Shared pieces of the benchmarks: a scratch database, timing, and the
+memory of a PostgreSQL backend read from /proc while it works."""
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import threading
+import time
+
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from pyloader.config import database_url
+
+
+def scratch_database(name: str) -> str:
+    """A new, empty database of the cluster at DATABASE_URL; its URL."""
+    with psycopg.connect(database_url(), autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    params = conninfo_to_dict(database_url())
+    params["dbname"] = name
+    return make_conninfo(**params)
+
+
+def drop_database(name: str) -> None:
+    with psycopg.connect(database_url(), autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def _status_kb(pid: int) -> dict[str, int]:
+    out = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            m = re.match(r"(\w+):\s+(\d+) kB", line)
+            if m:
+                out[m.group(1)] = int(m.group(2))
+    return out
+
+
+class BackendMemory:
+    """Peak memory of one backend process, sampled every 20 ms.
+
+    `peak_private_mb` is anonymous memory (what the backend itself holds:
+    sorts, hash tables, tuplestores); `peak_rss_mb` also counts the pages of
+    shared_buffers it touched, which are shared by every backend.
+    """
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        self.peak_private_kb = 0
+        self.peak_rss_kb = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        while not self._stop.is_set():
+            try:
+                st = _status_kb(self.pid)
+            except OSError:
+                return
+            self.peak_private_kb = max(self.peak_private_kb, st.get("RssAnon", 0))
+            self.peak_rss_kb = max(self.peak_rss_kb, st.get("VmRSS", 0))
+            time.sleep(0.02)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def peak_private_mb(self) -> float:
+        return self.peak_private_kb / 1024
+
+    @property
+    def peak_rss_mb(self) -> float:
+        return self.peak_rss_kb / 1024
+
+
+@contextlib.contextmanager
+def timer():
+    t = {"start": time.perf_counter()}
+    yield t
+    t["seconds"] = time.perf_counter() - t["start"]
+
+
+def machine() -> str:
+    cpu = "unknown cpu"
+    with contextlib.suppress(OSError), open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    mem_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{os.cpu_count()} cores ({cpu}), {mem_gb:.0f} GiB RAM"

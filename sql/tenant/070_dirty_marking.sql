@@ -1,0 +1,164 @@
+-- Dirty marking: every change to a feature input queues the keys it touches,
+-- in the same transaction as the change.
+
+-- Queue keys from a week on (null week: from the key's first week).
+-- Coalesces: a key that already waits, unclaimed, from an earlier or the
+-- same week with a scope that covers this one is not queued again. A mark a
+-- run has claimed (row-locked) does not count, since that run's snapshot may
+-- predate this change; locking the covering mark FOR KEY SHARE keeps a run
+-- from claiming and deleting it before this transaction commits.
+CREATE OR REPLACE FUNCTION mark_keys(p_product_ids text[], p_location_ids text[], p_from_weeks date[], p_scope text)
+RETURNS bigint
+LANGUAGE plpgsql
+VOLATILE PARALLEL UNSAFE
+SECURITY DEFINER
+SET search_path FROM CURRENT
+AS $$
+DECLARE
+    v_n bigint;
+BEGIN
+    -- guarantees: each given key is covered by an unclaimed mark; NOTIFY when any was added
+    INSERT INTO dirty_keys (product_id, location_id, from_week, scope)
+    SELECT c.p, c.l, c.w, p_scope
+    FROM (SELECT k.p, k.l, CASE WHEN bool_or(k.w IS NULL) THEN NULL ELSE min(k.w) END AS w
+          FROM unnest(p_product_ids, p_location_ids, p_from_weeks) AS k(p, l, w)
+          WHERE k.p IS NOT NULL AND k.l IS NOT NULL
+          GROUP BY k.p, k.l) c
+    WHERE NOT EXISTS (
+        SELECT 1 FROM dirty_keys d
+        WHERE d.product_id = c.p AND d.location_id = c.l
+          AND (d.from_week IS NULL OR (c.w IS NOT NULL AND d.from_week <= c.w))
+          AND (d.scope = 'features' OR p_scope = 'plan')
+        FOR KEY SHARE SKIP LOCKED);
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    IF v_n > 0 THEN
+        -- a hint for listening workers; the queue stays the source of truth
+        PERFORM pg_notify('masterfile_dirty', current_schema());
+    END IF;
+    RETURN v_n;
+END;
+$$;
+
+-- Queue every key (a full rebuild from the given week, null: from the start).
+CREATE OR REPLACE FUNCTION mark_all_keys(p_from_week date, p_scope text)
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE PARALLEL UNSAFE
+SECURITY DEFINER
+SET search_path FROM CURRENT
+AS $$
+BEGIN
+    -- guarantees: one global mark, expanded into per-key marks by the next run
+    INSERT INTO dirty_keys (product_id, location_id, from_week, scope) VALUES (NULL, NULL, p_from_week, p_scope);
+    PERFORM pg_notify('masterfile_dirty', current_schema());
+END;
+$$;
+
+-- Statement-level trigger on an ERP line table. Arguments: the line's date
+-- column, its key columns, and the columns that feed features (a change of
+-- any other column, e.g. load_id alone, marks nothing).
+CREATE OR REPLACE FUNCTION mark_dirty_from_lines()
+RETURNS trigger
+LANGUAGE plpgsql
+VOLATILE PARALLEL UNSAFE
+SECURITY DEFINER
+SET search_path FROM CURRENT
+AS $$
+DECLARE
+    v_date  text := TG_ARGV[0];
+    v_pk    text[] := string_to_array(TG_ARGV[1], ',');
+    v_cols  text[] := string_to_array(TG_ARGV[2], ',');
+    v_sql   text;
+    v_p     text[];
+    v_l     text[];
+    v_w     date[];
+BEGIN
+    -- guarantees: every key whose feature inputs changed is marked from the
+    -- earliest week touched, on both sides of a line that moved
+    IF TG_OP = 'TRUNCATE' THEN
+        PERFORM mark_all_keys(NULL, 'features');
+        RETURN NULL;
+    ELSIF TG_OP = 'INSERT' THEN
+        v_sql := format('SELECT product_id, location_id, %I AS d FROM new_rows WHERE NOT deleted', v_date);
+    ELSIF TG_OP = 'DELETE' THEN
+        v_sql := format('SELECT product_id, location_id, %I AS d FROM old_rows WHERE NOT deleted', v_date);
+    ELSE
+        v_sql := format(
+            'WITH changed AS (SELECT o.product_id AS op, o.location_id AS ol, o.%1$I AS od, o.deleted AS odel,'
+            '                        n.product_id AS np, n.location_id AS nl, n.%1$I AS nd, n.deleted AS ndel'
+            '                 FROM old_rows o JOIN new_rows n ON %2$s WHERE (%3$s) IS DISTINCT FROM (%4$s))'
+            ' SELECT op, ol, od FROM changed WHERE NOT odel'
+            ' UNION ALL SELECT np, nl, nd FROM changed WHERE NOT ndel',
+            v_date,
+            (SELECT string_agg(format('o.%1$I = n.%1$I', c), ' AND ') FROM unnest(v_pk) c),
+            (SELECT string_agg(format('o.%I', c), ', ') FROM unnest(v_cols) c),
+            (SELECT string_agg(format('n.%I', c), ', ') FROM unnest(v_cols) c));
+    END IF;
+    EXECUTE format('SELECT array_agg(product_id), array_agg(location_id), array_agg(w)'
+                   ' FROM (SELECT product_id, location_id, date_trunc(''week'', min(d))::date AS w'
+                   '       FROM (%s) x(product_id, location_id, d) GROUP BY 1, 2) k', v_sql)
+        INTO v_p, v_l, v_w;
+    IF v_p IS NOT NULL THEN
+        PERFORM mark_keys(v_p, v_l, v_w, 'features');
+    END IF;
+    RETURN NULL;
+END;
+$$;
+
+DO $triggers$
+DECLARE
+    -- table, date column, key columns, feature input columns
+    v_t record;
+BEGIN
+    FOR v_t IN
+        SELECT * FROM (VALUES
+            ('erp_sales_lines', 'business_date', 'txn_id,line_no',
+             'product_id,location_id,business_date,qty,net_amount,deleted'),
+            ('erp_receipt_lines', 'received_date', 'receipt_id,line_no',
+             'product_id,location_id,received_date,qty_received,deleted'),
+            ('erp_purchase_order_lines', 'order_date', 'po_id,line_no',
+             'product_id,location_id,order_date,qty_ordered,status,deleted'),
+            ('erp_invoice_lines', 'invoice_date', 'invoice_id,line_no',
+             'product_id,location_id,invoice_date,qty_invoiced,line_amount,deleted')
+        ) AS t(tbl, date_col, pk, cols)
+    LOOP
+        EXECUTE format('CREATE OR REPLACE TRIGGER mark_dirty_on_insert AFTER INSERT ON %I'
+                       ' REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT'
+                       ' EXECUTE FUNCTION mark_dirty_from_lines(%L, %L, %L)',
+                       v_t.tbl, v_t.date_col, v_t.pk, v_t.cols);
+        EXECUTE format('CREATE OR REPLACE TRIGGER mark_dirty_on_update AFTER UPDATE ON %I'
+                       ' REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT'
+                       ' EXECUTE FUNCTION mark_dirty_from_lines(%L, %L, %L)',
+                       v_t.tbl, v_t.date_col, v_t.pk, v_t.cols);
+        EXECUTE format('CREATE OR REPLACE TRIGGER mark_dirty_on_delete AFTER DELETE ON %I'
+                       ' REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT'
+                       ' EXECUTE FUNCTION mark_dirty_from_lines(%L, %L, %L)',
+                       v_t.tbl, v_t.date_col, v_t.pk, v_t.cols);
+        EXECUTE format('CREATE OR REPLACE TRIGGER mark_dirty_on_truncate AFTER TRUNCATE ON %I'
+                       ' FOR EACH STATEMENT EXECUTE FUNCTION mark_dirty_from_lines(%L, %L, %L)',
+                       v_t.tbl, v_t.date_col, v_t.pk, v_t.cols);
+    END LOOP;
+END
+$triggers$;
+
+-- A move of as_of_date marks, in the same transaction, every key from the
+-- first week the move adds or removes (check_end_week does the work and
+-- records the end_week now accounted for; a run repeats the check for
+-- calendar rolls while as_of_date is null).
+CREATE OR REPLACE FUNCTION mark_dirty_from_as_of_date()
+RETURNS trigger
+LANGUAGE plpgsql
+VOLATILE PARALLEL UNSAFE
+SECURITY DEFINER
+SET search_path FROM CURRENT
+AS $$
+BEGIN
+    -- guarantees: the weeks between the old and the new end_week are queued
+    PERFORM check_end_week();
+    RETURN NULL;
+END;
+$$;
+
+CREATE OR REPLACE TRIGGER mark_dirty_on_as_of_date AFTER UPDATE OF as_of_date ON settings
+    FOR EACH ROW WHEN (OLD.as_of_date IS DISTINCT FROM NEW.as_of_date)
+    EXECUTE FUNCTION mark_dirty_from_as_of_date();

@@ -1,0 +1,211 @@
+-- Processing the queue: claim keys, recompute, delete exactly the marks
+-- claimed, commit per batch.
+
+-- When end_week moved (as_of_date set, or the calendar rolled with it null),
+-- queue every key from the first week added or removed.
+CREATE OR REPLACE FUNCTION check_end_week()
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE PARALLEL UNSAFE
+SET search_path FROM CURRENT
+AS $$
+DECLARE
+    v_now  date := end_week();
+    v_then date;
+BEGIN
+    -- guarantees: pipeline_state.end_week = end_week(), and the move is queued
+    SELECT end_week INTO v_then FROM pipeline_state FOR UPDATE;
+    IF v_then IS DISTINCT FROM v_now THEN
+        IF v_then IS NOT NULL THEN
+            PERFORM mark_all_keys(least(v_then, v_now) + 7, 'features');
+        END IF;
+        UPDATE pipeline_state SET end_week = v_now;
+    END IF;
+END;
+$$;
+
+-- Turn global marks (null key) into one mark per known key.
+CREATE OR REPLACE FUNCTION expand_global_marks()
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE PARALLEL UNSAFE
+SET search_path FROM CURRENT
+AS $$
+DECLARE
+    v_g record;
+BEGIN
+    -- guarantees: a global mark is replaced by per-key marks in one transaction
+    FOR v_g IN
+        DELETE FROM dirty_keys d
+        WHERE d.mark_id IN (SELECT mark_id FROM dirty_keys WHERE product_id IS NULL FOR UPDATE SKIP LOCKED)
+        RETURNING d.from_week, d.scope
+    LOOP
+        INSERT INTO dirty_keys (product_id, location_id, from_week, scope)
+        SELECT product_id, location_id, v_g.from_week, v_g.scope FROM feature_keys;
+    END LOOP;
+END;
+$$;
+
+-- One batch: claim up to p_batch_size keys, recompute them, delete their
+-- claimed marks. Returns the keys processed, feature and plan rows written,
+-- and the keys set aside.
+CREATE OR REPLACE FUNCTION process_batch(p_batch_size integer, OUT keys_done bigint, OUT feature_rows bigint,
+                                         OUT plan_rows bigint, OUT keys_failed bigint)
+LANGUAGE plpgsql
+VOLATILE PARALLEL UNSAFE
+SET search_path FROM CURRENT
+AS $$
+DECLARE
+    v_p       text[];
+    v_l       text[];
+    v_w       date[];
+    v_feat    boolean[];
+    i         integer;
+    v_err     text;
+    v_rows    bigint[];
+BEGIN
+    -- guarantees: a claimed key's marks are deleted only with its results (or
+    -- its entry in failed_keys); marks added meanwhile are new rows and stay
+    keys_done := 0; feature_rows := 0; plan_rows := 0; keys_failed := 0;
+    PERFORM check_end_week();
+    PERFORM expand_global_marks();
+
+    -- claim: keys in queue order, each under a transaction-level advisory lock
+    -- so two runners never compute one key at once; then the key's marks,
+    -- FOR UPDATE SKIP LOCKED (a mark a writer is coalescing into waits for
+    -- the next run). Exactly these marks are deleted at the end.
+    PERFORM ensure_work_tables();
+    DELETE FROM mf_claim;
+    INSERT INTO mf_claim (mark_id, product_id, location_id, from_week, scope)
+    WITH candidates AS (
+        SELECT product_id, location_id, min(mark_id) AS first_mark
+        FROM dirty_keys
+        WHERE product_id IS NOT NULL
+        GROUP BY product_id, location_id
+        ORDER BY first_mark
+        LIMIT p_batch_size * 2
+    ),
+    claimed AS (
+        SELECT product_id, location_id
+        FROM candidates
+        WHERE pg_try_advisory_xact_lock(hashtextextended(current_schema() || '/' || product_id || '/' || location_id, 0))
+        ORDER BY first_mark
+        LIMIT p_batch_size
+    )
+    SELECT d.mark_id, d.product_id, d.location_id, d.from_week, d.scope
+    FROM dirty_keys d JOIN claimed c USING (product_id, location_id)
+    FOR UPDATE OF d SKIP LOCKED;
+
+    SELECT array_agg(product_id), array_agg(location_id), array_agg(from_week), array_agg(features)
+    INTO v_p, v_l, v_w, v_feat
+    FROM (SELECT product_id, location_id,
+                 CASE WHEN bool_or(from_week IS NULL AND scope = 'features') THEN NULL
+                      ELSE min(from_week) FILTER (WHERE scope = 'features') END AS from_week,
+                 bool_or(scope = 'features') AS features
+          FROM mf_claim GROUP BY product_id, location_id) k;
+    IF v_p IS NULL THEN
+        RETURN;
+    END IF;
+
+    BEGIN
+        v_rows := refresh_batch(v_p, v_l, v_w, v_feat);
+        feature_rows := v_rows[1]; plan_rows := v_rows[2];
+    EXCEPTION WHEN OTHERS THEN
+        -- one bad key must not stop the others: redo the batch key by key
+        FOR i IN 1 .. array_length(v_p, 1) LOOP
+            BEGIN
+                v_rows := refresh_batch(ARRAY[v_p[i]], ARRAY[v_l[i]], ARRAY[v_w[i]], ARRAY[v_feat[i]]);
+                feature_rows := feature_rows + v_rows[1]; plan_rows := plan_rows + v_rows[2];
+            EXCEPTION WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS v_err = MESSAGE_TEXT;
+                INSERT INTO failed_keys (product_id, location_id, from_week, scope, error)
+                VALUES (v_p[i], v_l[i], v_w[i], CASE WHEN v_feat[i] THEN 'features' ELSE 'plan' END, v_err)
+                ON CONFLICT (product_id, location_id) DO UPDATE
+                    SET from_week = excluded.from_week, scope = excluded.scope, error = excluded.error,
+                        failed_at = now();
+                keys_failed := keys_failed + 1;
+            END;
+        END LOOP;
+    END;
+    DELETE FROM failed_keys f USING unnest(v_p, v_l) AS k(p, l)
+    WHERE f.product_id = k.p AND f.location_id = k.l AND f.failed_at < transaction_timestamp();
+    DELETE FROM dirty_keys d USING mf_claim c WHERE d.mark_id = c.mark_id;
+    keys_done := array_length(v_p, 1);
+END;
+$$;
+
+-- Features (where the key's inputs changed) then plans, for one set of keys.
+CREATE OR REPLACE FUNCTION refresh_batch(p_product_ids text[], p_location_ids text[], p_from_weeks date[],
+                                         p_features boolean[])
+RETURNS bigint[]
+LANGUAGE plpgsql
+VOLATILE PARALLEL UNSAFE
+SET search_path FROM CURRENT
+AS $$
+DECLARE
+    v_fp text[];
+    v_fl text[];
+    v_fw date[];
+    v_features bigint := 0;
+BEGIN
+    -- guarantees: features of keys marked for features, then forecasts and
+    -- recommendations of every given key, in the caller's transaction;
+    -- returns {feature rows written, plan rows written}
+    SELECT array_agg(p), array_agg(l), array_agg(w) INTO v_fp, v_fl, v_fw
+    FROM unnest(p_product_ids, p_location_ids, p_from_weeks, p_features) AS k(p, l, w, f)
+    WHERE f;
+    IF v_fp IS NOT NULL THEN
+        v_features := refresh_features(v_fp, v_fl, v_fw);
+    END IF;
+    RETURN ARRAY[v_features, refresh_plans(p_product_ids, p_location_ids)];
+END;
+$$;
+
+-- The procedures commit, and PostgreSQL refuses transaction control in a
+-- procedure that has a SET clause; so instead of pinning search_path they
+-- are generated with every object qualified by this tenant's schema.
+DO $procs$
+BEGIN
+    EXECUTE format($p$
+CREATE OR REPLACE PROCEDURE %1$I.process_dirty(p_batch_size integer DEFAULT 500,
+                                               p_max_seconds double precision DEFAULT 50,
+                                               p_trigger text DEFAULT 'manual')
+LANGUAGE plpgsql
+AS $body$
+DECLARE
+    v_run     bigint;
+    v_start   timestamptz := clock_timestamp();
+    v_batch   record;
+BEGIN
+    -- guarantees: batches of keys until the queue is empty or p_max_seconds
+    -- have passed, each committed with exactly its claimed marks removed
+    INSERT INTO %1$I.runs (trigger) VALUES (p_trigger) RETURNING run_id INTO v_run;
+    COMMIT;
+    LOOP
+        SELECT * INTO v_batch FROM %1$I.process_batch(p_batch_size);
+        UPDATE %1$I.runs
+        SET keys_done = keys_done + v_batch.keys_done,
+            rows_written = rows_written + v_batch.feature_rows + v_batch.plan_rows,
+            feature_rows = feature_rows + v_batch.feature_rows, plan_rows = plan_rows + v_batch.plan_rows,
+            keys_failed = keys_failed + v_batch.keys_failed
+        WHERE run_id = v_run;
+        COMMIT;
+        EXIT WHEN v_batch.keys_done = 0 OR clock_timestamp() - v_start > make_interval(secs => p_max_seconds);
+    END LOOP;
+    UPDATE %1$I.runs SET finished_at = clock_timestamp(), status = 'succeeded' WHERE run_id = v_run;
+    COMMIT;
+END;
+$body$;
+
+CREATE OR REPLACE PROCEDURE %1$I.run_scheduled()
+LANGUAGE plpgsql
+AS $body$
+BEGIN
+    -- the pg_cron job: at most 50 s of work per minute tick; pg_cron never
+    -- overlaps a job with itself, and claims keep other runners apart
+    CALL %1$I.process_dirty(500, 50, 'cron');
+END;
+$body$;
+$p$, current_schema());
+END
+$procs$;
