@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
+import threading
 import pathlib
 import subprocess
 import sys
@@ -78,19 +78,42 @@ def connect(url: str, schema: str, role: str | None) -> psycopg.Connection:
     return conn
 
 
-def process(url: str, schema: str) -> dict:
-    """CALL process_dirty as the pipeline; time, rows written, backend memory."""
-    with connect(url, schema, "pipeline") as conn, BackendMemory(conn.info.backend_pid) as mem, timer() as t:
-        if os.environ.get("BENCH_EXPLAIN"):  # slow statements of the run into the server log
-            conn.execute("RESET ROLE; LOAD 'auto_explain'; SET auto_explain.log_min_duration = 500;"
-                         "SET auto_explain.log_nested_statements = on;")
-            conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(f"{schema}_pipeline")))
-        conn.execute("CALL process_dirty(1000, 1e9, 'bench')")
+def process(url: str, schema: str, runners: int = 1) -> dict:
+    """CALL process_dirty as the pipeline (in `runners` sessions at once, as
+    two schedulers would); time, rows written, the largest backend's memory."""
+    conns = [connect(url, schema, "pipeline") for _ in range(runners)]
+    mems = [BackendMemory(c.info.backend_pid) for c in conns]
+    errors = []
+
+    def call(conn):
+        try:
+            conn.execute("CALL process_dirty(1000, 1e9, 'bench')")
+        except Exception as exc:  # reported below
+            errors.append(exc)
+
+    with connect(url, schema, None) as conn:
+        last_run = conn.execute("SELECT coalesce(max(run_id), 0) FROM runs").fetchone()[0]
+    for m in mems:
+        m.__enter__()
+    with timer() as t:
+        threads = [threading.Thread(target=call, args=(c,)) for c in conns]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+    for m in mems:
+        m.__exit__(None, None, None)
+    for c in conns:
+        c.close()
+    if errors:
+        raise errors[0]
     with connect(url, schema, None) as conn:
         keys, feature_rows, plan_rows = conn.execute(
-            "SELECT keys_done, feature_rows, plan_rows FROM runs ORDER BY run_id DESC LIMIT 1").fetchone()
+            "SELECT sum(keys_done), sum(feature_rows), sum(plan_rows) FROM runs WHERE run_id > %s",
+            (last_run,)).fetchone()
     return {"seconds": t["seconds"], "keys": keys, "feature_rows": feature_rows, "plan_rows": plan_rows,
-            "peak_private_mb": mem.peak_private_mb, "peak_rss_mb": mem.peak_rss_mb}
+            "runners": runners, "peak_private_mb": max(m.peak_private_mb for m in mems),
+            "peak_rss_mb": max(m.peak_rss_mb for m in mems)}
 
 
 def run(products: int, locations: int, keep: bool) -> dict:
@@ -115,6 +138,13 @@ def run(products: int, locations: int, keep: bool) -> dict:
         out["full"] = process(url, schema)
         with connect(url, schema, None) as conn:
             out["key_weeks"] = conn.execute("SELECT count(*) FROM features").fetchone()[0]
+            conn.execute("VACUUM ANALYZE features")
+            # the same rebuild again with two runners side by side (2 cores)
+            conn.execute("SELECT mark_all_keys(NULL, 'features')")
+            conn.execute("TRUNCATE features, forecasts")
+            conn.execute("DELETE FROM recommendations")
+        out["full_2"] = process(url, schema, runners=2)
+        with connect(url, schema, None) as conn:
             conn.execute("VACUUM ANALYZE features")
 
         # the old pipeline's way, on the same data, in its own process
@@ -160,6 +190,7 @@ def markdown(r: dict) -> str:
 | measure | database | pandas (old pipeline) | ratio | target |
 |---|---:|---:|---:|---|
 | full rebuild, wall time | {full['seconds']:.1f} s | {pd_['wall_seconds']:.1f} s (load {pd_.get('load_seconds', 0):.1f} s + compute {pd_.get('compute_seconds', 0):.1f} s) | {full['seconds'] / pd_['wall_seconds']:.2f} | database <= pandas |
+| full rebuild, two runners at once (2 cores) | {r['full_2']['seconds']:.1f} s | | {r['full_2']['seconds'] / pd_['wall_seconds']:.2f} | |
 | full rebuild, peak memory | {full['peak_private_mb']:.0f} MB private ({full['peak_rss_mb']:.0f} MB RSS with shared buffers touched), one backend | {pd_['peak_rss_mb']:.0f} MB RSS | {full['peak_rss_mb'] / pd_['peak_rss_mb']:.2f} | backend <= 0.25 x pandas |
 
 | change | time to updated master file | feature rows written | keys | vs full rebuild | target |

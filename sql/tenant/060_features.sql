@@ -222,40 +222,46 @@ BEGIN
         LEFT JOIN features f ON f.product_id = t.product_id AND f.location_id = t.location_id
                             AND f.week_start = t.start_week - 7
     ),
-    -- kept narrow: frame-by-frame aggregates re-read their frame's rows, so
-    -- every column carried through the window nodes costs time
+    -- kept narrow: every column carried through the window nodes costs time
     series AS (
         SELECT u.*, ((u.week_start - s.new_first) / 7)::int AS i,
                ((u.week_start - s.start_week) / 7)::int AS t,
-               s.start_week
+               s.start_week,
+               u.units_sold::numeric AS sold_n
         FROM (SELECT * FROM prior UNION ALL SELECT * FROM fresh) u
         JOIN seed s USING (product_id, location_id)
     ),
-    -- trailing windows first, on the narrow rows
+    -- Trailing windows, each O(1) per row: sums and the standard deviation
+    -- slide with inverse transitions (numeric ones are exact, so sliding adds
+    -- no drift), slopes come from exact sums of y and i*y, and maxima are
+    -- composed from lags. Rows before the start only feed these windows, so
+    -- their cost must not grow with the window (a one-week roll reads 52
+    -- weeks per key). A window never reaches before first_week: it holds
+    -- least(w, i + 1) weeks.
     rolled AS (
         SELECT x.*,
-               -- a window never reaches before first_week: it holds least(w, i + 1) weeks
                moving_sum(x.units_sold) OVER w4 / least(4, x.i + 1) AS sold_mean_4,
                moving_sum(x.units_sold) OVER w8 / least(8, x.i + 1) AS sold_mean_8,
                moving_sum(x.units_sold) OVER w13 / least(13, x.i + 1) AS sold_mean_13,
                moving_sum(x.units_sold) OVER w26 / least(26, x.i + 1) AS sold_mean_26,
                moving_sum(x.units_sold) OVER w52 / least(52, x.i + 1) AS sold_mean_52,
-               stddev_samp(x.units_sold) OVER w4 AS sold_std_4,
-               stddev_samp(x.units_sold) OVER w8 AS sold_std_8,
-               stddev_samp(x.units_sold) OVER w13 AS sold_std_13,
-               stddev_samp(x.units_sold) OVER w26 AS sold_std_26,
-               stddev_samp(x.units_sold) OVER w52 AS sold_std_52,
-               max(x.units_sold) OVER w13 AS sold_max_13,
-               max(x.units_sold) OVER w52 AS sold_max_52,
+               stddev_samp(x.sold_n) OVER w4 AS std_4,
+               stddev_samp(x.sold_n) OVER w8 AS std_8,
+               stddev_samp(x.sold_n) OVER w13 AS std_13,
+               stddev_samp(x.sold_n) OVER w26 AS std_26,
+               stddev_samp(x.sold_n) OVER w52 AS std_52,
+               sum(x.sold_n) OVER w4 AS sy_4, sum(x.sold_n * x.i) OVER w4 AS siy_4,
+               sum(x.sold_n) OVER w8 AS sy_8, sum(x.sold_n * x.i) OVER w8 AS siy_8,
+               sum(x.sold_n) OVER w13 AS sy_13, sum(x.sold_n * x.i) OVER w13 AS siy_13,
+               sum(x.sold_n) OVER w26 AS sy_26, sum(x.sold_n * x.i) OVER w26 AS siy_26,
+               greatest(x.units_sold, lag(x.units_sold, 1) OVER key_w, lag(x.units_sold, 2) OVER key_w,
+                        lag(x.units_sold, 3) OVER key_w, lag(x.units_sold, 4) OVER key_w,
+                        lag(x.units_sold, 5) OVER key_w, lag(x.units_sold, 6) OVER key_w,
+                        lag(x.units_sold, 7) OVER key_w, lag(x.units_sold, 8) OVER key_w,
+                        lag(x.units_sold, 9) OVER key_w, lag(x.units_sold, 10) OVER key_w,
+                        lag(x.units_sold, 11) OVER key_w, lag(x.units_sold, 12) OVER key_w) AS sold_max_13,
                sum((x.units_sold = 0)::int) OVER w13 / least(13, x.i + 1)::float8 AS sold_zero_share_13,
-               moving_sum(x.revenue) OVER w13 / least(13, x.i + 1) AS revenue_mean_13,
-               regr_slope(x.units_sold, x.i::float8) OVER w4 AS sold_slope_4,
-               regr_slope(x.units_sold, x.i::float8) OVER w8 AS sold_slope_8,
-               regr_slope(x.units_sold, x.i::float8) OVER w13 AS sold_slope_13,
-               regr_slope(x.units_sold, x.i::float8) OVER w26 AS sold_slope_26,
-               -- the zero test is exact (numeric), a float residue must not divide
-               moving_sum(x.revenue) OVER w13
-                   / nullif(sum(x.units_sold::numeric) OVER w13, 0)::float8 AS avg_price_13
+               moving_sum(x.revenue) OVER w13 AS revenue_13
         FROM series x
         WINDOW key_w AS (PARTITION BY x.product_id, x.location_id ORDER BY x.week_start),
                w4 AS (key_w ROWS BETWEEN 3 PRECEDING AND CURRENT ROW),
@@ -314,7 +320,9 @@ BEGIN
                lag(x.units_sold, 11) OVER key_w AS sold_lag_11,
                lag(x.units_sold, 12) OVER key_w AS sold_lag_12,
                lag(x.units_sold, 13) OVER key_w AS sold_lag_13,
-               lag(x.units_sold, 14) OVER key_w AS sold_lag_14
+               lag(x.units_sold, 14) OVER key_w AS sold_lag_14,
+               greatest(x.sold_max_13, lag(x.sold_max_13, 13) OVER key_w, lag(x.sold_max_13, 26) OVER key_w,
+                        lag(x.sold_max_13, 39) OVER key_w) AS sold_max_52
         FROM rolled x
         WINDOW key AS (PARTITION BY x.product_id, x.location_id),
                key_w AS (PARTITION BY x.product_id, x.location_id ORDER BY x.week_start),
@@ -355,9 +363,18 @@ BEGIN
         z.q8 * (7.0 / 9 * coalesce(s.ewm_units_returned_s8, z.returned_0) + 2.0 / 9 * z.zt8),
         z.q13 * (6.0 / 7 * coalesce(s.ewm_units_returned_s13, z.returned_0) + 1.0 / 7 * z.zt13),
         z.sold_mean_4, z.sold_mean_8, z.sold_mean_13, z.sold_mean_26, z.sold_mean_52,
-        z.sold_std_4, z.sold_std_8, z.sold_std_13, z.sold_std_26, z.sold_std_52,
-        z.sold_max_13, z.sold_max_52, z.sold_zero_share_13, z.revenue_mean_13,
-        z.sold_slope_4, z.sold_slope_8, z.sold_slope_13, z.sold_slope_26,
+        z.std_4::float8, z.std_8::float8, z.std_13::float8, z.std_26::float8, z.std_52::float8,
+        z.sold_max_13, z.sold_max_52, z.sold_zero_share_13, z.revenue_13 / least(13, z.i + 1),
+        -- OLS slope over the window's n = least(w, i + 1) weeks i-n+1 .. i, from
+        -- exact sums: (n sum(iy) - sum(i) sum(y)) / (n^2 (n^2 - 1) / 12)
+        CASE WHEN z.i > 0 THEN ((least(4, z.i + 1) * z.siy_4 - (least(4, z.i + 1) * z.i - least(4, z.i + 1) * (least(4, z.i + 1) - 1) / 2) * z.sy_4)
+              / (least(4, z.i + 1) * least(4, z.i + 1) * (least(4, z.i + 1) * least(4, z.i + 1) - 1) / 12.0))::float8 END,
+        CASE WHEN z.i > 0 THEN ((least(8, z.i + 1) * z.siy_8 - (least(8, z.i + 1) * z.i - least(8, z.i + 1) * (least(8, z.i + 1) - 1) / 2) * z.sy_8)
+              / (least(8, z.i + 1) * least(8, z.i + 1) * (least(8, z.i + 1) * least(8, z.i + 1) - 1) / 12.0))::float8 END,
+        CASE WHEN z.i > 0 THEN ((least(13, z.i + 1) * z.siy_13 - (least(13, z.i + 1) * z.i - least(13, z.i + 1) * (least(13, z.i + 1) - 1) / 2) * z.sy_13)
+              / (least(13, z.i + 1) * least(13, z.i + 1) * (least(13, z.i + 1) * least(13, z.i + 1) - 1) / 12.0))::float8 END,
+        CASE WHEN z.i > 0 THEN ((least(26, z.i + 1) * z.siy_26 - (least(26, z.i + 1) * z.i - least(26, z.i + 1) * (least(26, z.i + 1) - 1) / 2) * z.sy_26)
+              / (least(26, z.i + 1) * least(26, z.i + 1) * (least(26, z.i + 1) * least(26, z.i + 1) - 1) / 12.0))::float8 END,
         s.cum_units_sold + z.run_sold,
         s.cum_units_returned + z.run_returned,
         s.cum_revenue + z.run_revenue,
@@ -374,7 +391,8 @@ BEGIN
         z.i - coalesce(s.first_sale_index, z.run_first_sale),
         z.i - coalesce(z.run_last_sale, s.last_sale_index),
         NULL::float8,  -- weeks_of_cover, from est_on_hand and ewm_units_sold_s4 below
-        z.avg_price_13,
+        -- the zero test is exact (numeric): a float residue must not divide
+        z.revenue_13 / nullif(z.sy_13, 0)::float8,
         CASE WHEN z.cost_grp = 0 THEN s.last_invoice_unit_cost ELSE z.carried_cost END
     FROM w2 z
     JOIN seed s USING (product_id, location_id);

@@ -182,6 +182,10 @@ BEGIN
     INSERT INTO %1$I.runs (trigger) VALUES (p_trigger) RETURNING run_id INTO v_run;
     COMMIT;
     LOOP
+        -- Derived data only: a crash may lose the last commits, but each one
+        -- deletes its marks in the same transaction, so what is lost is still
+        -- queued and is recomputed; no need to wait for the WAL flush.
+        PERFORM set_config('synchronous_commit', 'off', true);
         SELECT * INTO v_batch FROM %1$I.process_batch(p_batch_size);
         UPDATE %1$I.runs
         SET keys_done = keys_done + v_batch.keys_done,
@@ -190,7 +194,11 @@ BEGIN
             keys_failed = keys_failed + v_batch.keys_failed
         WHERE run_id = v_run;
         COMMIT;
-        EXIT WHEN v_batch.keys_done = 0 OR clock_timestamp() - v_start > make_interval(secs => p_max_seconds);
+        -- done when nothing could be claimed, or a short batch left the queue
+        -- empty (which spares a last, empty batch)
+        EXIT WHEN v_batch.keys_done = 0
+               OR (v_batch.keys_done < p_batch_size AND NOT EXISTS (SELECT 1 FROM %1$I.dirty_keys))
+               OR clock_timestamp() - v_start > make_interval(secs => p_max_seconds);
     END LOOP;
     UPDATE %1$I.runs SET finished_at = clock_timestamp(), status = 'succeeded' WHERE run_id = v_run;
     COMMIT;
