@@ -42,6 +42,7 @@ from pyloader.sources import SourceError
 
 BATCH_SIZE = 20_000
 PREFETCH_BATCHES = 2  # batches read ahead while one is merged
+READER_SWITCH_INTERVAL = 0.0005  # seconds; see prefetch()
 DB_ATTEMPTS = 3  # tries of one batch on a retryable database error
 TOKEN_ENV = "MASTERFILE_ERP_TOKEN"
 
@@ -327,6 +328,11 @@ def prefetch(it: Iterator, depth: int = PREFETCH_BATCHES) -> Iterator:
             q.put((_DONE, exc))
 
     t = threading.Thread(target=run, name="pyloader-reader", daemon=True)
+    # the consumer mostly waits on the database and needs the interpreter back
+    # for a moment between waits; a busy reader would hold it for the default
+    # 5 ms each time
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(min(switch, READER_SWITCH_INTERVAL))
     t.start()
     try:
         while True:
@@ -339,6 +345,7 @@ def prefetch(it: Iterator, depth: int = PREFETCH_BATCHES) -> Iterator:
     finally:
         stop.set()
         t.join(timeout=5)
+        sys.setswitchinterval(switch)
 
 
 # --- progress ----------------------------------------------------------------------
