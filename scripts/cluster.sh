@@ -62,6 +62,9 @@ shared_buffers = 512MB
 work_mem = 64MB
 maintenance_work_mem = 256MB
 max_wal_size = 4GB
+checkpoint_timeout = 15min
+# full-page images dominate the WAL of bulk loads and rebuilds; lz4 halves it
+wal_compression = lz4
 timezone = 'UTC'
 log_timezone = 'UTC'
 shared_preload_libraries = 'pg_cron'
