@@ -18,7 +18,7 @@ from psycopg import sql
 from sqlalchemy import create_engine
 from sqlalchemy.pool import NullPool
 
-from pyloader import queries
+from pyloader import plpython, queries
 from pyloader.config import database_url, tenant_roles
 
 REPO = Path(__file__).resolve().parent.parent
@@ -76,6 +76,7 @@ def upgrade_control(sa_conn) -> None:
     raw.execute("SET LOCAL search_path = masterfile, pg_catalog")
     command.upgrade(_alembic_config("control", sa_conn, queries.CONTROL_SCHEMA), "head")
     apply_sql(raw, "control")
+    plpython.install(raw)  # kernels embed pyloader/kernels/ as read now
     raw.execute("RESET search_path")
 
 
@@ -86,6 +87,9 @@ def upgrade_tenant(sa_conn, schema: str, target: str = "head") -> None:
     leaves the tenant exactly as it was.
     """
     raw = sa_conn.connection.driver_connection
+    # roles and their grants on the shared kernels may have grown since the
+    # tenant was created
+    raw.execute("SELECT masterfile.ensure_tenant_roles(%s)", (schema,))
     raw.execute(
         sql.SQL("SET LOCAL ROLE {}; SET LOCAL search_path = {}, pg_catalog").format(
             sql.Identifier(tenant_roles(schema)["owner"]), sql.Identifier(schema)
@@ -138,3 +142,22 @@ def current_revision(sa_conn, schema: str) -> str | None:
         return None
     raw.rollback()
     return row[0] if row else None
+
+
+def run_env() -> None:
+    """The body of both Alembic env.py files: run on the caller's connection.
+
+    upgrade_control/upgrade_tenant open the transaction, set search_path and
+    role, and pass the connection in `config.attributes`; Alembic only needs
+    to know where the version table lives. Offline (SQL script) mode is not used.
+    """
+    from alembic import context
+
+    config = context.config
+    context.configure(
+        connection=config.attributes["connection"],
+        version_table_schema=config.attributes["schema"],
+        transactional_ddl=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
