@@ -8,9 +8,11 @@ SET search_path = masterfile, pg_catalog
 AS $$
 DECLARE
     v_reader text := p_schema;
+    v_kernel regprocedure;
 BEGIN
     -- guarantees: <schema> (group, no login) and <schema>_owner exist, and the
-    -- loader, ui and pipeline roles exist as login members of <schema>.
+    -- loader, ui and pipeline roles exist as login members of <schema>; both
+    -- may call the kernels of masterfile.
     IF p_schema !~ '^t_[a-z0-9_]{1,40}$' THEN
         RAISE EXCEPTION 'not a tenant schema name: %', p_schema USING ERRCODE = 'invalid_parameter_value';
     END IF;
@@ -27,6 +29,15 @@ BEGIN
     END LOOP;
     -- the shared code schema: usable for calling kernels, nothing else
     EXECUTE format('GRANT USAGE ON SCHEMA masterfile TO %I, %I', p_schema, p_schema || '_owner');
+    -- kernels are the PL/Python functions of masterfile (pyloader/plpython.py):
+    -- pure code, callable by the tenant's roles
+    FOR v_kernel IN
+        SELECT p.oid::regprocedure FROM pg_proc p
+        WHERE p.pronamespace = 'masterfile'::regnamespace
+          AND p.prolang = (SELECT l.oid FROM pg_language l WHERE l.lanname = 'plpython3u')
+    LOOP
+        EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %I, %I', v_kernel, p_schema, p_schema || '_owner');
+    END LOOP;
 END;
 $$;
 

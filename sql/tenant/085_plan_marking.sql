@@ -1,0 +1,231 @@
+-- Plan marking: a change that moves no feature but an effective value or a
+-- setting (a ui_* row, settings, an ERP product, location or supplier) queues
+-- the keys whose forecasts or recommendations it affects, scope 'plan', in the
+-- same transaction as the change. Keys are those of feature_keys; a change
+-- that leaves every plan-relevant column as it was marks nothing.
+
+-- The query, over a statement-level trigger's transition tables, that yields
+-- the key values (p_key_cols) of the rows whose p_cols changed. Both sides
+-- are joined on the key, so an INSERT compares with an absent (all-null) row,
+-- a DELETE with an absent new row, and an UPDATE that moves a key marks both.
+CREATE OR REPLACE FUNCTION plan_changes_query(p_op text, p_key_cols text[], p_cols text[])
+RETURNS text
+LANGUAGE sql
+IMMUTABLE STRICT PARALLEL SAFE
+SET search_path FROM CURRENT
+AS $$
+    SELECT format(
+        'WITH c AS (SELECT %1$s, %2$s FROM %3$s o FULL JOIN %4$s n ON %5$s WHERE (%6$s) IS DISTINCT FROM (%7$s))'
+        ' SELECT %8$s FROM c WHERE o_1 IS NOT NULL UNION SELECT %9$s FROM c WHERE n_1 IS NOT NULL',
+        (SELECT string_agg(format('o.%I AS o_%s', c, i), ', ') FROM unnest(p_key_cols) WITH ORDINALITY AS u(c, i)),
+        (SELECT string_agg(format('n.%I AS n_%s', c, i), ', ') FROM unnest(p_key_cols) WITH ORDINALITY AS u(c, i)),
+        CASE WHEN p_op = 'INSERT' THEN '(SELECT * FROM new_rows WHERE false)' ELSE 'old_rows' END,
+        CASE WHEN p_op = 'DELETE' THEN '(SELECT * FROM old_rows WHERE false)' ELSE 'new_rows' END,
+        (SELECT string_agg(format('o.%1$I = n.%1$I', c), ' AND ') FROM unnest(p_key_cols) AS u(c)),
+        (SELECT string_agg(format('o.%I', c), ', ') FROM unnest(p_cols) AS u(c)),
+        (SELECT string_agg(format('n.%I', c), ', ') FROM unnest(p_cols) AS u(c)),
+        (SELECT string_agg(format('o_%s AS %I', i, c), ', ') FROM unnest(p_key_cols) WITH ORDINALITY AS u(c, i)),
+        (SELECT string_agg(format('n_%s', i), ', ') FROM unnest(p_key_cols) WITH ORDINALITY AS u(c, i)))
+$$;
+
+-- Queue the given keys for their plans only.
+CREATE OR REPLACE FUNCTION mark_plans(p_product_ids text[], p_location_ids text[])
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE PARALLEL UNSAFE
+SET search_path FROM CURRENT
+AS $$
+BEGIN
+    -- guarantees: every given key is queued with scope 'plan' (or already covered)
+    IF cardinality(p_product_ids) > 0 THEN
+        PERFORM mark_keys(p_product_ids, p_location_ids,
+                          array_fill(NULL::date, ARRAY[cardinality(p_product_ids)]), 'plan');
+    END IF;
+END;
+$$;
+
+-- erp_products (supplier_id, status, deleted) and ui_product_settings
+-- (discontinued, service_level): every key of the product. TG_ARGV[0]: the
+-- plan-relevant columns.
+CREATE OR REPLACE FUNCTION mark_plans_from_products()
+RETURNS trigger
+LANGUAGE plpgsql
+VOLATILE PARALLEL UNSAFE
+SECURITY DEFINER
+SET search_path FROM CURRENT
+AS $$
+DECLARE
+    v_ids text[];
+    v_p   text[];
+    v_l   text[];
+BEGIN
+    -- guarantees: each key of a product whose plan-relevant columns changed is queued for its plan
+    IF TG_OP = 'TRUNCATE' THEN
+        PERFORM mark_all_keys(NULL, 'plan');
+        RETURN NULL;
+    END IF;
+    EXECUTE format('SELECT array_agg(product_id) FROM (%s) x',
+                   plan_changes_query(TG_OP, ARRAY['product_id'], string_to_array(TG_ARGV[0], ',')))
+        INTO v_ids;
+    IF v_ids IS NOT NULL THEN
+        SELECT array_agg(k.product_id), array_agg(k.location_id) INTO v_p, v_l
+        FROM feature_keys k WHERE k.product_id = ANY (v_ids);
+        PERFORM mark_plans(v_p, v_l);
+    END IF;
+    RETURN NULL;
+END;
+$$;
+
+-- erp_locations (status, deleted) and ui_location_settings (enabled): every
+-- key at the location.
+CREATE OR REPLACE FUNCTION mark_plans_from_locations()
+RETURNS trigger
+LANGUAGE plpgsql
+VOLATILE PARALLEL UNSAFE
+SECURITY DEFINER
+SET search_path FROM CURRENT
+AS $$
+DECLARE
+    v_ids text[];
+    v_p   text[];
+    v_l   text[];
+BEGIN
+    -- guarantees: each key at a location whose plan-relevant columns changed is queued for its plan
+    IF TG_OP = 'TRUNCATE' THEN
+        PERFORM mark_all_keys(NULL, 'plan');
+        RETURN NULL;
+    END IF;
+    EXECUTE format('SELECT array_agg(location_id) FROM (%s) x',
+                   plan_changes_query(TG_OP, ARRAY['location_id'], string_to_array(TG_ARGV[0], ',')))
+        INTO v_ids;
+    IF v_ids IS NOT NULL THEN
+        SELECT array_agg(k.product_id), array_agg(k.location_id) INTO v_p, v_l
+        FROM feature_keys k WHERE k.location_id = ANY (v_ids);
+        PERFORM mark_plans(v_p, v_l);
+    END IF;
+    RETURN NULL;
+END;
+$$;
+
+-- erp_suppliers (lead_time_days, min_order_qty, order_multiple, deleted) and
+-- ui_supplier_settings (the four overrides): every key of the supplier's
+-- products (erp_products.supplier_id, as effective_products reads it).
+CREATE OR REPLACE FUNCTION mark_plans_from_suppliers()
+RETURNS trigger
+LANGUAGE plpgsql
+VOLATILE PARALLEL UNSAFE
+SECURITY DEFINER
+SET search_path FROM CURRENT
+AS $$
+DECLARE
+    v_ids text[];
+    v_p   text[];
+    v_l   text[];
+BEGIN
+    -- guarantees: each key of a product of a supplier whose plan-relevant
+    -- columns changed is queued for its plan
+    IF TG_OP = 'TRUNCATE' THEN
+        PERFORM mark_all_keys(NULL, 'plan');
+        RETURN NULL;
+    END IF;
+    EXECUTE format('SELECT array_agg(supplier_id) FROM (%s) x',
+                   plan_changes_query(TG_OP, ARRAY['supplier_id'], string_to_array(TG_ARGV[0], ',')))
+        INTO v_ids;
+    IF v_ids IS NOT NULL THEN
+        SELECT array_agg(k.product_id), array_agg(k.location_id) INTO v_p, v_l
+        FROM erp_products p
+        JOIN feature_keys k ON k.product_id = p.product_id
+        WHERE p.supplier_id = ANY (v_ids) AND NOT p.deleted;
+        PERFORM mark_plans(v_p, v_l);
+    END IF;
+    RETURN NULL;
+END;
+$$;
+
+-- ui_assortments (assorted): the key itself.
+CREATE OR REPLACE FUNCTION mark_plans_from_assortments()
+RETURNS trigger
+LANGUAGE plpgsql
+VOLATILE PARALLEL UNSAFE
+SECURITY DEFINER
+SET search_path FROM CURRENT
+AS $$
+DECLARE
+    v_p text[];
+    v_l text[];
+BEGIN
+    -- guarantees: each known key whose assortment changed is queued for its plan
+    IF TG_OP = 'TRUNCATE' THEN
+        PERFORM mark_all_keys(NULL, 'plan');
+        RETURN NULL;
+    END IF;
+    EXECUTE format('SELECT array_agg(k.product_id), array_agg(k.location_id)'
+                   ' FROM (%s) x JOIN feature_keys k USING (product_id, location_id)',
+                   plan_changes_query(TG_OP, ARRAY['product_id', 'location_id'], string_to_array(TG_ARGV[0], ',')))
+        INTO v_p, v_l;
+    PERFORM mark_plans(v_p, v_l);
+    RETURN NULL;
+END;
+$$;
+
+-- settings: a default (service level, lead time) or the horizon queues every
+-- key; as_of_date is the pipeline's own check (check_end_week), which a
+-- listening worker is told to run now.
+CREATE OR REPLACE FUNCTION mark_plans_from_settings()
+RETURNS trigger
+LANGUAGE plpgsql
+VOLATILE PARALLEL UNSAFE
+SECURITY DEFINER
+SET search_path FROM CURRENT
+AS $$
+BEGIN
+    -- guarantees: every key is queued for its plan when a plan-relevant setting changed
+    IF EXISTS (SELECT 1 FROM old_rows o JOIN new_rows n USING (singleton)
+               WHERE (o.default_service_level, o.default_lead_time_days, o.horizon_weeks)
+                     IS DISTINCT FROM (n.default_service_level, n.default_lead_time_days, n.horizon_weeks)) THEN
+        PERFORM mark_all_keys(NULL, 'plan');
+    END IF;
+    IF EXISTS (SELECT 1 FROM old_rows o JOIN new_rows n USING (singleton)
+               WHERE o.as_of_date IS DISTINCT FROM n.as_of_date) THEN
+        PERFORM pg_notify('masterfile_dirty', current_schema());
+    END IF;
+    RETURN NULL;
+END;
+$$;
+
+DO $triggers$
+DECLARE
+    -- table, trigger function, plan-relevant columns
+    v_t record;
+BEGIN
+    FOR v_t IN
+        SELECT * FROM (VALUES
+            ('erp_products', 'mark_plans_from_products', 'supplier_id,status,deleted'),
+            ('ui_product_settings', 'mark_plans_from_products', 'discontinued,service_level'),
+            ('erp_locations', 'mark_plans_from_locations', 'status,deleted'),
+            ('ui_location_settings', 'mark_plans_from_locations', 'enabled'),
+            ('erp_suppliers', 'mark_plans_from_suppliers', 'lead_time_days,min_order_qty,order_multiple,deleted'),
+            ('ui_supplier_settings', 'mark_plans_from_suppliers',
+             'lead_time_days,min_order_qty,order_multiple,review_period_weeks'),
+            ('ui_assortments', 'mark_plans_from_assortments', 'assorted')
+        ) AS t(tbl, fn, cols)
+    LOOP
+        EXECUTE format('CREATE OR REPLACE TRIGGER mark_plans_on_insert AFTER INSERT ON %I'
+                       ' REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION %I(%L)',
+                       v_t.tbl, v_t.fn, v_t.cols);
+        EXECUTE format('CREATE OR REPLACE TRIGGER mark_plans_on_update AFTER UPDATE ON %I'
+                       ' REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT'
+                       ' EXECUTE FUNCTION %I(%L)',
+                       v_t.tbl, v_t.fn, v_t.cols);
+        EXECUTE format('CREATE OR REPLACE TRIGGER mark_plans_on_delete AFTER DELETE ON %I'
+                       ' REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION %I(%L)',
+                       v_t.tbl, v_t.fn, v_t.cols);
+        EXECUTE format('CREATE OR REPLACE TRIGGER mark_plans_on_truncate AFTER TRUNCATE ON %I'
+                       ' FOR EACH STATEMENT EXECUTE FUNCTION %I(%L)',
+                       v_t.tbl, v_t.fn, v_t.cols);
+    END LOOP;
+    CREATE OR REPLACE TRIGGER mark_plans_on_update AFTER UPDATE ON settings
+        REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT
+        EXECUTE FUNCTION mark_plans_from_settings();
+END
+$triggers$;

@@ -1,0 +1,310 @@
+-- Forecasts and order recommendations (forecast-and-orders.md), per key, as of
+-- end_week(), from the stored features and the effective values. Called by
+-- refresh_batch() after the keys' features, in the same transaction.
+
+-- Session-lived work table of refresh_plans, emptied at every commit (see
+-- ensure_work_tables in 060_features.sql for why it is not created per call).
+CREATE OR REPLACE FUNCTION ensure_plan_work_table()
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE PARALLEL UNSAFE
+SET search_path FROM CURRENT
+AS $$
+BEGIN
+    -- guarantees: pg_temp.mf_plan exists, empty at commit
+    IF to_regclass('pg_temp.mf_plan') IS NULL THEN
+        CREATE TEMP TABLE mf_plan (
+            product_id          text NOT NULL,
+            location_id         text NOT NULL,
+            -- the key's place in the kernel's arrays; null: no features at end_week
+            ord                 integer,
+            sigma               double precision,
+            est_on_hand         double precision,
+            on_order            double precision,
+            lead_time_days      double precision,
+            review_period_weeks double precision,
+            service_level       double precision,
+            min_order_qty       double precision,
+            order_multiple      double precision,
+            discontinued        boolean,
+            assorted            boolean,
+            location_enabled    boolean,
+            -- the kernel's results
+            demand_class        text,
+            method              text,
+            forecast_per_week   double precision,
+            lead_time_weeks     double precision,
+            z                   double precision,
+            safety_stock        double precision,
+            order_up_to         double precision,
+            inventory_position  double precision,
+            raw_qty             double precision,
+            recommended_qty     double precision,
+            reason              text,
+            PRIMARY KEY (product_id, location_id)
+        ) ON COMMIT DELETE ROWS;
+    END IF;
+END;
+$$;
+
+-- Recompute the forecasts and the pipeline's columns of recommendations of
+-- the given keys. Returns the rows written (forecast and recommendation rows
+-- inserted, updated or deleted).
+CREATE OR REPLACE FUNCTION refresh_plans(p_product_ids text[], p_location_ids text[])
+RETURNS bigint
+LANGUAGE plpgsql
+VOLATILE PARALLEL UNSAFE
+SECURITY INVOKER
+SET search_path FROM CURRENT
+-- a batch is a few thousand rows, but the views' estimates run to billions
+-- and JIT compiling them costs seconds
+SET jit = off
+AS $$
+DECLARE
+    c_demand_weeks constant integer := 104;
+    v_end     date := end_week();
+    v_horizon integer;
+    v_written bigint := 0;
+    v_n       bigint;
+    v_out     record;
+BEGIN
+    -- guarantees: for every given key, the stored forecasts and the pipeline's
+    -- columns of its recommendation equal a computation from scratch; a row is
+    -- written only where a value changed (computed_at moves with it,
+    -- qty_changed_at only with recommended_qty); the UI's columns are never
+    -- written and a row holding a UI decision is never deleted
+    PERFORM ensure_plan_work_table();
+    DELETE FROM mf_plan;
+    SELECT s.horizon_weeks INTO v_horizon FROM settings s;
+
+    -- one row per key with its master-file row at end_week and its effective
+    -- values; an entity the ERP has not sent (nor the UI named) is missing
+    -- from the effective views, so their rules' defaults are completed here.
+    -- Each lookup is a LATERAL subquery kept apart by OFFSET 0, so it runs
+    -- per key on the tables' keys: the cost follows the batch, not the tenant.
+    INSERT INTO mf_plan (product_id, location_id, ord, sigma, est_on_hand, on_order, lead_time_days,
+                         review_period_weeks, service_level, min_order_qty, order_multiple, discontinued,
+                         assorted, location_enabled)
+    SELECT k.p, k.l,
+           CASE WHEN f.week_start IS NOT NULL
+                THEN row_number() OVER (PARTITION BY f.week_start IS NOT NULL ORDER BY k.p, k.l) END,
+           f.sold_std_13, f.est_on_hand, f.on_order,
+           coalesce(es.lead_time_days, s.default_lead_time_days),
+           coalesce(es.review_period_weeks, 1),
+           coalesce(ep.service_level, s.default_service_level),
+           coalesce(es.min_order_qty, 1),
+           coalesce(es.order_multiple, 1),
+           coalesce(ep.discontinued, false),
+           coalesce(ea.assorted, true),
+           coalesce(el.location_enabled, true)
+    FROM (SELECT DISTINCT k.p, k.l FROM unnest(p_product_ids, p_location_ids) AS k(p, l)
+          WHERE k.p IS NOT NULL AND k.l IS NOT NULL) k
+    CROSS JOIN settings s
+    LEFT JOIN LATERAL (SELECT f.week_start, f.sold_std_13, f.est_on_hand, f.on_order
+                       FROM features f
+                       WHERE f.product_id = k.p AND f.location_id = k.l AND f.week_start = v_end
+                       OFFSET 0) f ON true
+    LEFT JOIN LATERAL (SELECT e.supplier_id, e.service_level, e.discontinued
+                       FROM effective_products e WHERE e.product_id = k.p OFFSET 0) ep ON true
+    LEFT JOIN LATERAL (SELECT e.lead_time_days, e.review_period_weeks, e.min_order_qty, e.order_multiple
+                       FROM effective_suppliers e WHERE e.supplier_id = ep.supplier_id OFFSET 0) es ON true
+    LEFT JOIN LATERAL (SELECT e.location_enabled
+                       FROM effective_locations e WHERE e.location_id = k.l OFFSET 0) el ON true
+    LEFT JOIN LATERAL (SELECT e.assorted
+                       FROM effective_assortments e WHERE e.product_id = k.p AND e.location_id = k.l
+                       OFFSET 0) ea ON true;
+    -- a batch is 1 or thousands of keys: without statistics every statement
+    -- below would be planned for a guess (and scan all forecasts for one key)
+    ANALYZE mf_plan;
+
+    -- one kernel call for the batch: each key's units_sold over the last
+    -- min(n, 104) weeks ending at end_week, keys in ord order
+    SELECT r.* INTO v_out
+    FROM (SELECT string_agg(y.weeks, ''::bytea ORDER BY a.ord) AS y_flat,
+                 array_agg(y.n ORDER BY a.ord) AS lengths,
+                 array_agg(a.sigma ORDER BY a.ord) AS sigma,
+                 array_agg(a.est_on_hand ORDER BY a.ord) AS est_on_hand,
+                 array_agg(a.on_order ORDER BY a.ord) AS on_order,
+                 array_agg(a.lead_time_days ORDER BY a.ord) AS lead_time_days,
+                 array_agg(a.review_period_weeks ORDER BY a.ord) AS review_period_weeks,
+                 array_agg(a.service_level ORDER BY a.ord) AS service_level,
+                 array_agg(a.min_order_qty ORDER BY a.ord) AS min_order_qty,
+                 array_agg(a.order_multiple ORDER BY a.ord) AS order_multiple,
+                 array_agg(a.discontinued ORDER BY a.ord) AS discontinued,
+                 array_agg(a.assorted ORDER BY a.ord) AS assorted,
+                 array_agg(a.location_enabled ORDER BY a.ord) AS location_enabled
+          FROM mf_plan a
+          CROSS JOIN LATERAL (
+              -- a null units_sold would shift the weeks: float8send(NULL) adds
+              -- nothing while count(*) counts it, and the kernel refuses the mismatch
+              SELECT count(*)::integer AS n,
+                     coalesce(string_agg(float8send(f.units_sold), ''::bytea ORDER BY f.week_start), ''::bytea)
+                         AS weeks
+              FROM features f
+              WHERE f.product_id = a.product_id AND f.location_id = a.location_id
+                AND f.week_start > v_end - 7 * c_demand_weeks AND f.week_start <= v_end) y
+          WHERE a.ord IS NOT NULL
+          HAVING count(*) > 0) b
+    CROSS JOIN LATERAL masterfile.forecast_batch(
+        b.y_flat, b.lengths, b.sigma, b.est_on_hand, b.on_order, b.lead_time_days, b.review_period_weeks,
+        b.service_level, b.min_order_qty, b.order_multiple, b.discontinued, b.assorted, b.location_enabled) r;
+
+    -- the results back onto the keys
+    UPDATE mf_plan p
+    SET demand_class = o.demand_class, method = o.method, forecast_per_week = o.forecast_per_week,
+        sigma = o.sigma, lead_time_weeks = o.lead_time_weeks, z = o.z, safety_stock = o.safety_stock,
+        order_up_to = o.order_up_to, inventory_position = o.inventory_position, raw_qty = o.raw_qty,
+        recommended_qty = o.recommended_qty, reason = o.reason
+    FROM unnest(v_out.demand_class, v_out.method, v_out.forecast_per_week, v_out.sigma, v_out.lead_time_weeks,
+                v_out.z, v_out.safety_stock, v_out.order_up_to, v_out.inventory_position, v_out.raw_qty,
+                v_out.recommended_qty, v_out.reason)
+        WITH ORDINALITY AS o(demand_class, method, forecast_per_week, sigma, lead_time_weeks, z, safety_stock,
+                             order_up_to, inventory_position, raw_qty, recommended_qty, reason, ord)
+    WHERE p.ord = o.ord;
+
+    -- forecasts: one row per key and week h = 1 .. horizon_weeks
+    DELETE FROM forecasts f
+    USING mf_plan p
+    WHERE f.product_id = p.product_id AND f.location_id = p.location_id
+      AND (p.ord IS NULL OR f.target_week <= v_end OR f.target_week > v_end + 7 * v_horizon);
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    v_written := v_written + v_n;
+
+    INSERT INTO forecasts AS f (product_id, location_id, as_of_week, target_week, yhat, method, demand_class)
+    SELECT p.product_id, p.location_id, v_end, v_end + 7 * h, p.forecast_per_week, p.method, p.demand_class
+    FROM mf_plan p
+    CROSS JOIN generate_series(1, v_horizon) AS h
+    WHERE p.ord IS NOT NULL
+    ON CONFLICT (product_id, location_id, target_week) DO UPDATE
+    SET as_of_week = excluded.as_of_week, yhat = excluded.yhat, method = excluded.method,
+        demand_class = excluded.demand_class
+    WHERE (f.as_of_week, f.yhat, f.method, f.demand_class)
+          IS DISTINCT FROM (excluded.as_of_week, excluded.yhat, excluded.method, excluded.demand_class);
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    v_written := v_written + v_n;
+
+    -- recommendations of keys with features: only the pipeline's columns
+    INSERT INTO recommendations AS r (product_id, location_id, as_of_week, demand_class, method,
+                                      forecast_per_week, sigma, lead_time_weeks, review_period_weeks,
+                                      service_level, z, safety_stock, order_up_to, inventory_position, raw_qty,
+                                      recommended_qty, reason, qty_changed_at, computed_at)
+    SELECT p.product_id, p.location_id, v_end, p.demand_class, p.method, p.forecast_per_week, p.sigma,
+           p.lead_time_weeks, p.review_period_weeks::integer, p.service_level, p.z, p.safety_stock, p.order_up_to,
+           p.inventory_position, p.raw_qty, p.recommended_qty, p.reason, now(), now()
+    FROM mf_plan p
+    WHERE p.ord IS NOT NULL
+    ON CONFLICT (product_id, location_id) DO UPDATE
+    SET as_of_week = excluded.as_of_week, demand_class = excluded.demand_class, method = excluded.method,
+        forecast_per_week = excluded.forecast_per_week, sigma = excluded.sigma,
+        lead_time_weeks = excluded.lead_time_weeks, review_period_weeks = excluded.review_period_weeks,
+        service_level = excluded.service_level, z = excluded.z, safety_stock = excluded.safety_stock,
+        order_up_to = excluded.order_up_to, inventory_position = excluded.inventory_position,
+        raw_qty = excluded.raw_qty, recommended_qty = excluded.recommended_qty, reason = excluded.reason,
+        qty_changed_at = CASE WHEN r.recommended_qty IS DISTINCT FROM excluded.recommended_qty
+                              THEN excluded.qty_changed_at ELSE r.qty_changed_at END,
+        computed_at = excluded.computed_at
+    WHERE (r.as_of_week, r.demand_class, r.method, r.forecast_per_week, r.sigma, r.lead_time_weeks,
+           r.review_period_weeks, r.service_level, r.z, r.safety_stock, r.order_up_to, r.inventory_position,
+           r.raw_qty, r.recommended_qty, r.reason)
+          IS DISTINCT FROM
+          (excluded.as_of_week, excluded.demand_class, excluded.method, excluded.forecast_per_week,
+           excluded.sigma, excluded.lead_time_weeks, excluded.review_period_weeks, excluded.service_level,
+           excluded.z, excluded.safety_stock, excluded.order_up_to, excluded.inventory_position,
+           excluded.raw_qty, excluded.recommended_qty, excluded.reason);
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    v_written := v_written + v_n;
+
+    -- keys without features at end_week: a row the UI has not touched goes;
+    -- a decided one stays, inactive
+    SELECT delete_undecided_recommendations(array_agg(p.product_id), array_agg(p.location_id)) INTO v_n
+    FROM mf_plan p WHERE p.ord IS NULL;
+    v_written := v_written + coalesce(v_n, 0);
+
+    UPDATE recommendations r
+    SET recommended_qty = 0, reason = 'inactive',
+        qty_changed_at = CASE WHEN r.recommended_qty IS DISTINCT FROM 0::double precision
+                              THEN now() ELSE r.qty_changed_at END,
+        computed_at = now()
+    FROM mf_plan p
+    WHERE r.product_id = p.product_id AND r.location_id = p.location_id AND p.ord IS NULL
+      AND (r.recommended_qty, r.reason) IS DISTINCT FROM (0::double precision, 'inactive');
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    v_written := v_written + v_n;
+
+    RETURN v_written;
+END;
+$$;
+
+-- Whether the UI has spoken on a recommendation (its columns hold anything
+-- but their defaults): such a row is never deleted. Columns rather than the
+-- row type, so the table can still be dropped without this function.
+CREATE OR REPLACE FUNCTION recommendation_has_decision(p_decision text, p_approved_qty double precision,
+                                                       p_decided_by text, p_decided_at timestamptz, p_note text)
+RETURNS boolean
+LANGUAGE sql
+IMMUTABLE PARALLEL SAFE
+SET search_path FROM CURRENT
+AS $$
+    SELECT p_decision IS DISTINCT FROM 'pending' OR p_approved_qty IS NOT NULL OR p_decided_by IS NOT NULL
+        OR p_decided_at IS NOT NULL OR p_note IS NOT NULL
+$$;
+
+-- The pipeline's only way to delete a recommendation: it has no DELETE on
+-- the table, and this deletes the given keys' rows that hold no decision.
+CREATE OR REPLACE FUNCTION delete_undecided_recommendations(p_product_ids text[], p_location_ids text[])
+RETURNS bigint
+LANGUAGE plpgsql
+VOLATILE PARALLEL UNSAFE
+SECURITY DEFINER
+SET search_path FROM CURRENT
+AS $$
+DECLARE
+    v_n bigint;
+BEGIN
+    -- guarantees: deletes exactly the given keys' recommendations whose UI
+    -- columns are at their defaults (a decision committed meanwhile is seen:
+    -- the DELETE re-checks its condition on the row's latest version)
+    DELETE FROM recommendations r
+    USING unnest(p_product_ids, p_location_ids) AS k(p, l)
+    WHERE r.product_id = k.p AND r.location_id = k.l
+      AND NOT recommendation_has_decision(r.decision, r.approved_qty, r.decided_by, r.decided_at, r.note);
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    RETURN v_n;
+END;
+$$;
+
+-- The database itself refuses to delete a decided row, whoever asks.
+CREATE OR REPLACE FUNCTION refuse_deleting_decided_recommendation()
+RETURNS trigger
+LANGUAGE plpgsql
+VOLATILE PARALLEL UNSAFE
+SET search_path FROM CURRENT
+AS $$
+BEGIN
+    -- fires only for rows holding a UI decision (see the trigger's WHEN)
+    RAISE EXCEPTION 'recommendation (%, %) holds a UI decision and cannot be deleted',
+        OLD.product_id, OLD.location_id
+        USING ERRCODE = 'integrity_constraint_violation';
+END;
+$$;
+
+CREATE OR REPLACE TRIGGER keep_decided_recommendations BEFORE DELETE ON recommendations
+FOR EACH ROW WHEN (recommendation_has_decision(OLD.decision, OLD.approved_qty, OLD.decided_by, OLD.decided_at,
+                                                OLD.note))
+EXECUTE FUNCTION refuse_deleting_decided_recommendation();
+
+-- Privileges 900_grants.sql does not give: the pipeline calls its helpers;
+-- every role of the tenant may evaluate the decision rule, which the trigger
+-- above runs as the deleting role. The pipeline deletes recommendations only
+-- through delete_undecided_recommendations(), never directly.
+DO $grants$
+DECLARE
+    v_pipeline text := current_schema() || '_pipeline';
+BEGIN
+    EXECUTE format('REVOKE DELETE ON recommendations FROM %I', v_pipeline);
+    EXECUTE format('GRANT EXECUTE ON FUNCTION ensure_plan_work_table(),'
+                   ' delete_undecided_recommendations(text[], text[]) TO %I', v_pipeline);
+    EXECUTE format('GRANT EXECUTE ON FUNCTION recommendation_has_decision(text, double precision, text,'
+                   ' timestamptz, text) TO %I', current_schema());
+END
+$grants$;
