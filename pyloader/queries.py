@@ -48,13 +48,15 @@ def tenant_summary(schema: str) -> sql.Composed:
 # another one (the tenant's); names carry the database so test clones never clash.
 CRON_DATABASE = "SELECT current_setting('cron.database_name', true)"
 
-CRON_JOB_NAMES_FOR_DB = "SELECT jobname FROM cron.job WHERE jobname LIKE %(prefix)s"
+CRON_JOB_IDS_FOR_DB = "SELECT jobid FROM cron.job WHERE jobname LIKE %(prefix)s"
 
 CRON_SCHEDULE = """
 SELECT cron.schedule_in_database(%(jobname)s, %(schedule)s, %(command)s, %(database)s, %(username)s, %(active)s)
 """
 
-CRON_UNSCHEDULE = "SELECT cron.unschedule(%(jobname)s)"
+# by id: unscheduling by name finds only the caller's own jobs, and these
+# belong to the tenants' pipeline roles
+CRON_UNSCHEDULE = "SELECT cron.unschedule(%(jobid)s)"
 
 
 def process_dirty(schema: str) -> sql.Composed:

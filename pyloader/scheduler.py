@@ -72,10 +72,10 @@ def unschedule_database(database: str, url: str | None = None) -> int:
     """Remove every job that runs in `database` (a dropped test clone)."""
     conn, _ = cron_connection(url)
     with conn:
-        names = [r[0] for r in conn.execute(queries.CRON_JOB_NAMES_FOR_DB, {"prefix": _like_prefix(f"masterfile:{database}:")})]
-        for name in names:
-            conn.execute(queries.CRON_UNSCHEDULE, {"jobname": name})
-    return len(names)
+        ids = [r[0] for r in conn.execute(queries.CRON_JOB_IDS_FOR_DB, {"prefix": _like_prefix(f"masterfile:{database}:")})]
+        for jobid in ids:
+            conn.execute(queries.CRON_UNSCHEDULE, {"jobid": jobid})
+    return len(ids)
 
 
 def _like_prefix(text: str) -> str:

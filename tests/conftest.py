@@ -32,10 +32,7 @@ def admin() -> psycopg.Connection:
 
 
 def drop_database(name: str) -> None:
-    try:
-        scheduler.unschedule_database(name)
-    except psycopg.Error:
-        pass
+    scheduler.unschedule_database(name)  # else its jobs fire every minute at nothing
     with admin() as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
