@@ -13,6 +13,7 @@ import tempfile
 
 DOC = pathlib.Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 SECTIONS = [
+    ("tenants", ["bench.bench_tenants"]),
     ("loader", ["bench.bench_load"]),
     ("master file", ["bench.bench_features"]),
     ("freshness", ["bench.bench_freshness"]),

@@ -8,11 +8,8 @@ statsforecast checks the forecasts.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
-import os
 import random
-import resource
 import statistics
 import time
 from decimal import Decimal
@@ -703,22 +700,3 @@ def test_synthetic_scale_small():
     assert set(mf.groupby(["product_id", "location_id"]).week_start.max()) == {end_week}
     assert mf.groupby(["product_id", "location_id"]).size().max() == 60
     assert not mf[["units_sold", "cum_units_sold", "ewm_units_sold_s13", "sold_mean_52"]].isna().any().any()
-
-
-@pytest.mark.skipif(not os.environ.get("REFERENCE_BENCH"), reason="set REFERENCE_BENCH=1 for the 2M key-week timing")
-def test_synthetic_scale_timing():
-    """Prints the time and peak memory of compute_master_file at ~2M key-weeks (no assertion on time)."""
-    end_week = D(2024, 12, 30)
-    lines = synthetic_erp(1000, 20, 104, end_week, seed=1)
-    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    started = time.perf_counter()
-    mf = compute_master_file(*lines, end_week)
-    seconds = time.perf_counter() - started
-    rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({
-        "key_weeks": len(mf), "keys": int(mf.groupby(["product_id", "location_id"]).ngroups),
-        "lines": {name: len(t) for name, t in zip(("sales", "receipts", "orders", "invoices"), lines)},
-        "compute_seconds": round(seconds, 2),
-        "peak_rss_mb_before_compute": round(rss_before / 1024), "peak_rss_mb": round(rss_after / 1024),
-    }))
-    assert len(mf) > 1_900_000
