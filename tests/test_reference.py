@@ -11,7 +11,6 @@ import datetime as dt
 import math
 import random
 import statistics
-import time
 from decimal import Decimal
 
 import numpy as np
