@@ -14,7 +14,12 @@ DECLARE
     v_then date;
 BEGIN
     -- guarantees: pipeline_state.end_week = end_week(), and the move is queued
-    SELECT end_week INTO v_then FROM pipeline_state FOR UPDATE;
+    -- (the row is locked only when it must change: every batch of every
+    -- runner passes here, and a lock held to its commit would serialise them)
+    SELECT end_week INTO v_then FROM pipeline_state;
+    IF v_then IS DISTINCT FROM v_now THEN
+        SELECT end_week INTO v_then FROM pipeline_state FOR UPDATE;
+    END IF;
     IF v_then IS DISTINCT FROM v_now THEN
         IF v_then IS NOT NULL THEN
             PERFORM mark_all_keys(least(v_then, v_now) + 7, 'features');
