@@ -19,6 +19,8 @@ answer after g rounds of changes. Sizes: `tiny`, `small`, `medium`, `large`
 """
 from __future__ import annotations
 
+import abc
+
 import bisect
 import dataclasses
 import datetime as dt
@@ -438,14 +440,16 @@ class Dataset:
         return rec
 
 
-class _Reader:
+class _Reader(abc.ABC):
     length: int
 
+    @abc.abstractmethod
     def updated_us(self, pos: int) -> int:
-        raise NotImplementedError
+        """updated_at (microseconds) of the record at `pos` in serving order."""
 
+    @abc.abstractmethod
     def record(self, pos: int) -> dict:
-        raise NotImplementedError
+        """The record at `pos` in serving order."""
 
     def first_at_or_after(self, since_us: int | None) -> int:
         if since_us is None:
