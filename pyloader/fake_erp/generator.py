@@ -20,7 +20,6 @@ answer after g rounds of changes. Sizes: `tiny`, `small`, `medium`, `large`
 from __future__ import annotations
 
 import abc
-
 import bisect
 import dataclasses
 import datetime as dt
