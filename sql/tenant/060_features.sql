@@ -270,43 +270,9 @@ BEGIN
                w26 AS (key_w ROWS BETWEEN 25 PRECEDING AND CURRENT ROW),
                w52 AS (key_w ROWS BETWEEN 51 PRECEDING AND CURRENT ROW)
     ),
-    -- then running values and lags; running sums only over the fresh part
-    w1 AS (
+    -- lags and the 52-week maximum still need the stored weeks before the start
+    lagged AS (
         SELECT x.*,
-               -- a week whose latest costed line has no amount resets the cost to null
-               count(*) FILTER (WHERE NOT x.is_prior AND x.has_cost_line) OVER run AS cost_grp,
-               -- x_start stands in for the seed when the key starts here (e_0 = x_0)
-               min(x.units_sold) FILTER (WHERE x.t = 0) OVER key AS sold_0,
-               min(x.revenue) FILTER (WHERE x.t = 0) OVER key AS revenue_0,
-               min(x.units_received) FILTER (WHERE x.t = 0) OVER key AS received_0,
-               min(x.units_returned) FILTER (WHERE x.t = 0) OVER key AS returned_0,
-               sum(x.units_sold) FILTER (WHERE NOT x.is_prior) OVER run AS run_sold,
-               sum(x.units_returned) FILTER (WHERE NOT x.is_prior) OVER run AS run_returned,
-               sum(x.revenue) FILTER (WHERE NOT x.is_prior) OVER run AS run_revenue,
-               sum(x.units_received) FILTER (WHERE NOT x.is_prior) OVER run AS run_received,
-               sum(x.units_ordered) FILTER (WHERE NOT x.is_prior) OVER run AS run_ordered,
-               sum(x.units_invoiced) FILTER (WHERE NOT x.is_prior) OVER run AS run_invoiced,
-               sum(x.units_sold) FILTER (WHERE NOT x.is_prior) OVER run_year AS run_year_sold,
-               sum(x.revenue) FILTER (WHERE NOT x.is_prior) OVER run_year AS run_year_revenue,
-               min(x.i) FILTER (WHERE NOT x.is_prior AND x.units_sold > 0) OVER run AS run_first_sale,
-               max(x.i) FILTER (WHERE NOT x.is_prior AND x.units_sold > 0) OVER run AS run_last_sale,
-               -- EWM closed form from the start: e_t = q^t (q e_seed + a sum_k x_k q^-k)
-               sum(x.units_sold * power(1.0::float8 / 3, -x.t)) FILTER (WHERE NOT x.is_prior) OVER run AS zs2,
-               sum(x.units_sold * power(0.6::float8, -x.t)) FILTER (WHERE NOT x.is_prior) OVER run AS zs4,
-               sum(x.units_sold * power(7.0::float8 / 9, -x.t)) FILTER (WHERE NOT x.is_prior) OVER run AS zs8,
-               sum(x.units_sold * power(6.0::float8 / 7, -x.t)) FILTER (WHERE NOT x.is_prior) OVER run AS zs13,
-               sum(x.revenue * power(1.0::float8 / 3, -x.t)) FILTER (WHERE NOT x.is_prior) OVER run AS zr2,
-               sum(x.revenue * power(0.6::float8, -x.t)) FILTER (WHERE NOT x.is_prior) OVER run AS zr4,
-               sum(x.revenue * power(7.0::float8 / 9, -x.t)) FILTER (WHERE NOT x.is_prior) OVER run AS zr8,
-               sum(x.revenue * power(6.0::float8 / 7, -x.t)) FILTER (WHERE NOT x.is_prior) OVER run AS zr13,
-               sum(x.units_received * power(1.0::float8 / 3, -x.t)) FILTER (WHERE NOT x.is_prior) OVER run AS zc2,
-               sum(x.units_received * power(0.6::float8, -x.t)) FILTER (WHERE NOT x.is_prior) OVER run AS zc4,
-               sum(x.units_received * power(7.0::float8 / 9, -x.t)) FILTER (WHERE NOT x.is_prior) OVER run AS zc8,
-               sum(x.units_received * power(6.0::float8 / 7, -x.t)) FILTER (WHERE NOT x.is_prior) OVER run AS zc13,
-               sum(x.units_returned * power(1.0::float8 / 3, -x.t)) FILTER (WHERE NOT x.is_prior) OVER run AS zt2,
-               sum(x.units_returned * power(0.6::float8, -x.t)) FILTER (WHERE NOT x.is_prior) OVER run AS zt4,
-               sum(x.units_returned * power(7.0::float8 / 9, -x.t)) FILTER (WHERE NOT x.is_prior) OVER run AS zt8,
-               sum(x.units_returned * power(6.0::float8 / 7, -x.t)) FILTER (WHERE NOT x.is_prior) OVER run AS zt13,
                lag(x.units_sold, 1) OVER key_w AS sold_lag_1,
                lag(x.units_sold, 2) OVER key_w AS sold_lag_2,
                lag(x.units_sold, 3) OVER key_w AS sold_lag_3,
@@ -324,6 +290,49 @@ BEGIN
                greatest(x.sold_max_13, lag(x.sold_max_13, 13) OVER key_w, lag(x.sold_max_13, 26) OVER key_w,
                         lag(x.sold_max_13, 39) OVER key_w) AS sold_max_52
         FROM rolled x
+        WINDOW key_w AS (PARTITION BY x.product_id, x.location_id ORDER BY x.week_start)
+    ),
+    -- running values over the weeks being computed only: the stored weeks
+    -- before the start have done their part (a one-week roll reads 52 weeks
+    -- per key, and would pay every running window for all of them)
+    w1 AS (
+        SELECT x.*,
+               -- a week whose latest costed line has no amount resets the cost to null
+               count(*) FILTER (WHERE x.has_cost_line) OVER run AS cost_grp,
+               -- x_start stands in for the seed when the key starts here (e_0 = x_0)
+               min(x.units_sold) FILTER (WHERE x.t = 0) OVER key AS sold_0,
+               min(x.revenue) FILTER (WHERE x.t = 0) OVER key AS revenue_0,
+               min(x.units_received) FILTER (WHERE x.t = 0) OVER key AS received_0,
+               min(x.units_returned) FILTER (WHERE x.t = 0) OVER key AS returned_0,
+               sum(x.units_sold) OVER run AS run_sold,
+               sum(x.units_returned) OVER run AS run_returned,
+               sum(x.revenue) OVER run AS run_revenue,
+               sum(x.units_received) OVER run AS run_received,
+               sum(x.units_ordered) OVER run AS run_ordered,
+               sum(x.units_invoiced) OVER run AS run_invoiced,
+               sum(x.units_sold) OVER run_year AS run_year_sold,
+               sum(x.revenue) OVER run_year AS run_year_revenue,
+               min(x.i) FILTER (WHERE x.units_sold > 0) OVER run AS run_first_sale,
+               max(x.i) FILTER (WHERE x.units_sold > 0) OVER run AS run_last_sale,
+               -- EWM closed form from the start: e_t = q^t (q e_seed + a sum_k x_k q^-k)
+               sum(x.units_sold * power(1.0::float8 / 3, -x.t)) OVER run AS zs2,
+               sum(x.units_sold * power(0.6::float8, -x.t)) OVER run AS zs4,
+               sum(x.units_sold * power(7.0::float8 / 9, -x.t)) OVER run AS zs8,
+               sum(x.units_sold * power(6.0::float8 / 7, -x.t)) OVER run AS zs13,
+               sum(x.revenue * power(1.0::float8 / 3, -x.t)) OVER run AS zr2,
+               sum(x.revenue * power(0.6::float8, -x.t)) OVER run AS zr4,
+               sum(x.revenue * power(7.0::float8 / 9, -x.t)) OVER run AS zr8,
+               sum(x.revenue * power(6.0::float8 / 7, -x.t)) OVER run AS zr13,
+               sum(x.units_received * power(1.0::float8 / 3, -x.t)) OVER run AS zc2,
+               sum(x.units_received * power(0.6::float8, -x.t)) OVER run AS zc4,
+               sum(x.units_received * power(7.0::float8 / 9, -x.t)) OVER run AS zc8,
+               sum(x.units_received * power(6.0::float8 / 7, -x.t)) OVER run AS zc13,
+               sum(x.units_returned * power(1.0::float8 / 3, -x.t)) OVER run AS zt2,
+               sum(x.units_returned * power(0.6::float8, -x.t)) OVER run AS zt4,
+               sum(x.units_returned * power(7.0::float8 / 9, -x.t)) OVER run AS zt8,
+               sum(x.units_returned * power(6.0::float8 / 7, -x.t)) OVER run AS zt13
+        FROM lagged x
+        WHERE NOT x.is_prior
         WINDOW key AS (PARTITION BY x.product_id, x.location_id),
                key_w AS (PARTITION BY x.product_id, x.location_id ORDER BY x.week_start),
                run AS (key_w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW),
@@ -338,7 +347,6 @@ BEGIN
                power(1.0::float8 / 3, y.t) AS q2, power(0.6::float8, y.t) AS q4,
                power(7.0::float8 / 9, y.t) AS q8, power(6.0::float8 / 7, y.t) AS q13
         FROM w1 y
-        WHERE NOT y.is_prior
     )
     SELECT
         z.product_id, z.location_id, z.week_start, z.i,
