@@ -8,7 +8,7 @@ PYTHON ?= python3
 MASTERFILE_PGPORT ?= 54329
 export DATABASE_URL ?= postgresql://postgres@127.0.0.1:$(MASTERFILE_PGPORT)/masterfile
 
-.PHONY: deps venv db stop migrate test demo bench schema-dump
+.PHONY: deps venv db stop migrate test demo bench
 
 deps:
 	@scripts/install-deps.sh
