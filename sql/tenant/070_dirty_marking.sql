@@ -122,21 +122,8 @@ BEGIN
              'product_id,location_id,invoice_date,qty_invoiced,line_amount,deleted')
         ) AS t(tbl, date_col, pk, cols)
     LOOP
-        EXECUTE format('CREATE OR REPLACE TRIGGER mark_dirty_on_insert AFTER INSERT ON %I'
-                       ' REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT'
-                       ' EXECUTE FUNCTION mark_dirty_from_lines(%L, %L, %L)',
-                       v_t.tbl, v_t.date_col, v_t.pk, v_t.cols);
-        EXECUTE format('CREATE OR REPLACE TRIGGER mark_dirty_on_update AFTER UPDATE ON %I'
-                       ' REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT'
-                       ' EXECUTE FUNCTION mark_dirty_from_lines(%L, %L, %L)',
-                       v_t.tbl, v_t.date_col, v_t.pk, v_t.cols);
-        EXECUTE format('CREATE OR REPLACE TRIGGER mark_dirty_on_delete AFTER DELETE ON %I'
-                       ' REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT'
-                       ' EXECUTE FUNCTION mark_dirty_from_lines(%L, %L, %L)',
-                       v_t.tbl, v_t.date_col, v_t.pk, v_t.cols);
-        EXECUTE format('CREATE OR REPLACE TRIGGER mark_dirty_on_truncate AFTER TRUNCATE ON %I'
-                       ' FOR EACH STATEMENT EXECUTE FUNCTION mark_dirty_from_lines(%L, %L, %L)',
-                       v_t.tbl, v_t.date_col, v_t.pk, v_t.cols);
+        PERFORM attach_statement_triggers(v_t.tbl, 'mark_dirty', 'mark_dirty_from_lines',
+                                          ARRAY[v_t.date_col, v_t.pk, v_t.cols]);
     END LOOP;
 END
 $triggers$;

@@ -210,19 +210,7 @@ BEGIN
             ('ui_assortments', 'mark_plans_from_assortments', 'assorted')
         ) AS t(tbl, fn, cols)
     LOOP
-        EXECUTE format('CREATE OR REPLACE TRIGGER mark_plans_on_insert AFTER INSERT ON %I'
-                       ' REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION %I(%L)',
-                       v_t.tbl, v_t.fn, v_t.cols);
-        EXECUTE format('CREATE OR REPLACE TRIGGER mark_plans_on_update AFTER UPDATE ON %I'
-                       ' REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT'
-                       ' EXECUTE FUNCTION %I(%L)',
-                       v_t.tbl, v_t.fn, v_t.cols);
-        EXECUTE format('CREATE OR REPLACE TRIGGER mark_plans_on_delete AFTER DELETE ON %I'
-                       ' REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION %I(%L)',
-                       v_t.tbl, v_t.fn, v_t.cols);
-        EXECUTE format('CREATE OR REPLACE TRIGGER mark_plans_on_truncate AFTER TRUNCATE ON %I'
-                       ' FOR EACH STATEMENT EXECUTE FUNCTION %I(%L)',
-                       v_t.tbl, v_t.fn, v_t.cols);
+        PERFORM attach_statement_triggers(v_t.tbl, 'mark_plans', v_t.fn, ARRAY[v_t.cols]);
     END LOOP;
     CREATE OR REPLACE TRIGGER mark_plans_on_update AFTER UPDATE ON settings
         REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT
