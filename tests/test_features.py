@@ -93,6 +93,28 @@ def test_incremental_changes_match_reference(loaded):
     check_against_reference(loaded)
 
 
+@pytest.mark.parametrize("weeks_back", [0, 12, 13, 60])
+def test_short_and_long_paths_match_reference(loaded, weeks_back):
+    # a change this many weeks before end_week recomputes weeks_back + 1
+    # weeks: up to 13 take the short path (each new week aggregates its own
+    # window), more the long one (window functions over the stored weeks too)
+    process(loaded)
+    week = end_week(AS_OF) - dt.timedelta(weeks=weeks_back)
+    with loaded.connect("loader") as conn:
+        conn.execute("UPDATE erp_sales_lines SET qty = qty + 5, net_amount = net_amount + 1.25, updated_at = %s "
+                     "WHERE business_date >= %s AND business_date < %s + 7 AND product_id IN ('P0', 'P1')",
+                     (lines.UPDATED_AT + dt.timedelta(days=1), week, week))
+    with loaded.connect("pipeline") as conn:
+        conn.execute("BEGIN")
+        conn.execute("SELECT refresh_features(array_agg(product_id), array_agg(location_id), array_agg(from_week)) "
+                     "FROM dirty_keys WHERE scope = 'features'")
+        paths = {r[0] for r in conn.execute("SELECT short_path FROM mf_batch WHERE start_week IS NOT NULL")}
+        conn.execute("ROLLBACK")
+    assert paths == {weeks_back < 13}
+    process(loaded)
+    check_against_reference(loaded)
+
+
 def test_key_losing_all_lines_loses_its_rows(loaded):
     process(loaded)
     with loaded.connect("loader") as conn:

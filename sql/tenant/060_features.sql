@@ -31,32 +31,107 @@ LANGUAGE plpgsql
 VOLATILE PARALLEL UNSAFE
 SET search_path FROM CURRENT
 AS $$
+DECLARE
+    -- bump when a definition below changes: a session that outlived the
+    -- upgrade (the worker keeps its own) then drops and recreates them
+    c_version constant text := '3';
 BEGIN
-    -- guarantees: pg_temp.mf_batch, mf_claim and mf_new exist, empty at commit
-    IF to_regclass('pg_temp.mf_batch') IS NULL THEN
-        CREATE TEMP TABLE mf_batch (
-            product_id  text NOT NULL,
-            location_id text NOT NULL,
-            from_week   date,
-            new_first   date,
-            old_first   date,
-            last_stored date,
-            start_week  date,
-            stop_week   date,
-            PRIMARY KEY (product_id, location_id)
-        ) ON COMMIT DELETE ROWS;
+    -- guarantees: pg_temp.mf_batch, mf_claim, mf_series and mf_new exist as
+    -- defined here, empty at commit
+    IF current_setting('masterfile.work_tables', true) IS NOT DISTINCT FROM c_version
+       AND to_regclass('pg_temp.mf_new') IS NOT NULL THEN
+        RETURN;
     END IF;
-    IF to_regclass('pg_temp.mf_claim') IS NULL THEN
-        CREATE TEMP TABLE mf_claim (
-            mark_id     bigint PRIMARY KEY,
-            product_id  text NOT NULL,
-            location_id text NOT NULL,
-            from_week   date,
-            scope       text NOT NULL
-        ) ON COMMIT DELETE ROWS;
-    END IF;
-    IF to_regclass('pg_temp.mf_new') IS NULL THEN
-        EXECUTE format('CREATE TEMP TABLE mf_new (LIKE %I.features) ON COMMIT DELETE ROWS', current_schema());
+    DROP TABLE IF EXISTS pg_temp.mf_batch, pg_temp.mf_claim, pg_temp.mf_series, pg_temp.mf_new;
+    -- one row per key: where its computation starts and stops, and the
+    -- running state of the stored row of the week before the start
+    CREATE TEMP TABLE mf_batch (
+        product_id  text NOT NULL,
+        location_id text NOT NULL,
+        -- the key within the batch: the work below sorts and joins on it
+        -- rather than on two text columns (compared by the locale)
+        key_no      integer NOT NULL UNIQUE,
+        from_week   date,
+        new_first   date,
+        old_first   date,
+        last_stored date,
+        start_week  date,
+        stop_week   date,
+        short_path  boolean,
+        ewm_units_sold_s2 double precision, ewm_units_sold_s4 double precision,
+        ewm_units_sold_s8 double precision, ewm_units_sold_s13 double precision,
+        ewm_revenue_s2 double precision, ewm_revenue_s4 double precision,
+        ewm_revenue_s8 double precision, ewm_revenue_s13 double precision,
+        ewm_units_received_s2 double precision, ewm_units_received_s4 double precision,
+        ewm_units_received_s8 double precision, ewm_units_received_s13 double precision,
+        ewm_units_returned_s2 double precision, ewm_units_returned_s4 double precision,
+        ewm_units_returned_s8 double precision, ewm_units_returned_s13 double precision,
+        -- a key computed from its first week starts from zero
+        cum_units_sold double precision DEFAULT 0, cum_units_returned double precision DEFAULT 0,
+        cum_revenue double precision DEFAULT 0, cum_units_received double precision DEFAULT 0,
+        cum_units_ordered double precision DEFAULT 0, cum_units_invoiced double precision DEFAULT 0,
+        ytd_units_sold double precision DEFAULT 0, ytd_revenue double precision DEFAULT 0,
+        first_sale_index integer, last_sale_index integer,
+        last_invoice_unit_cost double precision,
+        PRIMARY KEY (product_id, location_id)
+    ) ON COMMIT DELETE ROWS;
+    CREATE TEMP TABLE mf_claim (
+        mark_id     bigint PRIMARY KEY,
+        product_id  text NOT NULL,
+        location_id text NOT NULL,
+        from_week   date,
+        scope       text NOT NULL
+    ) ON COMMIT DELETE ROWS;
+    -- each key's weekly facts: the weeks being computed, then the stored
+    -- weeks before them that the trailing windows and lags still need
+    CREATE TEMP TABLE mf_series (
+        key_no          integer NOT NULL,
+        week_start      date NOT NULL,
+        is_prior        boolean NOT NULL,
+        short_path      boolean NOT NULL,
+        i               integer NOT NULL,
+        t               integer NOT NULL,
+        units_sold      double precision NOT NULL,
+        units_returned  double precision NOT NULL,
+        revenue         double precision NOT NULL,
+        units_received  double precision NOT NULL,
+        units_ordered   double precision NOT NULL,
+        units_invoiced  double precision NOT NULL,
+        invoiced_amount double precision NOT NULL,
+        week_unit_cost  double precision,
+        has_cost_line   boolean NOT NULL
+    ) ON COMMIT DELETE ROWS;
+    -- the short path reads each new week's window by key and week; the
+    -- long path's rows (a full rebuild's millions) stay out of the index
+    CREATE INDEX ON mf_series (key_no, i) WHERE short_path;
+    EXECUTE format('CREATE TEMP TABLE mf_new (LIKE %I.features) ON COMMIT DELETE ROWS', current_schema());
+    PERFORM set_config('masterfile.work_tables', c_version, false);
+    -- new tables have no statistics
+    PERFORM set_config('masterfile.analyzed_mf_batch', '', false);
+    PERFORM set_config('masterfile.analyzed_mf_series', '', false);
+END;
+$$;
+
+-- The planner must know how many rows a work table holds (one key reaches
+-- lines and stored rows through their indexes, thousands are joined by hash;
+-- a guess once ran the window functions again for every row). But an
+-- ANALYZE makes every statement reading the table be planned again, which
+-- costs more than a one-key pass itself; so analyze only when the row count
+-- moved to another power of two since this session last did.
+CREATE OR REPLACE FUNCTION analyze_work_table(p_table text, p_rows bigint)
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE PARALLEL UNSAFE
+SET search_path FROM CURRENT
+AS $$
+DECLARE
+    v_setting text := 'masterfile.analyzed_' || p_table;
+    v_class   text := ceil(log(2, greatest(p_rows, 1)))::integer::text;
+BEGIN
+    -- guarantees: statistics of pg_temp.<p_table> match its size within 2x
+    IF current_setting(v_setting, true) IS DISTINCT FROM v_class THEN
+        EXECUTE format('ANALYZE pg_temp.%I', p_table);
+        PERFORM set_config(v_setting, v_class, false);
     END IF;
 END;
 $$;
@@ -69,12 +144,19 @@ RETURNS bigint
 LANGUAGE plpgsql
 VOLATILE PARALLEL UNSAFE
 SET search_path FROM CURRENT
+-- the estimates run to a million rows per batch (generate_series is taken
+-- for 1,000 weeks per key), and JIT then spends ~200 ms compiling each
+-- statement of a batch that takes less
+SET jit = off
 AS $$
 DECLARE
     -- the EWM closed form below multiplies by (1-a)^-k; 260 weeks keep that
     -- far from overflow at span 2 (3^260 ~ 1e124) and longer ranges are
     -- finished by a continuation mark, seeded from the rows just written
     c_max_weeks constant integer := 260;
+    -- a range of up to this many weeks after stored ones takes the short
+    -- path below (see there; beyond it the long path is cheaper)
+    c_short_weeks constant integer := 13;
     v_end     date := end_week();
     v_written bigint := 0;
     v_n       bigint;
@@ -84,10 +166,12 @@ BEGIN
     -- start, the rest re-queued), and feature_keys holds its first week
     PERFORM ensure_work_tables();
     DELETE FROM mf_batch;
+    DELETE FROM mf_series;
     DELETE FROM mf_new;
     -- one entry per key; a null from_week anywhere means "from the first week"
-    INSERT INTO mf_batch (product_id, location_id, from_week)
-    SELECT k.p, k.l, CASE WHEN bool_or(k.w IS NULL) THEN NULL ELSE min(k.w) END
+    INSERT INTO mf_batch (product_id, location_id, key_no, from_week)
+    SELECT k.p, k.l, row_number() OVER (ORDER BY k.p COLLATE "C", k.l COLLATE "C"),
+           CASE WHEN bool_or(k.w IS NULL) THEN NULL ELSE min(k.w) END
     FROM unnest(p_product_ids, p_location_ids, p_from_weeks) AS k(p, l, w)
     GROUP BY k.p, k.l;
 
@@ -116,128 +200,149 @@ BEGIN
                 THEN new_first
             ELSE greatest(new_first, least(from_week, last_stored + 7))
         END;
-    UPDATE mf_batch SET stop_week = least(v_end, start_week + 7 * (c_max_weeks - 1));
-    -- the planner must know how many keys and weeks this is: few reach lines
-    -- and stored rows through their indexes, many are better joined by hash
-    ANALYZE mf_batch;
+    UPDATE mf_batch
+    SET stop_week = least(v_end, start_week + 7 * (c_max_weeks - 1)),
+        short_path = start_week > new_first AND least(v_end, start_week + 7 * (c_max_weeks - 1))
+                                                < start_week + 7 * c_short_weeks;
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    PERFORM analyze_work_table('mf_batch', v_n);
+
+    -- the running state carried over from the stored row of the week before
+    -- the start (a key computed from its first week keeps the defaults)
+    UPDATE mf_batch b
+    SET ewm_units_sold_s2 = f.ewm_units_sold_s2, ewm_units_sold_s4 = f.ewm_units_sold_s4,
+        ewm_units_sold_s8 = f.ewm_units_sold_s8, ewm_units_sold_s13 = f.ewm_units_sold_s13,
+        ewm_revenue_s2 = f.ewm_revenue_s2, ewm_revenue_s4 = f.ewm_revenue_s4,
+        ewm_revenue_s8 = f.ewm_revenue_s8, ewm_revenue_s13 = f.ewm_revenue_s13,
+        ewm_units_received_s2 = f.ewm_units_received_s2, ewm_units_received_s4 = f.ewm_units_received_s4,
+        ewm_units_received_s8 = f.ewm_units_received_s8, ewm_units_received_s13 = f.ewm_units_received_s13,
+        ewm_units_returned_s2 = f.ewm_units_returned_s2, ewm_units_returned_s4 = f.ewm_units_returned_s4,
+        ewm_units_returned_s8 = f.ewm_units_returned_s8, ewm_units_returned_s13 = f.ewm_units_returned_s13,
+        cum_units_sold = f.cum_units_sold, cum_units_returned = f.cum_units_returned,
+        cum_revenue = f.cum_revenue, cum_units_received = f.cum_units_received,
+        cum_units_ordered = f.cum_units_ordered, cum_units_invoiced = f.cum_units_invoiced,
+        ytd_units_sold = CASE WHEN extract(year FROM f.week_start) = extract(year FROM b.start_week)
+                              THEN f.ytd_units_sold ELSE 0 END,
+        ytd_revenue = CASE WHEN extract(year FROM f.week_start) = extract(year FROM b.start_week)
+                           THEN f.ytd_revenue ELSE 0 END,
+        first_sale_index = f.week_index - f.weeks_since_first_sale,
+        last_sale_index = f.week_index - f.weeks_since_last_sale,
+        last_invoice_unit_cost = f.last_invoice_unit_cost
+    FROM features f
+    WHERE f.product_id = b.product_id AND f.location_id = b.location_id AND f.week_start = b.start_week - 7
+      AND b.start_week > b.new_first;
 
     -- rows that no longer belong: the key lost its lines, its first week
     -- moved later, or end_week moved back
-    DELETE FROM features f
-    USING mf_batch b
-    WHERE f.product_id = b.product_id AND f.location_id = b.location_id
-      AND (b.new_first IS NULL OR f.week_start < b.new_first OR f.week_start > v_end);
-    GET DIAGNOSTICS v_n = ROW_COUNT;
-    v_written := v_written + v_n;
+    -- (only keys that can have such rows: a join of every key in the batch
+    -- with features would read the whole table for nothing)
+    IF EXISTS (SELECT 1 FROM mf_batch b
+               WHERE b.last_stored IS NOT NULL
+                 AND (b.new_first IS DISTINCT FROM b.old_first OR b.last_stored > v_end)) THEN
+        DELETE FROM features f
+        USING mf_batch b
+        WHERE f.product_id = b.product_id AND f.location_id = b.location_id
+          AND b.last_stored IS NOT NULL
+          AND (b.new_first IS DISTINCT FROM b.old_first OR b.last_stored > v_end)
+          AND (b.new_first IS NULL OR f.week_start < b.new_first OR f.week_start > v_end);
+        GET DIAGNOSTICS v_n = ROW_COUNT;
+        v_written := v_written + v_n;
+    END IF;
 
-    INSERT INTO mf_new
+    -- stage 1: each key's weekly facts from the start, and the stored weeks
+    -- before the start that its trailing windows and lags still need
+    INSERT INTO mf_series
     WITH todo AS (
         SELECT * FROM mf_batch WHERE start_week IS NOT NULL AND start_week <= stop_week
     ),
+    -- Each key's lines are read through its (key, date) index, one key at a
+    -- time (LATERAL): a join would be planned for a guess at how much of
+    -- the range condition passes, and hash the whole table for one week.
     sales AS (
-        SELECT s.product_id, s.location_id, date_trunc('week', s.business_date)::date AS week_start,
-               coalesce(sum(s.qty) FILTER (WHERE s.qty > 0), 0)::float8 AS units_sold,
-               coalesce(-sum(s.qty) FILTER (WHERE s.qty < 0), 0)::float8 AS units_returned,
-               coalesce(sum(s.net_amount), 0)::float8 AS revenue
-        FROM todo t JOIN erp_sales_lines s USING (product_id, location_id)
-        WHERE NOT s.deleted AND s.business_date >= t.start_week AND s.business_date < t.stop_week + 7
-        GROUP BY 1, 2, 3
+        SELECT t.key_no, x.*
+        FROM todo t CROSS JOIN LATERAL (
+            SELECT date_trunc('week', s.business_date)::date AS week_start,
+                   coalesce(sum(s.qty) FILTER (WHERE s.qty > 0), 0)::float8 AS units_sold,
+                   coalesce(-sum(s.qty) FILTER (WHERE s.qty < 0), 0)::float8 AS units_returned,
+                   coalesce(sum(s.net_amount), 0)::float8 AS revenue
+            FROM erp_sales_lines s
+            WHERE s.product_id = t.product_id AND s.location_id = t.location_id AND NOT s.deleted
+              AND s.business_date >= t.start_week AND s.business_date < t.stop_week + 7
+            GROUP BY 1) x
     ),
     receipts AS (
-        SELECT r.product_id, r.location_id, date_trunc('week', r.received_date)::date AS week_start,
-               coalesce(sum(r.qty_received), 0)::float8 AS units_received
-        FROM todo t JOIN erp_receipt_lines r USING (product_id, location_id)
-        WHERE NOT r.deleted AND r.received_date >= t.start_week AND r.received_date < t.stop_week + 7
-        GROUP BY 1, 2, 3
+        SELECT t.key_no, x.*
+        FROM todo t CROSS JOIN LATERAL (
+            SELECT date_trunc('week', r.received_date)::date AS week_start,
+                   coalesce(sum(r.qty_received), 0)::float8 AS units_received
+            FROM erp_receipt_lines r
+            WHERE r.product_id = t.product_id AND r.location_id = t.location_id AND NOT r.deleted
+              AND r.received_date >= t.start_week AND r.received_date < t.stop_week + 7
+            GROUP BY 1) x
     ),
     orders AS (
-        SELECT o.product_id, o.location_id, date_trunc('week', o.order_date)::date AS week_start,
-               coalesce(sum(o.qty_ordered) FILTER (WHERE o.status IS DISTINCT FROM 'cancelled'), 0)::float8
-                   AS units_ordered
-        FROM todo t JOIN erp_purchase_order_lines o USING (product_id, location_id)
-        WHERE NOT o.deleted AND o.order_date >= t.start_week AND o.order_date < t.stop_week + 7
-        GROUP BY 1, 2, 3
+        SELECT t.key_no, x.*
+        FROM todo t CROSS JOIN LATERAL (
+            SELECT date_trunc('week', o.order_date)::date AS week_start,
+                   coalesce(sum(o.qty_ordered) FILTER (WHERE o.status IS DISTINCT FROM 'cancelled'), 0)::float8
+                       AS units_ordered
+            FROM erp_purchase_order_lines o
+            WHERE o.product_id = t.product_id AND o.location_id = t.location_id AND NOT o.deleted
+              AND o.order_date >= t.start_week AND o.order_date < t.stop_week + 7
+            GROUP BY 1) x
     ),
     invoices AS (
-        SELECT i.product_id, i.location_id, date_trunc('week', i.invoice_date)::date AS week_start,
-               coalesce(sum(i.qty_invoiced), 0)::float8 AS units_invoiced,
-               coalesce(sum(i.line_amount), 0)::float8 AS invoiced_amount,
-               -- the week's latest line with a quantity: by date, invoice id as bytes, line
-               (array_agg(i.line_amount::float8 / i.qty_invoiced::float8
-                          ORDER BY i.invoice_date DESC, i.invoice_id COLLATE "C" DESC, i.line_no DESC)
-                    FILTER (WHERE i.qty_invoiced > 0))[1] AS week_unit_cost,
-               bool_or(i.qty_invoiced > 0) AS has_cost_line
-        FROM todo t JOIN erp_invoice_lines i USING (product_id, location_id)
-        WHERE NOT i.deleted AND i.invoice_date >= t.start_week AND i.invoice_date < t.stop_week + 7
-        GROUP BY 1, 2, 3
-    ),
-    fresh AS (
-        SELECT t.product_id, t.location_id, w.week_start, false AS is_prior,
-               coalesce(sa.units_sold, 0) AS units_sold,
-               coalesce(sa.units_returned, 0) AS units_returned,
-               coalesce(sa.revenue, 0) AS revenue,
-               coalesce(re.units_received, 0) AS units_received,
-               coalesce(o.units_ordered, 0) AS units_ordered,
-               coalesce(iv.units_invoiced, 0) AS units_invoiced,
-               coalesce(iv.invoiced_amount, 0) AS invoiced_amount,
-               iv.week_unit_cost, coalesce(iv.has_cost_line, false) AS has_cost_line
-        FROM todo t
-        CROSS JOIN LATERAL generate_series(t.start_week, t.stop_week, interval '7 days') AS g(d)
-        CROSS JOIN LATERAL (SELECT g.d::date AS week_start) AS w
-        LEFT JOIN sales sa ON sa.product_id = t.product_id AND sa.location_id = t.location_id AND sa.week_start = w.week_start
-        LEFT JOIN receipts re ON re.product_id = t.product_id AND re.location_id = t.location_id AND re.week_start = w.week_start
-        LEFT JOIN orders o ON o.product_id = t.product_id AND o.location_id = t.location_id AND o.week_start = w.week_start
-        LEFT JOIN invoices iv ON iv.product_id = t.product_id AND iv.location_id = t.location_id AND iv.week_start = w.week_start
-    ),
-    -- the 51 stored weeks before the start feed the trailing windows and lags
-    prior AS (
-        SELECT f.product_id, f.location_id, f.week_start, true AS is_prior,
-               f.units_sold, f.units_returned, f.revenue, f.units_received, f.units_ordered,
-               f.units_invoiced, f.invoiced_amount, NULL::float8 AS week_unit_cost,
-               false AS has_cost_line
-        FROM todo t JOIN features f USING (product_id, location_id)
-        WHERE f.week_start >= t.start_week - 7 * 51 AND f.week_start < t.start_week
-    ),
-    -- running state carried over from the stored row of the week before the start
-    seed AS (
-        SELECT t.product_id, t.location_id, t.start_week, t.new_first,
-               f.ewm_units_sold_s2, f.ewm_units_sold_s4, f.ewm_units_sold_s8, f.ewm_units_sold_s13,
-               f.ewm_revenue_s2, f.ewm_revenue_s4, f.ewm_revenue_s8, f.ewm_revenue_s13,
-               f.ewm_units_received_s2, f.ewm_units_received_s4, f.ewm_units_received_s8, f.ewm_units_received_s13,
-               f.ewm_units_returned_s2, f.ewm_units_returned_s4, f.ewm_units_returned_s8, f.ewm_units_returned_s13,
-               coalesce(f.cum_units_sold, 0) AS cum_units_sold,
-               coalesce(f.cum_units_returned, 0) AS cum_units_returned,
-               coalesce(f.cum_revenue, 0) AS cum_revenue,
-               coalesce(f.cum_units_received, 0) AS cum_units_received,
-               coalesce(f.cum_units_ordered, 0) AS cum_units_ordered,
-               coalesce(f.cum_units_invoiced, 0) AS cum_units_invoiced,
-               CASE WHEN extract(year FROM f.week_start) = extract(year FROM t.start_week)
-                    THEN f.ytd_units_sold ELSE 0 END AS ytd_units_sold,
-               CASE WHEN extract(year FROM f.week_start) = extract(year FROM t.start_week)
-                    THEN f.ytd_revenue ELSE 0 END AS ytd_revenue,
-               f.week_index - f.weeks_since_first_sale AS first_sale_index,
-               f.week_index - f.weeks_since_last_sale AS last_sale_index,
-               f.last_invoice_unit_cost
-        FROM todo t
-        LEFT JOIN features f ON f.product_id = t.product_id AND f.location_id = t.location_id
-                            AND f.week_start = t.start_week - 7
-    ),
-    -- kept narrow: every column carried through the window nodes costs time
-    series AS (
-        SELECT u.*, ((u.week_start - s.new_first) / 7)::int AS i,
-               ((u.week_start - s.start_week) / 7)::int AS t,
-               s.start_week,
-               u.units_sold::numeric AS sold_n
-        FROM (SELECT * FROM prior UNION ALL SELECT * FROM fresh) u
-        JOIN seed s USING (product_id, location_id)
-    ),
+        SELECT t.key_no, x.*
+        FROM todo t CROSS JOIN LATERAL (
+            SELECT date_trunc('week', i.invoice_date)::date AS week_start,
+                   coalesce(sum(i.qty_invoiced), 0)::float8 AS units_invoiced,
+                   coalesce(sum(i.line_amount), 0)::float8 AS invoiced_amount,
+                   -- the week's latest line with a quantity: by date, invoice id as bytes, line
+                   (array_agg(i.line_amount::float8 / i.qty_invoiced::float8
+                              ORDER BY i.invoice_date DESC, i.invoice_id COLLATE "C" DESC, i.line_no DESC)
+                        FILTER (WHERE i.qty_invoiced > 0))[1] AS week_unit_cost,
+                   bool_or(i.qty_invoiced > 0) AS has_cost_line
+            FROM erp_invoice_lines i
+            WHERE i.product_id = t.product_id AND i.location_id = t.location_id AND NOT i.deleted
+              AND i.invoice_date >= t.start_week AND i.invoice_date < t.stop_week + 7
+            GROUP BY 1) x
+    )
+    SELECT t.key_no, w.week_start, false, t.short_path,
+           (w.week_start - t.new_first) / 7, (w.week_start - t.start_week) / 7,
+           coalesce(sa.units_sold, 0), coalesce(sa.units_returned, 0), coalesce(sa.revenue, 0),
+           coalesce(re.units_received, 0), coalesce(o.units_ordered, 0),
+           coalesce(iv.units_invoiced, 0), coalesce(iv.invoiced_amount, 0),
+           iv.week_unit_cost, coalesce(iv.has_cost_line, false)
+    FROM todo t
+    CROSS JOIN LATERAL generate_series(t.start_week, t.stop_week, interval '7 days') AS g(d)
+    CROSS JOIN LATERAL (SELECT g.d::date AS week_start) AS w
+    LEFT JOIN sales sa ON sa.key_no = t.key_no AND sa.week_start = w.week_start
+    LEFT JOIN receipts re ON re.key_no = t.key_no AND re.week_start = w.week_start
+    LEFT JOIN orders o ON o.key_no = t.key_no AND o.week_start = w.week_start
+    LEFT JOIN invoices iv ON iv.key_no = t.key_no AND iv.week_start = w.week_start
+    UNION ALL
+    SELECT t.key_no, f.week_start, true, t.short_path,
+           f.week_index, (f.week_start - t.start_week) / 7,
+           f.units_sold, f.units_returned, f.revenue, f.units_received, f.units_ordered,
+           f.units_invoiced, f.invoiced_amount, NULL, false
+    FROM todo t CROSS JOIN LATERAL (
+        SELECT f.* FROM features f
+        WHERE f.product_id = t.product_id AND f.location_id = t.location_id
+          AND f.week_start >= t.start_week - 7 * 51 AND f.week_start < t.start_week) f;
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    PERFORM analyze_work_table('mf_series', v_n);
+
+    -- stage 2: one chain of window functions over each key's weeks, then the
+    -- row. Its input is the weeks being computed, and for the keys on the
+    -- long path the stored weeks before them.
+    INSERT INTO mf_new
+    WITH
     -- Trailing windows, each O(1) per row: sums and the standard deviation
     -- slide with inverse transitions (numeric ones are exact, so sliding adds
     -- no drift), slopes come from exact sums of y and i*y, and maxima are
-    -- composed from lags. Rows before the start only feed these windows, so
-    -- their cost must not grow with the window (a one-week roll reads 52
-    -- weeks per key). A window never reaches before first_week: it holds
-    -- least(w, i + 1) weeks.
+    -- composed from lags. The series never reaches before first_week, so a
+    -- window holds least(w, i + 1) weeks. (For a key on the short path they
+    -- see only its new weeks; their values are replaced below.)
     rolled AS (
         SELECT x.*,
                moving_sum(x.units_sold) OVER w4 / least(4, x.i + 1) AS sold_mean_4,
@@ -262,8 +367,9 @@ BEGIN
                         lag(x.units_sold, 11) OVER key_w, lag(x.units_sold, 12) OVER key_w) AS sold_max_13,
                sum((x.units_sold = 0)::int) OVER w13 / least(13, x.i + 1)::float8 AS sold_zero_share_13,
                moving_sum(x.revenue) OVER w13 AS revenue_13
-        FROM series x
-        WINDOW key_w AS (PARTITION BY x.product_id, x.location_id ORDER BY x.week_start),
+        FROM (SELECT m.*, m.units_sold::numeric AS sold_n
+              FROM mf_series m WHERE NOT (m.is_prior AND m.short_path)) x
+        WINDOW key_w AS (PARTITION BY x.key_no ORDER BY x.week_start),
                w4 AS (key_w ROWS BETWEEN 3 PRECEDING AND CURRENT ROW),
                w8 AS (key_w ROWS BETWEEN 7 PRECEDING AND CURRENT ROW),
                w13 AS (key_w ROWS BETWEEN 12 PRECEDING AND CURRENT ROW),
@@ -290,11 +396,10 @@ BEGIN
                greatest(x.sold_max_13, lag(x.sold_max_13, 13) OVER key_w, lag(x.sold_max_13, 26) OVER key_w,
                         lag(x.sold_max_13, 39) OVER key_w) AS sold_max_52
         FROM rolled x
-        WINDOW key_w AS (PARTITION BY x.product_id, x.location_id ORDER BY x.week_start)
+        WINDOW key_w AS (PARTITION BY x.key_no ORDER BY x.week_start)
     ),
     -- running values over the weeks being computed only: the stored weeks
-    -- before the start have done their part (a one-week roll reads 52 weeks
-    -- per key, and would pay every running window for all of them)
+    -- before the start have done their part
     w1 AS (
         SELECT x.*,
                -- a week whose latest costed line has no amount resets the cost to null
@@ -333,27 +438,84 @@ BEGIN
                sum(x.units_returned * power(6.0::float8 / 7, -x.t)) OVER run AS zt13
         FROM lagged x
         WHERE NOT x.is_prior
-        WINDOW key AS (PARTITION BY x.product_id, x.location_id),
-               key_w AS (PARTITION BY x.product_id, x.location_id ORDER BY x.week_start),
+        WINDOW key AS (PARTITION BY x.key_no),
+               key_w AS (PARTITION BY x.key_no ORDER BY x.week_start),
                run AS (key_w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW),
-               run_year AS (PARTITION BY x.product_id, x.location_id, extract(year FROM x.week_start)
+               run_year AS (PARTITION BY x.key_no, date_part('year', x.week_start)
                             ORDER BY x.week_start ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
     ),
-    -- last, what needs the running values (carried invoice cost, EWM)
+    -- last, what needs the running values (carried invoice cost, EWM); and
+    -- for a key on the short path, its trailing windows: each new week
+    -- aggregates its own window of stored weeks through the work table's
+    -- index, where the chain above would have read the 51 stored weeks
+    -- before the start through every window function (a calendar roll
+    -- computes one week per key)
     w2 AS (
         SELECT y.*,
-               first_value(y.week_unit_cost) OVER (PARTITION BY y.product_id, y.location_id, y.cost_grp
+               first_value(y.week_unit_cost) OVER (PARTITION BY y.key_no, y.cost_grp
                                                    ORDER BY y.week_start) AS carried_cost,
                power(1.0::float8 / 3, y.t) AS q2, power(0.6::float8, y.t) AS q4,
-               power(7.0::float8 / 9, y.t) AS q8, power(6.0::float8 / 7, y.t) AS q13
+               power(7.0::float8 / 9, y.t) AS q8, power(6.0::float8 / 7, y.t) AS q13,
+               CASE WHEN y.short_path THEN (
+                   SELECT ARRAY[
+                       max(w.units_sold) FILTER (WHERE w.i = y.i - 1),
+                       max(w.units_sold) FILTER (WHERE w.i = y.i - 2),
+                       max(w.units_sold) FILTER (WHERE w.i = y.i - 3),
+                       max(w.units_sold) FILTER (WHERE w.i = y.i - 4),
+                       max(w.units_sold) FILTER (WHERE w.i = y.i - 5),
+                       max(w.units_sold) FILTER (WHERE w.i = y.i - 6),
+                       max(w.units_sold) FILTER (WHERE w.i = y.i - 7),
+                       max(w.units_sold) FILTER (WHERE w.i = y.i - 8),
+                       max(w.units_sold) FILTER (WHERE w.i = y.i - 9),
+                       max(w.units_sold) FILTER (WHERE w.i = y.i - 10),
+                       max(w.units_sold) FILTER (WHERE w.i = y.i - 11),
+                       max(w.units_sold) FILTER (WHERE w.i = y.i - 12),
+                       max(w.units_sold) FILTER (WHERE w.i = y.i - 13),
+                       max(w.units_sold) FILTER (WHERE w.i = y.i - 14),
+                       sum(w.units_sold) FILTER (WHERE w.i > y.i - 4) / least(4, y.i + 1),
+                       sum(w.units_sold) FILTER (WHERE w.i > y.i - 8) / least(8, y.i + 1),
+                       sum(w.units_sold) FILTER (WHERE w.i > y.i - 13) / least(13, y.i + 1),
+                       sum(w.units_sold) FILTER (WHERE w.i > y.i - 26) / least(26, y.i + 1),
+                       sum(w.units_sold) / least(52, y.i + 1),
+                       stddev_samp(w.units_sold::numeric) FILTER (WHERE w.i > y.i - 4),
+                       stddev_samp(w.units_sold::numeric) FILTER (WHERE w.i > y.i - 8),
+                       stddev_samp(w.units_sold::numeric) FILTER (WHERE w.i > y.i - 13),
+                       stddev_samp(w.units_sold::numeric) FILTER (WHERE w.i > y.i - 26),
+                       stddev_samp(w.units_sold::numeric),
+                       max(w.units_sold) FILTER (WHERE w.i > y.i - 13),
+                       max(w.units_sold),
+                       count(*) FILTER (WHERE w.i > y.i - 13 AND w.units_sold = 0) / least(13, y.i + 1)::float8,
+                       sum(w.revenue) FILTER (WHERE w.i > y.i - 13) / least(13, y.i + 1),
+                       regr_slope(w.units_sold, w.i) FILTER (WHERE w.i > y.i - 4),
+                       regr_slope(w.units_sold, w.i) FILTER (WHERE w.i > y.i - 8),
+                       regr_slope(w.units_sold, w.i) FILTER (WHERE w.i > y.i - 13),
+                       regr_slope(w.units_sold, w.i) FILTER (WHERE w.i > y.i - 26),
+                       sum(w.revenue) FILTER (WHERE w.i > y.i - 13)
+                           / nullif(sum(w.units_sold::numeric) FILTER (WHERE w.i > y.i - 13), 0)::float8
+                   ]::float8[]
+                   FROM mf_series w
+                   WHERE w.short_path AND w.key_no = y.key_no
+                     AND w.i BETWEEN y.i - 51 AND y.i) END AS st
         FROM w1 y
     )
     SELECT
-        z.product_id, z.location_id, z.week_start, z.i,
+        s.product_id, s.location_id, z.week_start, z.i,
         z.units_sold, z.units_returned, z.revenue, z.units_received, z.units_ordered,
         z.units_invoiced, z.invoiced_amount,
-        z.sold_lag_1, z.sold_lag_2, z.sold_lag_3, z.sold_lag_4, z.sold_lag_5, z.sold_lag_6, z.sold_lag_7,
-        z.sold_lag_8, z.sold_lag_9, z.sold_lag_10, z.sold_lag_11, z.sold_lag_12, z.sold_lag_13, z.sold_lag_14,
+        CASE WHEN z.short_path THEN z.st[1] ELSE z.sold_lag_1 END,
+        CASE WHEN z.short_path THEN z.st[2] ELSE z.sold_lag_2 END,
+        CASE WHEN z.short_path THEN z.st[3] ELSE z.sold_lag_3 END,
+        CASE WHEN z.short_path THEN z.st[4] ELSE z.sold_lag_4 END,
+        CASE WHEN z.short_path THEN z.st[5] ELSE z.sold_lag_5 END,
+        CASE WHEN z.short_path THEN z.st[6] ELSE z.sold_lag_6 END,
+        CASE WHEN z.short_path THEN z.st[7] ELSE z.sold_lag_7 END,
+        CASE WHEN z.short_path THEN z.st[8] ELSE z.sold_lag_8 END,
+        CASE WHEN z.short_path THEN z.st[9] ELSE z.sold_lag_9 END,
+        CASE WHEN z.short_path THEN z.st[10] ELSE z.sold_lag_10 END,
+        CASE WHEN z.short_path THEN z.st[11] ELSE z.sold_lag_11 END,
+        CASE WHEN z.short_path THEN z.st[12] ELSE z.sold_lag_12 END,
+        CASE WHEN z.short_path THEN z.st[13] ELSE z.sold_lag_13 END,
+        CASE WHEN z.short_path THEN z.st[14] ELSE z.sold_lag_14 END,
         z.q2 * (1.0 / 3 * coalesce(s.ewm_units_sold_s2, z.sold_0) + 2.0 / 3 * z.zs2),
         z.q4 * (0.6 * coalesce(s.ewm_units_sold_s4, z.sold_0) + 0.4 * z.zs4),
         z.q8 * (7.0 / 9 * coalesce(s.ewm_units_sold_s8, z.sold_0) + 2.0 / 9 * z.zs8),
@@ -370,28 +532,39 @@ BEGIN
         z.q4 * (0.6 * coalesce(s.ewm_units_returned_s4, z.returned_0) + 0.4 * z.zt4),
         z.q8 * (7.0 / 9 * coalesce(s.ewm_units_returned_s8, z.returned_0) + 2.0 / 9 * z.zt8),
         z.q13 * (6.0 / 7 * coalesce(s.ewm_units_returned_s13, z.returned_0) + 1.0 / 7 * z.zt13),
-        z.sold_mean_4, z.sold_mean_8, z.sold_mean_13, z.sold_mean_26, z.sold_mean_52,
-        z.std_4::float8, z.std_8::float8, z.std_13::float8, z.std_26::float8, z.std_52::float8,
-        z.sold_max_13, z.sold_max_52, z.sold_zero_share_13, z.revenue_13 / least(13, z.i + 1),
+        CASE WHEN z.short_path THEN z.st[15] ELSE z.sold_mean_4 END,
+        CASE WHEN z.short_path THEN z.st[16] ELSE z.sold_mean_8 END,
+        CASE WHEN z.short_path THEN z.st[17] ELSE z.sold_mean_13 END,
+        CASE WHEN z.short_path THEN z.st[18] ELSE z.sold_mean_26 END,
+        CASE WHEN z.short_path THEN z.st[19] ELSE z.sold_mean_52 END,
+        CASE WHEN z.short_path THEN z.st[20] ELSE z.std_4::float8 END,
+        CASE WHEN z.short_path THEN z.st[21] ELSE z.std_8::float8 END,
+        CASE WHEN z.short_path THEN z.st[22] ELSE z.std_13::float8 END,
+        CASE WHEN z.short_path THEN z.st[23] ELSE z.std_26::float8 END,
+        CASE WHEN z.short_path THEN z.st[24] ELSE z.std_52::float8 END,
+        CASE WHEN z.short_path THEN z.st[25] ELSE z.sold_max_13 END,
+        CASE WHEN z.short_path THEN z.st[26] ELSE z.sold_max_52 END,
+        CASE WHEN z.short_path THEN z.st[27] ELSE z.sold_zero_share_13 END,
+        CASE WHEN z.short_path THEN z.st[28] ELSE z.revenue_13 / least(13, z.i + 1) END,
         -- OLS slope over the window's n = least(w, i + 1) weeks i-n+1 .. i, from
         -- exact sums: (n sum(iy) - sum(i) sum(y)) / (n^2 (n^2 - 1) / 12)
-        CASE WHEN z.i > 0 THEN ((least(4, z.i + 1) * z.siy_4 - (least(4, z.i + 1) * z.i - least(4, z.i + 1) * (least(4, z.i + 1) - 1) / 2) * z.sy_4)
-              / (least(4, z.i + 1) * least(4, z.i + 1) * (least(4, z.i + 1) * least(4, z.i + 1) - 1) / 12.0))::float8 END,
-        CASE WHEN z.i > 0 THEN ((least(8, z.i + 1) * z.siy_8 - (least(8, z.i + 1) * z.i - least(8, z.i + 1) * (least(8, z.i + 1) - 1) / 2) * z.sy_8)
-              / (least(8, z.i + 1) * least(8, z.i + 1) * (least(8, z.i + 1) * least(8, z.i + 1) - 1) / 12.0))::float8 END,
-        CASE WHEN z.i > 0 THEN ((least(13, z.i + 1) * z.siy_13 - (least(13, z.i + 1) * z.i - least(13, z.i + 1) * (least(13, z.i + 1) - 1) / 2) * z.sy_13)
-              / (least(13, z.i + 1) * least(13, z.i + 1) * (least(13, z.i + 1) * least(13, z.i + 1) - 1) / 12.0))::float8 END,
-        CASE WHEN z.i > 0 THEN ((least(26, z.i + 1) * z.siy_26 - (least(26, z.i + 1) * z.i - least(26, z.i + 1) * (least(26, z.i + 1) - 1) / 2) * z.sy_26)
-              / (least(26, z.i + 1) * least(26, z.i + 1) * (least(26, z.i + 1) * least(26, z.i + 1) - 1) / 12.0))::float8 END,
+        CASE WHEN z.short_path THEN z.st[29] ELSE CASE WHEN z.i > 0 THEN ((least(4, z.i + 1) * z.siy_4 - (least(4, z.i + 1) * z.i - least(4, z.i + 1) * (least(4, z.i + 1) - 1) / 2) * z.sy_4)
+                  / (least(4, z.i + 1) * least(4, z.i + 1) * (least(4, z.i + 1) * least(4, z.i + 1) - 1) / 12.0))::float8 END END,
+        CASE WHEN z.short_path THEN z.st[30] ELSE CASE WHEN z.i > 0 THEN ((least(8, z.i + 1) * z.siy_8 - (least(8, z.i + 1) * z.i - least(8, z.i + 1) * (least(8, z.i + 1) - 1) / 2) * z.sy_8)
+                  / (least(8, z.i + 1) * least(8, z.i + 1) * (least(8, z.i + 1) * least(8, z.i + 1) - 1) / 12.0))::float8 END END,
+        CASE WHEN z.short_path THEN z.st[31] ELSE CASE WHEN z.i > 0 THEN ((least(13, z.i + 1) * z.siy_13 - (least(13, z.i + 1) * z.i - least(13, z.i + 1) * (least(13, z.i + 1) - 1) / 2) * z.sy_13)
+                  / (least(13, z.i + 1) * least(13, z.i + 1) * (least(13, z.i + 1) * least(13, z.i + 1) - 1) / 12.0))::float8 END END,
+        CASE WHEN z.short_path THEN z.st[32] ELSE CASE WHEN z.i > 0 THEN ((least(26, z.i + 1) * z.siy_26 - (least(26, z.i + 1) * z.i - least(26, z.i + 1) * (least(26, z.i + 1) - 1) / 2) * z.sy_26)
+                  / (least(26, z.i + 1) * least(26, z.i + 1) * (least(26, z.i + 1) * least(26, z.i + 1) - 1) / 12.0))::float8 END END,
         s.cum_units_sold + z.run_sold,
         s.cum_units_returned + z.run_returned,
         s.cum_revenue + z.run_revenue,
         s.cum_units_received + z.run_received,
         s.cum_units_ordered + z.run_ordered,
         s.cum_units_invoiced + z.run_invoiced,
-        CASE WHEN extract(year FROM z.week_start) = extract(year FROM z.start_week)
+        CASE WHEN extract(year FROM z.week_start) = extract(year FROM s.start_week)
              THEN s.ytd_units_sold ELSE 0 END + z.run_year_sold,
-        CASE WHEN extract(year FROM z.week_start) = extract(year FROM z.start_week)
+        CASE WHEN extract(year FROM z.week_start) = extract(year FROM s.start_week)
              THEN s.ytd_revenue ELSE 0 END + z.run_year_revenue,
         (s.cum_units_received + z.run_received) - (s.cum_units_sold + z.run_sold)
             + (s.cum_units_returned + z.run_returned),
@@ -400,10 +573,12 @@ BEGIN
         z.i - coalesce(z.run_last_sale, s.last_sale_index),
         NULL::float8,  -- weeks_of_cover, from est_on_hand and ewm_units_sold_s4 below
         -- the zero test is exact (numeric): a float residue must not divide
-        z.revenue_13 / nullif(z.sy_13, 0)::float8,
+        CASE WHEN z.short_path THEN z.st[33] ELSE z.revenue_13 / nullif(z.sy_13, 0)::float8 END,
         CASE WHEN z.cost_grp = 0 THEN s.last_invoice_unit_cost ELSE z.carried_cost END
+    -- each row finds its key and seed by the key's number (the chain, planned
+    -- as the inner side of a loop, would be computed again for every key)
     FROM w2 z
-    JOIN seed s USING (product_id, location_id);
+    JOIN mf_batch s ON s.key_no = z.key_no;
 
     UPDATE mf_new SET weeks_of_cover = est_on_hand / ewm_units_sold_s4 WHERE ewm_units_sold_s4 > 0;
 

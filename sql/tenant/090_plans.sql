@@ -115,7 +115,8 @@ BEGIN
                        OFFSET 0) ea ON true;
     -- a batch is 1 or thousands of keys: without statistics every statement
     -- below would be planned for a guess (and scan all forecasts for one key)
-    ANALYZE mf_plan;
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    PERFORM analyze_work_table('mf_plan', v_n);
 
     -- one kernel call for the batch: each key's units_sold over the last
     -- min(n, 104) weeks ending at end_week, keys in ord order
