@@ -176,7 +176,14 @@ BEGIN
     GROUP BY k.p, k.l;
 
     UPDATE mf_batch b
-    SET new_first = date_trunc('week', least(
+    SET old_first = (SELECT k.first_week FROM feature_keys k
+                      WHERE k.product_id = b.product_id AND k.location_id = b.location_id),
+        last_stored = (SELECT max(f.week_start) FROM features f
+                        WHERE f.product_id = b.product_id AND f.location_id = b.location_id);
+    -- the key's first week now: a change after its first week leaves that
+    -- week's lines alone (a calendar roll looks up nothing)
+    UPDATE mf_batch b
+    SET new_first = CASE WHEN b.from_week > b.old_first THEN b.old_first ELSE date_trunc('week', least(
             (SELECT min(s.business_date) FROM erp_sales_lines s
               WHERE s.product_id = b.product_id AND s.location_id = b.location_id AND NOT s.deleted),
             (SELECT min(r.received_date) FROM erp_receipt_lines r
@@ -184,11 +191,7 @@ BEGIN
             (SELECT min(o.order_date) FROM erp_purchase_order_lines o
               WHERE o.product_id = b.product_id AND o.location_id = b.location_id AND NOT o.deleted),
             (SELECT min(i.invoice_date) FROM erp_invoice_lines i
-              WHERE i.product_id = b.product_id AND i.location_id = b.location_id AND NOT i.deleted)))::date,
-        old_first = (SELECT k.first_week FROM feature_keys k
-                      WHERE k.product_id = b.product_id AND k.location_id = b.location_id),
-        last_stored = (SELECT max(f.week_start) FROM features f
-                        WHERE f.product_id = b.product_id AND f.location_id = b.location_id);
+              WHERE i.product_id = b.product_id AND i.location_id = b.location_id AND NOT i.deleted)))::date END;
 
     -- where to start: the first week when the key is new, its first week
     -- moved (every week number shifts) or nothing is stored; else the dirty
