@@ -520,7 +520,7 @@ BEGIN
         CASE WHEN z.short_path THEN z.st[13] ELSE z.sold_lag_13 END,
         CASE WHEN z.short_path THEN z.st[14] ELSE z.sold_lag_14 END,
         z.q2 * (1.0 / 3 * coalesce(s.ewm_units_sold_s2, z.sold_0) + 2.0 / 3 * z.zs2),
-        z.q4 * (0.6 * coalesce(s.ewm_units_sold_s4, z.sold_0) + 0.4 * z.zs4),
+        v.ewm_units_sold_s4,
         z.q8 * (7.0 / 9 * coalesce(s.ewm_units_sold_s8, z.sold_0) + 2.0 / 9 * z.zs8),
         z.q13 * (6.0 / 7 * coalesce(s.ewm_units_sold_s13, z.sold_0) + 1.0 / 7 * z.zs13),
         z.q2 * (1.0 / 3 * coalesce(s.ewm_revenue_s2, z.revenue_0) + 2.0 / 3 * z.zr2),
@@ -569,21 +569,24 @@ BEGIN
              THEN s.ytd_units_sold ELSE 0 END + z.run_year_sold,
         CASE WHEN extract(year FROM z.week_start) = extract(year FROM s.start_week)
              THEN s.ytd_revenue ELSE 0 END + z.run_year_revenue,
-        (s.cum_units_received + z.run_received) - (s.cum_units_sold + z.run_sold)
-            + (s.cum_units_returned + z.run_returned),
+        v.est_on_hand,
         greatest(0, (s.cum_units_ordered + z.run_ordered) - (s.cum_units_received + z.run_received)),
         z.i - coalesce(s.first_sale_index, z.run_first_sale),
         z.i - coalesce(z.run_last_sale, s.last_sale_index),
-        NULL::float8,  -- weeks_of_cover, from est_on_hand and ewm_units_sold_s4 below
+        CASE WHEN v.ewm_units_sold_s4 > 0 THEN v.est_on_hand / v.ewm_units_sold_s4 END,
         -- the zero test is exact (numeric): a float residue must not divide
         CASE WHEN z.short_path THEN z.st[33] ELSE z.revenue_13 / nullif(z.sy_13, 0)::float8 END,
         CASE WHEN z.cost_grp = 0 THEN s.last_invoice_unit_cost ELSE z.carried_cost END
     -- each row finds its key and seed by the key's number (the chain, planned
     -- as the inner side of a loop, would be computed again for every key)
     FROM w2 z
-    JOIN mf_batch s ON s.key_no = z.key_no;
-
-    UPDATE mf_new SET weeks_of_cover = est_on_hand / ewm_units_sold_s4 WHERE ewm_units_sold_s4 > 0;
+    JOIN mf_batch s ON s.key_no = z.key_no
+    -- two values that weeks_of_cover divides
+    CROSS JOIN LATERAL (
+        SELECT z.q4 * (0.6 * coalesce(s.ewm_units_sold_s4, z.sold_0) + 0.4 * z.zs4) AS ewm_units_sold_s4,
+               (s.cum_units_received + z.run_received) - (s.cum_units_sold + z.run_sold)
+                   + (s.cum_units_returned + z.run_returned) AS est_on_hand
+    ) v;
 
     -- write only what changed: the key's unique index decides insert or
     -- update row by row (no join for the planner to misjudge while the
