@@ -340,12 +340,16 @@ BEGIN
     -- long path the stored weeks before them.
     INSERT INTO mf_new
     WITH
+    -- One level of window functions over each key's weeks, on narrow rows,
+    -- all but one sharing the key's week order.
     -- Trailing windows, each O(1) per row: sums and the standard deviation
     -- slide with inverse transitions (numeric ones are exact, so sliding adds
     -- no drift), slopes come from exact sums of y and i*y, and maxima are
     -- composed from lags. The series never reaches before first_week, so a
     -- window holds least(w, i + 1) weeks. (For a key on the short path they
     -- see only its new weeks; their values are replaced below.)
+    -- Running values count the weeks being computed only (FILTER): the
+    -- stored weeks before the start are in the seed.
     rolled AS (
         SELECT x.*,
                moving_sum(x.units_sold) OVER w4 / least(4, x.i + 1) AS sold_mean_4,
@@ -362,26 +366,8 @@ BEGIN
                sum(x.sold_n) OVER w8 AS sy_8, sum(x.sold_n * x.i) OVER w8 AS siy_8,
                sum(x.sold_n) OVER w13 AS sy_13, sum(x.sold_n * x.i) OVER w13 AS siy_13,
                sum(x.sold_n) OVER w26 AS sy_26, sum(x.sold_n * x.i) OVER w26 AS siy_26,
-               greatest(x.units_sold, lag(x.units_sold, 1) OVER key_w, lag(x.units_sold, 2) OVER key_w,
-                        lag(x.units_sold, 3) OVER key_w, lag(x.units_sold, 4) OVER key_w,
-                        lag(x.units_sold, 5) OVER key_w, lag(x.units_sold, 6) OVER key_w,
-                        lag(x.units_sold, 7) OVER key_w, lag(x.units_sold, 8) OVER key_w,
-                        lag(x.units_sold, 9) OVER key_w, lag(x.units_sold, 10) OVER key_w,
-                        lag(x.units_sold, 11) OVER key_w, lag(x.units_sold, 12) OVER key_w) AS sold_max_13,
                sum((x.units_sold = 0)::int) OVER w13 / least(13, x.i + 1)::float8 AS sold_zero_share_13,
-               moving_sum(x.revenue) OVER w13 AS revenue_13
-        FROM (SELECT m.*, m.units_sold::numeric AS sold_n
-              FROM mf_series m WHERE NOT (m.is_prior AND m.short_path)) x
-        WINDOW key_w AS (PARTITION BY x.key_no ORDER BY x.week_start),
-               w4 AS (key_w ROWS BETWEEN 3 PRECEDING AND CURRENT ROW),
-               w8 AS (key_w ROWS BETWEEN 7 PRECEDING AND CURRENT ROW),
-               w13 AS (key_w ROWS BETWEEN 12 PRECEDING AND CURRENT ROW),
-               w26 AS (key_w ROWS BETWEEN 25 PRECEDING AND CURRENT ROW),
-               w52 AS (key_w ROWS BETWEEN 51 PRECEDING AND CURRENT ROW)
-    ),
-    -- lags and the 52-week maximum still need the stored weeks before the start
-    lagged AS (
-        SELECT x.*,
+               moving_sum(x.revenue) OVER w13 AS revenue_13,
                lag(x.units_sold, 1) OVER key_w AS sold_lag_1,
                lag(x.units_sold, 2) OVER key_w AS sold_lag_2,
                lag(x.units_sold, 3) OVER key_w AS sold_lag_3,
@@ -396,67 +382,65 @@ BEGIN
                lag(x.units_sold, 12) OVER key_w AS sold_lag_12,
                lag(x.units_sold, 13) OVER key_w AS sold_lag_13,
                lag(x.units_sold, 14) OVER key_w AS sold_lag_14,
-               greatest(x.sold_max_13, lag(x.sold_max_13, 13) OVER key_w, lag(x.sold_max_13, 26) OVER key_w,
-                        lag(x.sold_max_13, 39) OVER key_w) AS sold_max_52
-        FROM rolled x
-        WINDOW key_w AS (PARTITION BY x.key_no ORDER BY x.week_start)
-    ),
-    -- running values over the weeks being computed only: the stored weeks
-    -- before the start have done their part
-    w1 AS (
-        SELECT x.*,
-               -- a week whose latest costed line has no amount resets the cost to null
-               count(*) FILTER (WHERE x.has_cost_line) OVER run AS cost_grp,
+               -- the latest week (by i) whose latest costed line set the cost;
+               -- its cost may be null (a line without an amount)
+               max(ARRAY[x.i::float8, x.week_unit_cost])
+                   FILTER (WHERE x.has_cost_line AND NOT x.is_prior) OVER run AS cost_week,
                -- x_start stands in for the seed when the key starts here (e_0 = x_0)
                min(x.units_sold) FILTER (WHERE x.t = 0) OVER key AS sold_0,
                min(x.revenue) FILTER (WHERE x.t = 0) OVER key AS revenue_0,
                min(x.units_received) FILTER (WHERE x.t = 0) OVER key AS received_0,
                min(x.units_returned) FILTER (WHERE x.t = 0) OVER key AS returned_0,
-               sum(x.units_sold) OVER run AS run_sold,
-               sum(x.units_returned) OVER run AS run_returned,
-               sum(x.revenue) OVER run AS run_revenue,
-               sum(x.units_received) OVER run AS run_received,
-               sum(x.units_ordered) OVER run AS run_ordered,
-               sum(x.units_invoiced) OVER run AS run_invoiced,
-               sum(x.units_sold) OVER run_year AS run_year_sold,
-               sum(x.revenue) OVER run_year AS run_year_revenue,
-               min(x.i) FILTER (WHERE x.units_sold > 0) OVER run AS run_first_sale,
-               max(x.i) FILTER (WHERE x.units_sold > 0) OVER run AS run_last_sale,
+               sum(x.units_sold) FILTER (WHERE NOT x.is_prior) OVER run AS run_sold,
+               sum(x.units_returned) FILTER (WHERE NOT x.is_prior) OVER run AS run_returned,
+               sum(x.revenue) FILTER (WHERE NOT x.is_prior) OVER run AS run_revenue,
+               sum(x.units_received) FILTER (WHERE NOT x.is_prior) OVER run AS run_received,
+               sum(x.units_ordered) FILTER (WHERE NOT x.is_prior) OVER run AS run_ordered,
+               sum(x.units_invoiced) FILTER (WHERE NOT x.is_prior) OVER run AS run_invoiced,
+               sum(x.units_sold) FILTER (WHERE NOT x.is_prior) OVER run_year AS run_year_sold,
+               sum(x.revenue) FILTER (WHERE NOT x.is_prior) OVER run_year AS run_year_revenue,
+               min(x.i) FILTER (WHERE x.units_sold > 0 AND NOT x.is_prior) OVER run AS run_first_sale,
+               max(x.i) FILTER (WHERE x.units_sold > 0 AND NOT x.is_prior) OVER run AS run_last_sale,
                -- EWM closed form from the start: e_t = q^t (q e_seed + a sum_k x_k q^-k)
-               sum(x.units_sold * power(1.0::float8 / 3, -x.t)) OVER run AS zs2,
-               sum(x.units_sold * power(0.6::float8, -x.t)) OVER run AS zs4,
-               sum(x.units_sold * power(7.0::float8 / 9, -x.t)) OVER run AS zs8,
-               sum(x.units_sold * power(6.0::float8 / 7, -x.t)) OVER run AS zs13,
-               sum(x.revenue * power(1.0::float8 / 3, -x.t)) OVER run AS zr2,
-               sum(x.revenue * power(0.6::float8, -x.t)) OVER run AS zr4,
-               sum(x.revenue * power(7.0::float8 / 9, -x.t)) OVER run AS zr8,
-               sum(x.revenue * power(6.0::float8 / 7, -x.t)) OVER run AS zr13,
-               sum(x.units_received * power(1.0::float8 / 3, -x.t)) OVER run AS zc2,
-               sum(x.units_received * power(0.6::float8, -x.t)) OVER run AS zc4,
-               sum(x.units_received * power(7.0::float8 / 9, -x.t)) OVER run AS zc8,
-               sum(x.units_received * power(6.0::float8 / 7, -x.t)) OVER run AS zc13,
-               sum(x.units_returned * power(1.0::float8 / 3, -x.t)) OVER run AS zt2,
-               sum(x.units_returned * power(0.6::float8, -x.t)) OVER run AS zt4,
-               sum(x.units_returned * power(7.0::float8 / 9, -x.t)) OVER run AS zt8,
-               sum(x.units_returned * power(6.0::float8 / 7, -x.t)) OVER run AS zt13
-        FROM lagged x
-        WHERE NOT x.is_prior
+               sum(x.units_sold * power(1.0::float8 / 3, -x.t)) FILTER (WHERE NOT x.is_prior) OVER run AS zs2,
+               sum(x.units_sold * power(0.6::float8, -x.t)) FILTER (WHERE NOT x.is_prior) OVER run AS zs4,
+               sum(x.units_sold * power(7.0::float8 / 9, -x.t)) FILTER (WHERE NOT x.is_prior) OVER run AS zs8,
+               sum(x.units_sold * power(6.0::float8 / 7, -x.t)) FILTER (WHERE NOT x.is_prior) OVER run AS zs13,
+               sum(x.revenue * power(1.0::float8 / 3, -x.t)) FILTER (WHERE NOT x.is_prior) OVER run AS zr2,
+               sum(x.revenue * power(0.6::float8, -x.t)) FILTER (WHERE NOT x.is_prior) OVER run AS zr4,
+               sum(x.revenue * power(7.0::float8 / 9, -x.t)) FILTER (WHERE NOT x.is_prior) OVER run AS zr8,
+               sum(x.revenue * power(6.0::float8 / 7, -x.t)) FILTER (WHERE NOT x.is_prior) OVER run AS zr13,
+               sum(x.units_received * power(1.0::float8 / 3, -x.t)) FILTER (WHERE NOT x.is_prior) OVER run AS zc2,
+               sum(x.units_received * power(0.6::float8, -x.t)) FILTER (WHERE NOT x.is_prior) OVER run AS zc4,
+               sum(x.units_received * power(7.0::float8 / 9, -x.t)) FILTER (WHERE NOT x.is_prior) OVER run AS zc8,
+               sum(x.units_received * power(6.0::float8 / 7, -x.t)) FILTER (WHERE NOT x.is_prior) OVER run AS zc13,
+               sum(x.units_returned * power(1.0::float8 / 3, -x.t)) FILTER (WHERE NOT x.is_prior) OVER run AS zt2,
+               sum(x.units_returned * power(0.6::float8, -x.t)) FILTER (WHERE NOT x.is_prior) OVER run AS zt4,
+               sum(x.units_returned * power(7.0::float8 / 9, -x.t)) FILTER (WHERE NOT x.is_prior) OVER run AS zt8,
+               sum(x.units_returned * power(6.0::float8 / 7, -x.t)) FILTER (WHERE NOT x.is_prior) OVER run AS zt13
+        FROM (SELECT m.*, m.units_sold::numeric AS sold_n
+              FROM mf_series m WHERE NOT (m.is_prior AND m.short_path)) x
         WINDOW key AS (PARTITION BY x.key_no),
                key_w AS (PARTITION BY x.key_no ORDER BY x.week_start),
+               w4 AS (key_w ROWS BETWEEN 3 PRECEDING AND CURRENT ROW),
+               w8 AS (key_w ROWS BETWEEN 7 PRECEDING AND CURRENT ROW),
+               w13 AS (key_w ROWS BETWEEN 12 PRECEDING AND CURRENT ROW),
+               w26 AS (key_w ROWS BETWEEN 25 PRECEDING AND CURRENT ROW),
+               w52 AS (key_w ROWS BETWEEN 51 PRECEDING AND CURRENT ROW),
                run AS (key_w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW),
                run_year AS (PARTITION BY x.key_no, date_part('year', x.week_start)
                             ORDER BY x.week_start ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
     ),
-    -- last, what needs the running values (carried invoice cost, EWM); and
-    -- for a key on the short path, its trailing windows: each new week
-    -- aggregates its own window of stored weeks through the work table's
-    -- index, where the chain above would have read the 51 stored weeks
-    -- before the start through every window function (a calendar roll
-    -- computes one week per key)
-    w2 AS (
+    -- the maxima (from lags of the 13-week maximum, which needs the stored
+    -- weeks before the start); and for a key on the short path, its trailing
+    -- windows: each new week aggregates its own window of stored weeks
+    -- through the work table's index, where the chain above would have read
+    -- the 51 stored weeks before the start through every window function (a
+    -- calendar roll computes one week per key)
+    lagged AS (
         SELECT y.*,
-               first_value(y.week_unit_cost) OVER (PARTITION BY y.key_no, y.cost_grp
-                                                   ORDER BY y.week_start) AS carried_cost,
+               greatest(y.sold_max_13, lag(y.sold_max_13, 13) OVER key_w, lag(y.sold_max_13, 26) OVER key_w,
+                        lag(y.sold_max_13, 39) OVER key_w) AS sold_max_52,
                power(1.0::float8 / 3, y.t) AS q2, power(0.6::float8, y.t) AS q4,
                power(7.0::float8 / 9, y.t) AS q8, power(6.0::float8 / 7, y.t) AS q13,
                CASE WHEN y.short_path THEN (
@@ -499,7 +483,12 @@ BEGIN
                    FROM mf_series w
                    WHERE w.short_path AND w.key_no = y.key_no
                      AND w.i BETWEEN y.i - 51 AND y.i) END AS st
-        FROM w1 y
+        FROM (SELECT r.*,
+                     greatest(r.units_sold, r.sold_lag_1, r.sold_lag_2, r.sold_lag_3, r.sold_lag_4,
+                              r.sold_lag_5, r.sold_lag_6, r.sold_lag_7, r.sold_lag_8, r.sold_lag_9,
+                              r.sold_lag_10, r.sold_lag_11, r.sold_lag_12) AS sold_max_13
+              FROM rolled r) y
+        WINDOW key_w AS (PARTITION BY y.key_no ORDER BY y.week_start)
     )
     SELECT
         s.product_id, s.location_id, z.week_start, z.i,
@@ -576,17 +565,18 @@ BEGIN
         CASE WHEN v.ewm_units_sold_s4 > 0 THEN v.est_on_hand / v.ewm_units_sold_s4 END,
         -- the zero test is exact (numeric): a float residue must not divide
         CASE WHEN z.short_path THEN z.st[33] ELSE z.revenue_13 / nullif(z.sy_13, 0)::float8 END,
-        CASE WHEN z.cost_grp = 0 THEN s.last_invoice_unit_cost ELSE z.carried_cost END
+        CASE WHEN z.cost_week IS NULL THEN s.last_invoice_unit_cost ELSE z.cost_week[2] END
     -- each row finds its key and seed by the key's number (the chain, planned
     -- as the inner side of a loop, would be computed again for every key)
-    FROM w2 z
+    FROM lagged z
     JOIN mf_batch s ON s.key_no = z.key_no
     -- two values that weeks_of_cover divides
     CROSS JOIN LATERAL (
         SELECT z.q4 * (0.6 * coalesce(s.ewm_units_sold_s4, z.sold_0) + 0.4 * z.zs4) AS ewm_units_sold_s4,
                (s.cum_units_received + z.run_received) - (s.cum_units_sold + z.run_sold)
                    + (s.cum_units_returned + z.run_returned) AS est_on_hand
-    ) v;
+    ) v
+    WHERE NOT z.is_prior;
 
     -- write only what changed: the key's unique index decides insert or
     -- update row by row (no join for the planner to misjudge while the
