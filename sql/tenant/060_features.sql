@@ -101,8 +101,8 @@ BEGIN
         week_unit_cost  double precision,
         has_cost_line   boolean NOT NULL
     ) ON COMMIT DELETE ROWS;
-    -- the short path reads each new week's window by key and week; the
-    -- long path's rows (a full rebuild's millions) stay out of the index
+    -- the short path reads its new weeks by key and week; the long path's
+    -- rows (a full rebuild's millions) stay out of the index
     CREATE INDEX ON mf_series (key_no, i) WHERE short_path;
     EXECUTE format('CREATE TEMP TABLE mf_new (LIKE %I.features) ON COMMIT DELETE ROWS', current_schema());
     PERFORM set_config('masterfile.work_tables', c_version, false);
@@ -252,8 +252,9 @@ BEGIN
         v_written := v_written + v_n;
     END IF;
 
-    -- stage 1: each key's weekly facts from the start, and the stored weeks
-    -- before the start that its trailing windows and lags still need
+    -- stage 1: each key's weekly facts from the start, and for a key on the
+    -- long path the stored weeks before the start that its trailing windows
+    -- and lags still need
     INSERT INTO mf_series
     WITH todo AS (
         SELECT * FROM mf_batch WHERE start_week IS NOT NULL AND start_week <= stop_week
@@ -331,13 +332,14 @@ BEGIN
     FROM todo t CROSS JOIN LATERAL (
         SELECT f.* FROM features f
         WHERE f.product_id = t.product_id AND f.location_id = t.location_id
-          AND f.week_start >= t.start_week - 7 * 51 AND f.week_start < t.start_week) f;
+          AND f.week_start >= t.start_week - 7 * 51 AND f.week_start < t.start_week) f
+    -- (the short path reads them where they are stored)
+    WHERE NOT t.short_path;
     GET DIAGNOSTICS v_n = ROW_COUNT;
     PERFORM analyze_work_table('mf_series', v_n);
 
     -- stage 2: one chain of window functions over each key's weeks, then the
-    -- row. Its input is the weeks being computed, and for the keys on the
-    -- long path the stored weeks before them.
+    -- row
     INSERT INTO mf_new
     WITH
     -- One level of window functions over each key's weeks, on narrow rows,
@@ -418,8 +420,7 @@ BEGIN
                sum(x.units_returned * power(0.6::float8, -x.t)) FILTER (WHERE NOT x.is_prior) OVER run AS zt4,
                sum(x.units_returned * power(7.0::float8 / 9, -x.t)) FILTER (WHERE NOT x.is_prior) OVER run AS zt8,
                sum(x.units_returned * power(6.0::float8 / 7, -x.t)) FILTER (WHERE NOT x.is_prior) OVER run AS zt13
-        FROM (SELECT m.*, m.units_sold::numeric AS sold_n
-              FROM mf_series m WHERE NOT (m.is_prior AND m.short_path)) x
+        FROM (SELECT m.*, m.units_sold::numeric AS sold_n FROM mf_series m) x
         WINDOW key AS (PARTITION BY x.key_no),
                key_w AS (PARTITION BY x.key_no ORDER BY x.week_start),
                w4 AS (key_w ROWS BETWEEN 3 PRECEDING AND CURRENT ROW),
@@ -433,10 +434,11 @@ BEGIN
     ),
     -- the maxima (from lags of the 13-week maximum, which needs the stored
     -- weeks before the start); and for a key on the short path, its trailing
-    -- windows: each new week aggregates its own window of stored weeks
-    -- through the work table's index, where the chain above would have read
-    -- the 51 stored weeks before the start through every window function (a
-    -- calendar roll computes one week per key)
+    -- windows: each new week aggregates its own window, stored weeks read
+    -- through the features' key and new ones through the work table's,
+    -- where the chain above would have read the 51 stored weeks before the
+    -- start through every window function (a calendar roll computes one
+    -- week per key)
     lagged AS (
         SELECT y.*,
                greatest(y.sold_max_13, lag(y.sold_max_13, 13) OVER key_w, lag(y.sold_max_13, 26) OVER key_w,
@@ -480,9 +482,16 @@ BEGIN
                        sum(w.revenue) FILTER (WHERE w.i > y.i - 13)
                            / nullif(sum(w.units_sold::numeric) FILTER (WHERE w.i > y.i - 13), 0)::float8
                    ]::float8[]
-                   FROM mf_series w
-                   WHERE w.short_path AND w.key_no = y.key_no
-                     AND w.i BETWEEN y.i - 51 AND y.i) END AS st
+                   FROM (SELECT f.week_index AS i, f.units_sold, f.revenue
+                         FROM mf_batch b
+                         JOIN features f ON f.product_id = b.product_id AND f.location_id = b.location_id
+                         WHERE b.key_no = y.key_no
+                           AND f.week_start >= y.week_start - 7 * 51 AND f.week_start < b.start_week
+                         UNION ALL
+                         SELECT m.i, m.units_sold, m.revenue
+                         FROM mf_series m
+                         WHERE m.short_path AND m.key_no = y.key_no AND m.i BETWEEN y.i - 51 AND y.i) w
+                   ) END AS st
         FROM (SELECT r.*,
                      greatest(r.units_sold, r.sold_lag_1, r.sold_lag_2, r.sold_lag_3, r.sold_lag_4,
                               r.sold_lag_5, r.sold_lag_6, r.sold_lag_7, r.sold_lag_8, r.sold_lag_9,
