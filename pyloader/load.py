@@ -40,7 +40,11 @@ from pyloader.config import tenant_roles
 from pyloader.normalize import ENTITY_ORDER, Entity, Normalizer, Reject, entity, raw_text
 from pyloader.sources import SourceError
 
-BATCH_SIZE = 20_000
+# Per batch, the merge's statement triggers mark each key the batch touches,
+# whatever its number of lines: 50,000 lines touch ~17,000 keys of the large
+# fake ERP where 20,000 touch ~11,500, and the load ran ~15% faster (about
+# 20 MiB more peak memory).
+BATCH_SIZE = 50_000
 PREFETCH_BATCHES = 2  # batches read ahead while one is merged
 READER_SWITCH_INTERVAL = 0.0005  # seconds; see prefetch()
 DB_ATTEMPTS = 3  # tries of one batch on a retryable database error
