@@ -244,10 +244,18 @@ class Counts:
 
 @dataclasses.dataclass
 class Batch:
-    lines: list[bytes]
+    # the lines as one COPY text, joined by the reader thread: the thread that
+    # talks to the database then only sends it, and a batch in memory is its
+    # text without an object per line
+    data: bytes
     rejects: list[tuple[str, str]]  # (raw, reason)
     read: int
-    unique: bool = False  # no key twice among `lines`
+    unique: bool = False  # no key twice among the lines
+
+    @property
+    def lines(self) -> list[bytes]:
+        # COPY text escapes every CR and LF inside a value: a line ends at each one
+        return self.data.splitlines(keepends=True)
 
 
 @dataclasses.dataclass
@@ -301,15 +309,15 @@ def read_batches(source, batch_size: int = BATCH_SIZE) -> Iterator[Batch]:
                         unique = False
                     keys.add(k)
             if read >= batch_size:
-                yield Batch(lines, rejects, read, unique)
+                yield Batch(b"".join(lines), rejects, read, unique)
                 lines, rejects, keys, unique, read = [], [], set(), True, 0
     except SourceError:
         # what was read before the source broke is good: apply it, then fail
         if read:
-            yield Batch(lines, rejects, read, unique)
+            yield Batch(b"".join(lines), rejects, read, unique)
         raise
     if read:
-        yield Batch(lines, rejects, read, unique)
+        yield Batch(b"".join(lines), rejects, read, unique)
 
 
 _DONE = object()
@@ -518,9 +526,9 @@ class TenantLoader:
         try:
             with self.conn.transaction():
                 cur = self.conn.cursor()
-                if batch.lines:
+                if batch.data:
                     with cur.copy(q_copy_staging(ent)) as cp:
-                        cp.write(b"".join(batch.lines))
+                        cp.write(batch.data)
                     applied, planned, unchanged, stale, newest = cur.execute(
                         q_merge(self.schema, ent, unique=batch.unique), {"load_id": load_id}
                     ).fetchone()
@@ -533,11 +541,13 @@ class TenantLoader:
         except (pgerr.DataError, pgerr.IntegrityError) as exc:
             # the normaliser lets nothing through that the table refuses; if it
             # ever does, find the guilty lines instead of losing their batch
-            if len(batch.lines) <= 1:
+            lines = batch.lines
+            if len(lines) <= 1:
                 return self._refuse(ent, load_id, batch, exc), None
-            half = len(batch.lines) // 2
-            c1, n1 = self._apply_once(ent, load_id, Batch(batch.lines[:half], batch.rejects, batch.read, batch.unique))
-            c2, n2 = self._apply_once(ent, load_id, Batch(batch.lines[half:], [], 0, batch.unique))
+            half = len(lines) // 2
+            c1, n1 = self._apply_once(ent, load_id,
+                                      Batch(b"".join(lines[:half]), batch.rejects, batch.read, batch.unique))
+            c2, n2 = self._apply_once(ent, load_id, Batch(b"".join(lines[half:]), [], 0, batch.unique))
             c1.add(c2)
             return c1, max((n for n in (n1, n2) if n is not None), default=None)
         return counts, newest
