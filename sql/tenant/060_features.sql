@@ -34,7 +34,7 @@ AS $$
 DECLARE
     -- bump when a definition below changes: a session that outlived the
     -- upgrade (the worker keeps its own) then drops and recreates them
-    c_version constant text := '3';
+    c_version constant text := '4';
 BEGIN
     -- guarantees: pg_temp.mf_batch, mf_claim, mf_series and mf_new exist as
     -- defined here, empty at commit
@@ -66,11 +66,10 @@ BEGIN
         ewm_units_received_s8 double precision, ewm_units_received_s13 double precision,
         ewm_units_returned_s2 double precision, ewm_units_returned_s4 double precision,
         ewm_units_returned_s8 double precision, ewm_units_returned_s13 double precision,
-        -- a key computed from its first week starts from zero
-        cum_units_sold double precision DEFAULT 0, cum_units_returned double precision DEFAULT 0,
-        cum_revenue double precision DEFAULT 0, cum_units_received double precision DEFAULT 0,
-        cum_units_ordered double precision DEFAULT 0, cum_units_invoiced double precision DEFAULT 0,
-        ytd_units_sold double precision DEFAULT 0, ytd_revenue double precision DEFAULT 0,
+        cum_units_sold double precision, cum_units_returned double precision,
+        cum_revenue double precision, cum_units_received double precision,
+        cum_units_ordered double precision, cum_units_invoiced double precision,
+        ytd_units_sold double precision, ytd_revenue double precision,
         first_sale_index integer, last_sale_index integer,
         last_invoice_unit_cost double precision,
         PRIMARY KEY (product_id, location_id)
@@ -168,72 +167,82 @@ BEGIN
     DELETE FROM mf_batch;
     DELETE FROM mf_series;
     DELETE FROM mf_new;
-    -- one entry per key; a null from_week anywhere means "from the first week"
-    INSERT INTO mf_batch (product_id, location_id, key_no, from_week)
-    SELECT k.p, k.l, row_number() OVER (ORDER BY k.p COLLATE "C", k.l COLLATE "C"),
-           CASE WHEN bool_or(k.w IS NULL) THEN NULL ELSE min(k.w) END
-    FROM unnest(p_product_ids, p_location_ids, p_from_weeks) AS k(p, l, w)
-    GROUP BY k.p, k.l;
-
-    UPDATE mf_batch b
-    SET old_first = (SELECT k.first_week FROM feature_keys k
-                      WHERE k.product_id = b.product_id AND k.location_id = b.location_id),
-        last_stored = (SELECT max(f.week_start) FROM features f
-                        WHERE f.product_id = b.product_id AND f.location_id = b.location_id);
+    -- one row per key: where it starts and stops, and the running state of
+    -- the stored row of the week before the start (one statement: the table
+    -- is wide, and each UPDATE of it rewrote every row). Each step is
+    -- MATERIALIZED: inlined, a value is computed again (lookups included)
+    -- wherever a later step names it.
+    INSERT INTO mf_batch
+    WITH k AS (
+        -- a null from_week anywhere means "from the first week"
+        SELECT k.p AS product_id, k.l AS location_id,
+               row_number() OVER (ORDER BY k.p COLLATE "C", k.l COLLATE "C") AS key_no,
+               CASE WHEN bool_or(k.w IS NULL) THEN NULL ELSE min(k.w) END AS from_week
+        FROM unnest(p_product_ids, p_location_ids, p_from_weeks) AS k(p, l, w)
+        GROUP BY k.p, k.l
+    ),
+    stored AS MATERIALIZED (
+        SELECT k.*,
+               (SELECT fk.first_week FROM feature_keys fk
+                 WHERE fk.product_id = k.product_id AND fk.location_id = k.location_id) AS old_first,
+               (SELECT max(f.week_start) FROM features f
+                 WHERE f.product_id = k.product_id AND f.location_id = k.location_id) AS last_stored
+        FROM k
+    ),
     -- the key's first week now: a change after its first week leaves that
     -- week's lines alone (a calendar roll looks up nothing)
-    UPDATE mf_batch b
-    SET new_first = CASE WHEN b.from_week > b.old_first THEN b.old_first ELSE date_trunc('week', least(
-            (SELECT min(s.business_date) FROM erp_sales_lines s
-              WHERE s.product_id = b.product_id AND s.location_id = b.location_id AND NOT s.deleted),
-            (SELECT min(r.received_date) FROM erp_receipt_lines r
-              WHERE r.product_id = b.product_id AND r.location_id = b.location_id AND NOT r.deleted),
-            (SELECT min(o.order_date) FROM erp_purchase_order_lines o
-              WHERE o.product_id = b.product_id AND o.location_id = b.location_id AND NOT o.deleted),
-            (SELECT min(i.invoice_date) FROM erp_invoice_lines i
-              WHERE i.product_id = b.product_id AND i.location_id = b.location_id AND NOT i.deleted)))::date END;
-
+    firsts AS MATERIALIZED (
+        SELECT s.*,
+               CASE WHEN s.from_week > s.old_first THEN s.old_first ELSE date_trunc('week', least(
+                   (SELECT min(l.business_date) FROM erp_sales_lines l
+                     WHERE l.product_id = s.product_id AND l.location_id = s.location_id AND NOT l.deleted),
+                   (SELECT min(r.received_date) FROM erp_receipt_lines r
+                     WHERE r.product_id = s.product_id AND r.location_id = s.location_id AND NOT r.deleted),
+                   (SELECT min(o.order_date) FROM erp_purchase_order_lines o
+                     WHERE o.product_id = s.product_id AND o.location_id = s.location_id AND NOT o.deleted),
+                   (SELECT min(i.invoice_date) FROM erp_invoice_lines i
+                     WHERE i.product_id = s.product_id AND i.location_id = s.location_id AND NOT i.deleted)
+               ))::date END AS new_first
+        FROM stored s
+    ),
     -- where to start: the first week when the key is new, its first week
     -- moved (every week number shifts) or nothing is stored; else the dirty
     -- week, but never past the week after the last stored row
-    UPDATE mf_batch
-    SET start_week = CASE
-            WHEN new_first IS NULL THEN NULL
-            WHEN old_first IS DISTINCT FROM new_first OR last_stored IS NULL OR from_week IS NULL
-                THEN new_first
-            ELSE greatest(new_first, least(from_week, last_stored + 7))
-        END;
-    UPDATE mf_batch
-    SET stop_week = least(v_end, start_week + 7 * (c_max_weeks - 1)),
-        short_path = start_week > new_first AND least(v_end, start_week + 7 * (c_max_weeks - 1))
-                                                < start_week + 7 * c_short_weeks;
+    starts AS MATERIALIZED (
+        SELECT f.*,
+               CASE WHEN f.new_first IS NULL THEN NULL
+                    WHEN f.old_first IS DISTINCT FROM f.new_first OR f.last_stored IS NULL OR f.from_week IS NULL
+                        THEN f.new_first
+                    ELSE greatest(f.new_first, least(f.from_week, f.last_stored + 7))
+               END AS start_week
+        FROM firsts f
+    ),
+    bounds AS MATERIALIZED (
+        SELECT s.*, least(v_end, s.start_week + 7 * (c_max_weeks - 1)) AS stop_week
+        FROM starts s
+    )
+    SELECT b.product_id, b.location_id, b.key_no, b.from_week, b.new_first, b.old_first, b.last_stored,
+           b.start_week, b.stop_week, b.start_week > b.new_first AND b.stop_week < b.start_week + 7 * c_short_weeks,
+           f.ewm_units_sold_s2, f.ewm_units_sold_s4, f.ewm_units_sold_s8, f.ewm_units_sold_s13,
+           f.ewm_revenue_s2, f.ewm_revenue_s4, f.ewm_revenue_s8, f.ewm_revenue_s13,
+           f.ewm_units_received_s2, f.ewm_units_received_s4, f.ewm_units_received_s8, f.ewm_units_received_s13,
+           f.ewm_units_returned_s2, f.ewm_units_returned_s4, f.ewm_units_returned_s8, f.ewm_units_returned_s13,
+           -- a key computed from its first week starts from zero
+           coalesce(f.cum_units_sold, 0), coalesce(f.cum_units_returned, 0), coalesce(f.cum_revenue, 0),
+           coalesce(f.cum_units_received, 0), coalesce(f.cum_units_ordered, 0), coalesce(f.cum_units_invoiced, 0),
+           CASE WHEN extract(year FROM f.week_start) = extract(year FROM b.start_week) THEN f.ytd_units_sold ELSE 0 END,
+           CASE WHEN extract(year FROM f.week_start) = extract(year FROM b.start_week) THEN f.ytd_revenue ELSE 0 END,
+           f.week_index - f.weeks_since_first_sale, f.week_index - f.weeks_since_last_sale,
+           f.last_invoice_unit_cost
+    FROM bounds b
+    -- the running state carried over from the stored row of the week before the start
+    LEFT JOIN LATERAL (
+        SELECT f.* FROM features f
+        WHERE f.product_id = b.product_id AND f.location_id = b.location_id AND f.week_start = b.start_week - 7
+          AND b.start_week > b.new_first
+    ) f ON true;
     GET DIAGNOSTICS v_n = ROW_COUNT;
     PERFORM analyze_work_table('mf_batch', v_n);
-
-    -- the running state carried over from the stored row of the week before
-    -- the start (a key computed from its first week keeps the defaults)
-    UPDATE mf_batch b
-    SET ewm_units_sold_s2 = f.ewm_units_sold_s2, ewm_units_sold_s4 = f.ewm_units_sold_s4,
-        ewm_units_sold_s8 = f.ewm_units_sold_s8, ewm_units_sold_s13 = f.ewm_units_sold_s13,
-        ewm_revenue_s2 = f.ewm_revenue_s2, ewm_revenue_s4 = f.ewm_revenue_s4,
-        ewm_revenue_s8 = f.ewm_revenue_s8, ewm_revenue_s13 = f.ewm_revenue_s13,
-        ewm_units_received_s2 = f.ewm_units_received_s2, ewm_units_received_s4 = f.ewm_units_received_s4,
-        ewm_units_received_s8 = f.ewm_units_received_s8, ewm_units_received_s13 = f.ewm_units_received_s13,
-        ewm_units_returned_s2 = f.ewm_units_returned_s2, ewm_units_returned_s4 = f.ewm_units_returned_s4,
-        ewm_units_returned_s8 = f.ewm_units_returned_s8, ewm_units_returned_s13 = f.ewm_units_returned_s13,
-        cum_units_sold = f.cum_units_sold, cum_units_returned = f.cum_units_returned,
-        cum_revenue = f.cum_revenue, cum_units_received = f.cum_units_received,
-        cum_units_ordered = f.cum_units_ordered, cum_units_invoiced = f.cum_units_invoiced,
-        ytd_units_sold = CASE WHEN extract(year FROM f.week_start) = extract(year FROM b.start_week)
-                              THEN f.ytd_units_sold ELSE 0 END,
-        ytd_revenue = CASE WHEN extract(year FROM f.week_start) = extract(year FROM b.start_week)
-                           THEN f.ytd_revenue ELSE 0 END,
-        first_sale_index = f.week_index - f.weeks_since_first_sale,
-        last_sale_index = f.week_index - f.weeks_since_last_sale,
-        last_invoice_unit_cost = f.last_invoice_unit_cost
-    FROM features f
-    WHERE f.product_id = b.product_id AND f.location_id = b.location_id AND f.week_start = b.start_week - 7
-      AND b.start_week > b.new_first;
 
     -- rows that no longer belong: the key lost its lines, its first week
     -- moved later, or end_week moved back
@@ -438,7 +447,9 @@ BEGIN
     -- through the features' key and new ones through the work table's,
     -- where the chain above would have read the 51 stored weeks before the
     -- start through every window function (a calendar roll computes one
-    -- week per key)
+    -- week per key). Plain aggregates over one window, not sliding ones, so
+    -- float sums and deviations carry no drift here; the values agree with
+    -- the long path's to far below the 1e-9 tolerance (tests compare both).
     lagged AS (
         SELECT y.*,
                greatest(y.sold_max_13, lag(y.sold_max_13, 13) OVER key_w, lag(y.sold_max_13, 26) OVER key_w,
@@ -466,11 +477,11 @@ BEGIN
                        sum(w.units_sold) FILTER (WHERE w.i > y.i - 13) / least(13, y.i + 1),
                        sum(w.units_sold) FILTER (WHERE w.i > y.i - 26) / least(26, y.i + 1),
                        sum(w.units_sold) / least(52, y.i + 1),
-                       stddev_samp(w.units_sold::numeric) FILTER (WHERE w.i > y.i - 4),
-                       stddev_samp(w.units_sold::numeric) FILTER (WHERE w.i > y.i - 8),
-                       stddev_samp(w.units_sold::numeric) FILTER (WHERE w.i > y.i - 13),
-                       stddev_samp(w.units_sold::numeric) FILTER (WHERE w.i > y.i - 26),
-                       stddev_samp(w.units_sold::numeric),
+                       stddev_samp(w.units_sold) FILTER (WHERE w.i > y.i - 4),
+                       stddev_samp(w.units_sold) FILTER (WHERE w.i > y.i - 8),
+                       stddev_samp(w.units_sold) FILTER (WHERE w.i > y.i - 13),
+                       stddev_samp(w.units_sold) FILTER (WHERE w.i > y.i - 26),
+                       stddev_samp(w.units_sold),
                        max(w.units_sold) FILTER (WHERE w.i > y.i - 13),
                        max(w.units_sold),
                        count(*) FILTER (WHERE w.i > y.i - 13 AND w.units_sold = 0) / least(13, y.i + 1)::float8,
@@ -479,8 +490,9 @@ BEGIN
                        regr_slope(w.units_sold, w.i) FILTER (WHERE w.i > y.i - 8),
                        regr_slope(w.units_sold, w.i) FILTER (WHERE w.i > y.i - 13),
                        regr_slope(w.units_sold, w.i) FILTER (WHERE w.i > y.i - 26),
+                       -- units_sold >= 0 and summed afresh: zero only when every week is
                        sum(w.revenue) FILTER (WHERE w.i > y.i - 13)
-                           / nullif(sum(w.units_sold::numeric) FILTER (WHERE w.i > y.i - 13), 0)::float8
+                           / nullif(sum(w.units_sold) FILTER (WHERE w.i > y.i - 13), 0)
                    ]::float8[]
                    FROM (SELECT f.week_index AS i, f.units_sold, f.revenue
                          FROM mf_batch b
