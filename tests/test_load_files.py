@@ -184,6 +184,22 @@ def test_keys_below_and_above_the_largest_stored_key_are_classified_alike(tenant
             ("T5", 2, 1)]
 
 
+def test_the_reader_waits_while_the_database_thread_talks_only_when_ahead():
+    turn = load.ReaderTurn()
+    with turn.talking():
+        assert turn.may_run()  # nothing read ahead: the reader must go on
+    turn.ahead = lambda: True
+    with turn.talking():
+        assert not turn.may_run()
+        with turn.waiting():
+            assert turn.may_run()  # the merge is the reader's time
+        assert not turn.may_run()
+    assert turn.may_run()
+    with pytest.raises(RuntimeError), turn.talking():
+        raise RuntimeError
+    assert turn.may_run()
+
+
 def test_tombstones_soft_delete_and_keep_what_they_leave_out(tenant, tmp_path):
     f = tmp_path / "products.jsonl"
     write_jsonl(f, [{"product_id": "P1", "name": "Tea", "status": "active", "unit_cost": 2, "updated_at": T0},
