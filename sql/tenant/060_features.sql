@@ -479,7 +479,9 @@ BEGIN
                        sum(w.units_sold) / least(52, y.i + 1),
                        stddev_samp(w.units_sold) FILTER (WHERE w.i > y.i - 4),
                        stddev_samp(w.units_sold) FILTER (WHERE w.i > y.i - 8),
-                       stddev_samp(w.units_sold) FILTER (WHERE w.i > y.i - 13),
+                       -- sigma of the plans: exact, as on the long path, so a rebuild
+                       -- reproduces it to the bit and rewrites no plan row
+                       stddev_samp(w.units_sold::numeric) FILTER (WHERE w.i > y.i - 13),
                        stddev_samp(w.units_sold) FILTER (WHERE w.i > y.i - 26),
                        stddev_samp(w.units_sold),
                        max(w.units_sold) FILTER (WHERE w.i > y.i - 13),
