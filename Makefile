@@ -8,10 +8,14 @@ PYTHON ?= python3
 MASTERFILE_PGPORT ?= 54329
 export DATABASE_URL ?= postgresql://postgres@127.0.0.1:$(MASTERFILE_PGPORT)/masterfile
 
-.PHONY: deps venv db stop migrate test demo bench
+.PHONY: deps kernel venv db stop migrate test demo bench
 
 deps:
 	@scripts/install-deps.sh
+
+# the master file's C kernel, into PostgreSQL's $$libdir when it changed
+kernel: deps
+	@scripts/install-kernel.sh
 
 # the venv is rebuilt when pyproject.toml changes
 $(VENV)/.installed: pyproject.toml
@@ -22,7 +26,7 @@ $(VENV)/.installed: pyproject.toml
 
 venv: deps $(VENV)/.installed
 
-db: venv
+db: venv kernel
 	@scripts/cluster.sh start | tail -n 1
 
 stop:

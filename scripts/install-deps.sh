@@ -9,6 +9,7 @@ packages=(
   postgresql-plpython3-15 postgresql-15-cron postgresql-15-pgtap
   libtap-parser-sourcehandler-pgtap-perl
   python3-numpy python3-venv
+  postgresql-server-dev-15 gcc make libc6-dev
 )
 
 missing=()

@@ -29,12 +29,12 @@ BEGIN
     END LOOP;
     -- the shared code schema: usable for calling kernels, nothing else
     EXECUTE format('GRANT USAGE ON SCHEMA masterfile TO %I, %I', p_schema, p_schema || '_owner');
-    -- kernels are the PL/Python functions of masterfile (pyloader/plpython.py):
-    -- pure code, callable by the tenant's roles
+    -- kernels are the PL/Python (pyloader/plpython.py) and C (ext/) functions
+    -- of masterfile: pure code, callable by the tenant's roles
     FOR v_kernel IN
         SELECT p.oid::regprocedure FROM pg_proc p
         WHERE p.pronamespace = 'masterfile'::regnamespace
-          AND p.prolang = (SELECT l.oid FROM pg_language l WHERE l.lanname = 'plpython3u')
+          AND p.prolang IN (SELECT l.oid FROM pg_language l WHERE l.lanname IN ('plpython3u', 'c'))
     LOOP
         EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %I, %I', v_kernel, p_schema, p_schema || '_owner');
     END LOOP;

@@ -13,15 +13,6 @@ AS $$
     FROM settings s
 $$;
 
--- A float sum with an inverse transition, so a trailing window slides in
--- O(1) per row instead of re-adding its whole frame (the built-in float sums
--- have no inverse). Both functions are PostgreSQL's own, in C. Drift over a
--- key's <= 311 rows stays far below the 1e-9 tolerance (tests compare).
-CREATE OR REPLACE AGGREGATE moving_sum(double precision) (
-    SFUNC = float8pl, STYPE = double precision,
-    MSFUNC = float8pl, MINVFUNC = float8mi, MSTYPE = double precision
-);
-
 -- Session-lived work tables, emptied at every commit. Created here once per
 -- session rather than per call so plans stay cached and the catalog is not
 -- churned by every batch.
@@ -34,7 +25,7 @@ AS $$
 DECLARE
     -- bump when a definition below changes: a session that outlived the
     -- upgrade (the worker keeps its own) then drops and recreates them
-    c_version constant text := '4';
+    c_version constant text := '5';
 BEGIN
     -- guarantees: pg_temp.mf_batch, mf_claim, mf_series and mf_new exist as
     -- defined here, empty at commit
@@ -57,7 +48,6 @@ BEGIN
         last_stored date,
         start_week  date,
         stop_week   date,
-        short_path  boolean,
         ewm_units_sold_s2 double precision, ewm_units_sold_s4 double precision,
         ewm_units_sold_s8 double precision, ewm_units_sold_s13 double precision,
         ewm_revenue_s2 double precision, ewm_revenue_s4 double precision,
@@ -81,15 +71,11 @@ BEGIN
         from_week   date,
         scope       text NOT NULL
     ) ON COMMIT DELETE ROWS;
-    -- each key's weekly facts: the weeks being computed, then the stored
+    -- each key's weekly facts: the weeks being computed, and the stored
     -- weeks before them that the trailing windows and lags still need
     CREATE TEMP TABLE mf_series (
         key_no          integer NOT NULL,
-        week_start      date NOT NULL,
-        is_prior        boolean NOT NULL,
-        short_path      boolean NOT NULL,
         i               integer NOT NULL,
-        t               integer NOT NULL,
         units_sold      double precision NOT NULL,
         units_returned  double precision NOT NULL,
         revenue         double precision NOT NULL,
@@ -100,9 +86,6 @@ BEGIN
         week_unit_cost  double precision,
         has_cost_line   boolean NOT NULL
     ) ON COMMIT DELETE ROWS;
-    -- the short path reads its new weeks by key and week; the long path's
-    -- rows (a full rebuild's millions) stay out of the index
-    CREATE INDEX ON mf_series (key_no, i) WHERE short_path;
     EXECUTE format('CREATE TEMP TABLE mf_new (LIKE %I.features) ON COMMIT DELETE ROWS', current_schema());
     PERFORM set_config('masterfile.work_tables', c_version, false);
     -- new tables have no statistics
@@ -149,13 +132,10 @@ SET search_path FROM CURRENT
 SET jit = off
 AS $$
 DECLARE
-    -- the EWM closed form below multiplies by (1-a)^-k; 260 weeks keep that
-    -- far from overflow at span 2 (3^260 ~ 1e124) and longer ranges are
-    -- finished by a continuation mark, seeded from the rows just written
+    -- a batch computes at most this many weeks of a key (five years), so its
+    -- work stays bounded; a longer range is finished by a continuation mark,
+    -- seeded from the rows just written
     c_max_weeks constant integer := 260;
-    -- a range of up to this many weeks after stored ones takes the short
-    -- path below (see there; beyond it the long path is cheaper)
-    c_short_weeks constant integer := 13;
     v_end     date := end_week();
     v_written bigint := 0;
     v_n       bigint;
@@ -222,7 +202,7 @@ BEGIN
         FROM starts s
     )
     SELECT b.product_id, b.location_id, b.key_no, b.from_week, b.new_first, b.old_first, b.last_stored,
-           b.start_week, b.stop_week, b.start_week > b.new_first AND b.stop_week < b.start_week + 7 * c_short_weeks,
+           b.start_week, b.stop_week,
            f.ewm_units_sold_s2, f.ewm_units_sold_s4, f.ewm_units_sold_s8, f.ewm_units_sold_s13,
            f.ewm_revenue_s2, f.ewm_revenue_s4, f.ewm_revenue_s8, f.ewm_revenue_s13,
            f.ewm_units_received_s2, f.ewm_units_received_s4, f.ewm_units_received_s8, f.ewm_units_received_s13,
@@ -261,9 +241,8 @@ BEGIN
         v_written := v_written + v_n;
     END IF;
 
-    -- stage 1: each key's weekly facts from the start, and for a key on the
-    -- long path the stored weeks before the start that its trailing windows
-    -- and lags still need
+    -- stage 1: each key's weekly facts from the start, and the stored weeks
+    -- before the start that its trailing windows and lags still need
     INSERT INTO mf_series
     WITH todo AS (
         SELECT * FROM mf_batch WHERE start_week IS NOT NULL AND start_week <= stop_week
@@ -320,8 +299,7 @@ BEGIN
               AND i.invoice_date >= t.start_week AND i.invoice_date < t.stop_week + 7
             GROUP BY 1) x
     )
-    SELECT t.key_no, w.week_start, false, t.short_path,
-           (w.week_start - t.new_first) / 7, (w.week_start - t.start_week) / 7,
+    SELECT t.key_no, (w.week_start - t.new_first) / 7,
            coalesce(sa.units_sold, 0), coalesce(sa.units_returned, 0), coalesce(sa.revenue, 0),
            coalesce(re.units_received, 0), coalesce(o.units_ordered, 0),
            coalesce(iv.units_invoiced, 0), coalesce(iv.invoiced_amount, 0),
@@ -334,272 +312,43 @@ BEGIN
     LEFT JOIN orders o ON o.key_no = t.key_no AND o.week_start = w.week_start
     LEFT JOIN invoices iv ON iv.key_no = t.key_no AND iv.week_start = w.week_start
     UNION ALL
-    SELECT t.key_no, f.week_start, true, t.short_path,
-           f.week_index, (f.week_start - t.start_week) / 7,
+    SELECT t.key_no, f.week_index,
            f.units_sold, f.units_returned, f.revenue, f.units_received, f.units_ordered,
            f.units_invoiced, f.invoiced_amount, NULL, false
     FROM todo t CROSS JOIN LATERAL (
         SELECT f.* FROM features f
         WHERE f.product_id = t.product_id AND f.location_id = t.location_id
           AND f.week_start >= t.start_week - 7 * 51 AND f.week_start < t.start_week) f
-    -- (the short path reads them where they are stored)
-    WHERE NOT t.short_path;
+    WHERE t.start_week > t.new_first;
     GET DIAGNOSTICS v_n = ROW_COUNT;
     PERFORM analyze_work_table('mf_series', v_n);
 
-    -- stage 2: one chain of window functions over each key's weeks, then the
-    -- row
+    -- stage 2: every feature of each key's weeks, by the C kernel
+    -- (sql/control/020_features_kernel.sql): one call per key with its weeks
+    -- as arrays (in any order: the kernel places them by week number) and the
+    -- running state of the stored row before the start.
     INSERT INTO mf_new
-    WITH
-    -- One level of window functions over each key's weeks, on narrow rows,
-    -- all but one sharing the key's week order.
-    -- Trailing windows, each O(1) per row: sums and the standard deviation
-    -- slide with inverse transitions (numeric ones are exact, so sliding adds
-    -- no drift), slopes come from exact sums of y and i*y, and maxima are
-    -- composed from lags. The series never reaches before first_week, so a
-    -- window holds least(w, i + 1) weeks. (For a key on the short path they
-    -- see only its new weeks; their values are replaced below.)
-    -- Running values count the weeks being computed only (FILTER): the
-    -- stored weeks before the start are in the seed.
-    rolled AS (
-        SELECT x.*,
-               moving_sum(x.units_sold) OVER w4 / least(4, x.i + 1) AS sold_mean_4,
-               moving_sum(x.units_sold) OVER w8 / least(8, x.i + 1) AS sold_mean_8,
-               moving_sum(x.units_sold) OVER w13 / least(13, x.i + 1) AS sold_mean_13,
-               moving_sum(x.units_sold) OVER w26 / least(26, x.i + 1) AS sold_mean_26,
-               moving_sum(x.units_sold) OVER w52 / least(52, x.i + 1) AS sold_mean_52,
-               stddev_samp(x.sold_n) OVER w4 AS std_4,
-               stddev_samp(x.sold_n) OVER w8 AS std_8,
-               stddev_samp(x.sold_n) OVER w13 AS std_13,
-               stddev_samp(x.sold_n) OVER w26 AS std_26,
-               stddev_samp(x.sold_n) OVER w52 AS std_52,
-               sum(x.sold_n) OVER w4 AS sy_4, sum(x.sold_n * x.i) OVER w4 AS siy_4,
-               sum(x.sold_n) OVER w8 AS sy_8, sum(x.sold_n * x.i) OVER w8 AS siy_8,
-               sum(x.sold_n) OVER w13 AS sy_13, sum(x.sold_n * x.i) OVER w13 AS siy_13,
-               sum(x.sold_n) OVER w26 AS sy_26, sum(x.sold_n * x.i) OVER w26 AS siy_26,
-               sum((x.units_sold = 0)::int) OVER w13 / least(13, x.i + 1)::float8 AS sold_zero_share_13,
-               moving_sum(x.revenue) OVER w13 AS revenue_13,
-               lag(x.units_sold, 1) OVER key_w AS sold_lag_1,
-               lag(x.units_sold, 2) OVER key_w AS sold_lag_2,
-               lag(x.units_sold, 3) OVER key_w AS sold_lag_3,
-               lag(x.units_sold, 4) OVER key_w AS sold_lag_4,
-               lag(x.units_sold, 5) OVER key_w AS sold_lag_5,
-               lag(x.units_sold, 6) OVER key_w AS sold_lag_6,
-               lag(x.units_sold, 7) OVER key_w AS sold_lag_7,
-               lag(x.units_sold, 8) OVER key_w AS sold_lag_8,
-               lag(x.units_sold, 9) OVER key_w AS sold_lag_9,
-               lag(x.units_sold, 10) OVER key_w AS sold_lag_10,
-               lag(x.units_sold, 11) OVER key_w AS sold_lag_11,
-               lag(x.units_sold, 12) OVER key_w AS sold_lag_12,
-               lag(x.units_sold, 13) OVER key_w AS sold_lag_13,
-               lag(x.units_sold, 14) OVER key_w AS sold_lag_14,
-               -- the latest week (by i) whose latest costed line set the cost;
-               -- its cost may be null (a line without an amount)
-               max(ARRAY[x.i::float8, x.week_unit_cost])
-                   FILTER (WHERE x.has_cost_line AND NOT x.is_prior) OVER run AS cost_week,
-               -- x_start stands in for the seed when the key starts here (e_0 = x_0)
-               min(x.units_sold) FILTER (WHERE x.t = 0) OVER key AS sold_0,
-               min(x.revenue) FILTER (WHERE x.t = 0) OVER key AS revenue_0,
-               min(x.units_received) FILTER (WHERE x.t = 0) OVER key AS received_0,
-               min(x.units_returned) FILTER (WHERE x.t = 0) OVER key AS returned_0,
-               sum(x.units_sold) FILTER (WHERE NOT x.is_prior) OVER run AS run_sold,
-               sum(x.units_returned) FILTER (WHERE NOT x.is_prior) OVER run AS run_returned,
-               sum(x.revenue) FILTER (WHERE NOT x.is_prior) OVER run AS run_revenue,
-               sum(x.units_received) FILTER (WHERE NOT x.is_prior) OVER run AS run_received,
-               sum(x.units_ordered) FILTER (WHERE NOT x.is_prior) OVER run AS run_ordered,
-               sum(x.units_invoiced) FILTER (WHERE NOT x.is_prior) OVER run AS run_invoiced,
-               sum(x.units_sold) FILTER (WHERE NOT x.is_prior) OVER run_year AS run_year_sold,
-               sum(x.revenue) FILTER (WHERE NOT x.is_prior) OVER run_year AS run_year_revenue,
-               min(x.i) FILTER (WHERE x.units_sold > 0 AND NOT x.is_prior) OVER run AS run_first_sale,
-               max(x.i) FILTER (WHERE x.units_sold > 0 AND NOT x.is_prior) OVER run AS run_last_sale,
-               -- EWM closed form from the start: e_t = q^t (q e_seed + a sum_k x_k q^-k)
-               sum(x.units_sold * power(1.0::float8 / 3, -x.t)) FILTER (WHERE NOT x.is_prior) OVER run AS zs2,
-               sum(x.units_sold * power(0.6::float8, -x.t)) FILTER (WHERE NOT x.is_prior) OVER run AS zs4,
-               sum(x.units_sold * power(7.0::float8 / 9, -x.t)) FILTER (WHERE NOT x.is_prior) OVER run AS zs8,
-               sum(x.units_sold * power(6.0::float8 / 7, -x.t)) FILTER (WHERE NOT x.is_prior) OVER run AS zs13,
-               sum(x.revenue * power(1.0::float8 / 3, -x.t)) FILTER (WHERE NOT x.is_prior) OVER run AS zr2,
-               sum(x.revenue * power(0.6::float8, -x.t)) FILTER (WHERE NOT x.is_prior) OVER run AS zr4,
-               sum(x.revenue * power(7.0::float8 / 9, -x.t)) FILTER (WHERE NOT x.is_prior) OVER run AS zr8,
-               sum(x.revenue * power(6.0::float8 / 7, -x.t)) FILTER (WHERE NOT x.is_prior) OVER run AS zr13,
-               sum(x.units_received * power(1.0::float8 / 3, -x.t)) FILTER (WHERE NOT x.is_prior) OVER run AS zc2,
-               sum(x.units_received * power(0.6::float8, -x.t)) FILTER (WHERE NOT x.is_prior) OVER run AS zc4,
-               sum(x.units_received * power(7.0::float8 / 9, -x.t)) FILTER (WHERE NOT x.is_prior) OVER run AS zc8,
-               sum(x.units_received * power(6.0::float8 / 7, -x.t)) FILTER (WHERE NOT x.is_prior) OVER run AS zc13,
-               sum(x.units_returned * power(1.0::float8 / 3, -x.t)) FILTER (WHERE NOT x.is_prior) OVER run AS zt2,
-               sum(x.units_returned * power(0.6::float8, -x.t)) FILTER (WHERE NOT x.is_prior) OVER run AS zt4,
-               sum(x.units_returned * power(7.0::float8 / 9, -x.t)) FILTER (WHERE NOT x.is_prior) OVER run AS zt8,
-               sum(x.units_returned * power(6.0::float8 / 7, -x.t)) FILTER (WHERE NOT x.is_prior) OVER run AS zt13
-        FROM (SELECT m.*, m.units_sold::numeric AS sold_n FROM mf_series m) x
-        WINDOW key AS (PARTITION BY x.key_no),
-               key_w AS (PARTITION BY x.key_no ORDER BY x.week_start),
-               w4 AS (key_w ROWS BETWEEN 3 PRECEDING AND CURRENT ROW),
-               w8 AS (key_w ROWS BETWEEN 7 PRECEDING AND CURRENT ROW),
-               w13 AS (key_w ROWS BETWEEN 12 PRECEDING AND CURRENT ROW),
-               w26 AS (key_w ROWS BETWEEN 25 PRECEDING AND CURRENT ROW),
-               w52 AS (key_w ROWS BETWEEN 51 PRECEDING AND CURRENT ROW),
-               run AS (key_w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW),
-               run_year AS (PARTITION BY x.key_no, date_part('year', x.week_start)
-                            ORDER BY x.week_start ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
-    ),
-    -- the maxima (from lags of the 13-week maximum, which needs the stored
-    -- weeks before the start); and for a key on the short path, its trailing
-    -- windows: each new week aggregates its own window, stored weeks read
-    -- through the features' key and new ones through the work table's,
-    -- where the chain above would have read the 51 stored weeks before the
-    -- start through every window function (a calendar roll computes one
-    -- week per key). Plain aggregates over one window, not sliding ones, so
-    -- float sums and deviations carry no drift here; the values agree with
-    -- the long path's to far below the 1e-9 tolerance (tests compare both).
-    lagged AS (
-        SELECT y.*,
-               greatest(y.sold_max_13, lag(y.sold_max_13, 13) OVER key_w, lag(y.sold_max_13, 26) OVER key_w,
-                        lag(y.sold_max_13, 39) OVER key_w) AS sold_max_52,
-               power(1.0::float8 / 3, y.t) AS q2, power(0.6::float8, y.t) AS q4,
-               power(7.0::float8 / 9, y.t) AS q8, power(6.0::float8 / 7, y.t) AS q13,
-               CASE WHEN y.short_path THEN (
-                   SELECT ARRAY[
-                       max(w.units_sold) FILTER (WHERE w.i = y.i - 1),
-                       max(w.units_sold) FILTER (WHERE w.i = y.i - 2),
-                       max(w.units_sold) FILTER (WHERE w.i = y.i - 3),
-                       max(w.units_sold) FILTER (WHERE w.i = y.i - 4),
-                       max(w.units_sold) FILTER (WHERE w.i = y.i - 5),
-                       max(w.units_sold) FILTER (WHERE w.i = y.i - 6),
-                       max(w.units_sold) FILTER (WHERE w.i = y.i - 7),
-                       max(w.units_sold) FILTER (WHERE w.i = y.i - 8),
-                       max(w.units_sold) FILTER (WHERE w.i = y.i - 9),
-                       max(w.units_sold) FILTER (WHERE w.i = y.i - 10),
-                       max(w.units_sold) FILTER (WHERE w.i = y.i - 11),
-                       max(w.units_sold) FILTER (WHERE w.i = y.i - 12),
-                       max(w.units_sold) FILTER (WHERE w.i = y.i - 13),
-                       max(w.units_sold) FILTER (WHERE w.i = y.i - 14),
-                       sum(w.units_sold) FILTER (WHERE w.i > y.i - 4) / least(4, y.i + 1),
-                       sum(w.units_sold) FILTER (WHERE w.i > y.i - 8) / least(8, y.i + 1),
-                       sum(w.units_sold) FILTER (WHERE w.i > y.i - 13) / least(13, y.i + 1),
-                       sum(w.units_sold) FILTER (WHERE w.i > y.i - 26) / least(26, y.i + 1),
-                       sum(w.units_sold) / least(52, y.i + 1),
-                       stddev_samp(w.units_sold) FILTER (WHERE w.i > y.i - 4),
-                       stddev_samp(w.units_sold) FILTER (WHERE w.i > y.i - 8),
-                       -- sigma of the plans: exact, as on the long path, so a rebuild
-                       -- reproduces it to the bit and rewrites no plan row
-                       stddev_samp(w.units_sold::numeric) FILTER (WHERE w.i > y.i - 13),
-                       stddev_samp(w.units_sold) FILTER (WHERE w.i > y.i - 26),
-                       stddev_samp(w.units_sold),
-                       max(w.units_sold) FILTER (WHERE w.i > y.i - 13),
-                       max(w.units_sold),
-                       count(*) FILTER (WHERE w.i > y.i - 13 AND w.units_sold = 0) / least(13, y.i + 1)::float8,
-                       sum(w.revenue) FILTER (WHERE w.i > y.i - 13) / least(13, y.i + 1),
-                       regr_slope(w.units_sold, w.i) FILTER (WHERE w.i > y.i - 4),
-                       regr_slope(w.units_sold, w.i) FILTER (WHERE w.i > y.i - 8),
-                       regr_slope(w.units_sold, w.i) FILTER (WHERE w.i > y.i - 13),
-                       regr_slope(w.units_sold, w.i) FILTER (WHERE w.i > y.i - 26),
-                       -- units_sold >= 0 and summed afresh: zero only when every week is
-                       sum(w.revenue) FILTER (WHERE w.i > y.i - 13)
-                           / nullif(sum(w.units_sold) FILTER (WHERE w.i > y.i - 13), 0)
-                   ]::float8[]
-                   FROM (SELECT f.week_index AS i, f.units_sold, f.revenue
-                         FROM mf_batch b
-                         JOIN features f ON f.product_id = b.product_id AND f.location_id = b.location_id
-                         WHERE b.key_no = y.key_no
-                           AND f.week_start >= y.week_start - 7 * 51 AND f.week_start < b.start_week
-                         UNION ALL
-                         SELECT m.i, m.units_sold, m.revenue
-                         FROM mf_series m
-                         WHERE m.short_path AND m.key_no = y.key_no AND m.i BETWEEN y.i - 51 AND y.i) w
-                   ) END AS st
-        FROM (SELECT r.*,
-                     greatest(r.units_sold, r.sold_lag_1, r.sold_lag_2, r.sold_lag_3, r.sold_lag_4,
-                              r.sold_lag_5, r.sold_lag_6, r.sold_lag_7, r.sold_lag_8, r.sold_lag_9,
-                              r.sold_lag_10, r.sold_lag_11, r.sold_lag_12) AS sold_max_13
-              FROM rolled r) y
-        WINDOW key_w AS (PARTITION BY y.key_no ORDER BY y.week_start)
-    )
-    SELECT
-        s.product_id, s.location_id, z.week_start, z.i,
-        z.units_sold, z.units_returned, z.revenue, z.units_received, z.units_ordered,
-        z.units_invoiced, z.invoiced_amount,
-        CASE WHEN z.short_path THEN z.st[1] ELSE z.sold_lag_1 END,
-        CASE WHEN z.short_path THEN z.st[2] ELSE z.sold_lag_2 END,
-        CASE WHEN z.short_path THEN z.st[3] ELSE z.sold_lag_3 END,
-        CASE WHEN z.short_path THEN z.st[4] ELSE z.sold_lag_4 END,
-        CASE WHEN z.short_path THEN z.st[5] ELSE z.sold_lag_5 END,
-        CASE WHEN z.short_path THEN z.st[6] ELSE z.sold_lag_6 END,
-        CASE WHEN z.short_path THEN z.st[7] ELSE z.sold_lag_7 END,
-        CASE WHEN z.short_path THEN z.st[8] ELSE z.sold_lag_8 END,
-        CASE WHEN z.short_path THEN z.st[9] ELSE z.sold_lag_9 END,
-        CASE WHEN z.short_path THEN z.st[10] ELSE z.sold_lag_10 END,
-        CASE WHEN z.short_path THEN z.st[11] ELSE z.sold_lag_11 END,
-        CASE WHEN z.short_path THEN z.st[12] ELSE z.sold_lag_12 END,
-        CASE WHEN z.short_path THEN z.st[13] ELSE z.sold_lag_13 END,
-        CASE WHEN z.short_path THEN z.st[14] ELSE z.sold_lag_14 END,
-        z.q2 * (1.0 / 3 * coalesce(s.ewm_units_sold_s2, z.sold_0) + 2.0 / 3 * z.zs2),
-        v.ewm_units_sold_s4,
-        z.q8 * (7.0 / 9 * coalesce(s.ewm_units_sold_s8, z.sold_0) + 2.0 / 9 * z.zs8),
-        z.q13 * (6.0 / 7 * coalesce(s.ewm_units_sold_s13, z.sold_0) + 1.0 / 7 * z.zs13),
-        z.q2 * (1.0 / 3 * coalesce(s.ewm_revenue_s2, z.revenue_0) + 2.0 / 3 * z.zr2),
-        z.q4 * (0.6 * coalesce(s.ewm_revenue_s4, z.revenue_0) + 0.4 * z.zr4),
-        z.q8 * (7.0 / 9 * coalesce(s.ewm_revenue_s8, z.revenue_0) + 2.0 / 9 * z.zr8),
-        z.q13 * (6.0 / 7 * coalesce(s.ewm_revenue_s13, z.revenue_0) + 1.0 / 7 * z.zr13),
-        z.q2 * (1.0 / 3 * coalesce(s.ewm_units_received_s2, z.received_0) + 2.0 / 3 * z.zc2),
-        z.q4 * (0.6 * coalesce(s.ewm_units_received_s4, z.received_0) + 0.4 * z.zc4),
-        z.q8 * (7.0 / 9 * coalesce(s.ewm_units_received_s8, z.received_0) + 2.0 / 9 * z.zc8),
-        z.q13 * (6.0 / 7 * coalesce(s.ewm_units_received_s13, z.received_0) + 1.0 / 7 * z.zc13),
-        z.q2 * (1.0 / 3 * coalesce(s.ewm_units_returned_s2, z.returned_0) + 2.0 / 3 * z.zt2),
-        z.q4 * (0.6 * coalesce(s.ewm_units_returned_s4, z.returned_0) + 0.4 * z.zt4),
-        z.q8 * (7.0 / 9 * coalesce(s.ewm_units_returned_s8, z.returned_0) + 2.0 / 9 * z.zt8),
-        z.q13 * (6.0 / 7 * coalesce(s.ewm_units_returned_s13, z.returned_0) + 1.0 / 7 * z.zt13),
-        CASE WHEN z.short_path THEN z.st[15] ELSE z.sold_mean_4 END,
-        CASE WHEN z.short_path THEN z.st[16] ELSE z.sold_mean_8 END,
-        CASE WHEN z.short_path THEN z.st[17] ELSE z.sold_mean_13 END,
-        CASE WHEN z.short_path THEN z.st[18] ELSE z.sold_mean_26 END,
-        CASE WHEN z.short_path THEN z.st[19] ELSE z.sold_mean_52 END,
-        CASE WHEN z.short_path THEN z.st[20] ELSE z.std_4::float8 END,
-        CASE WHEN z.short_path THEN z.st[21] ELSE z.std_8::float8 END,
-        CASE WHEN z.short_path THEN z.st[22] ELSE z.std_13::float8 END,
-        CASE WHEN z.short_path THEN z.st[23] ELSE z.std_26::float8 END,
-        CASE WHEN z.short_path THEN z.st[24] ELSE z.std_52::float8 END,
-        CASE WHEN z.short_path THEN z.st[25] ELSE z.sold_max_13 END,
-        CASE WHEN z.short_path THEN z.st[26] ELSE z.sold_max_52 END,
-        CASE WHEN z.short_path THEN z.st[27] ELSE z.sold_zero_share_13 END,
-        CASE WHEN z.short_path THEN z.st[28] ELSE z.revenue_13 / least(13, z.i + 1) END,
-        -- OLS slope over the window's n = least(w, i + 1) weeks i-n+1 .. i, from
-        -- exact sums: (n sum(iy) - sum(i) sum(y)) / (n^2 (n^2 - 1) / 12)
-        CASE WHEN z.short_path THEN z.st[29] ELSE CASE WHEN z.i > 0 THEN ((least(4, z.i + 1) * z.siy_4 - (least(4, z.i + 1) * z.i - least(4, z.i + 1) * (least(4, z.i + 1) - 1) / 2) * z.sy_4)
-                  / (least(4, z.i + 1) * least(4, z.i + 1) * (least(4, z.i + 1) * least(4, z.i + 1) - 1) / 12.0))::float8 END END,
-        CASE WHEN z.short_path THEN z.st[30] ELSE CASE WHEN z.i > 0 THEN ((least(8, z.i + 1) * z.siy_8 - (least(8, z.i + 1) * z.i - least(8, z.i + 1) * (least(8, z.i + 1) - 1) / 2) * z.sy_8)
-                  / (least(8, z.i + 1) * least(8, z.i + 1) * (least(8, z.i + 1) * least(8, z.i + 1) - 1) / 12.0))::float8 END END,
-        CASE WHEN z.short_path THEN z.st[31] ELSE CASE WHEN z.i > 0 THEN ((least(13, z.i + 1) * z.siy_13 - (least(13, z.i + 1) * z.i - least(13, z.i + 1) * (least(13, z.i + 1) - 1) / 2) * z.sy_13)
-                  / (least(13, z.i + 1) * least(13, z.i + 1) * (least(13, z.i + 1) * least(13, z.i + 1) - 1) / 12.0))::float8 END END,
-        CASE WHEN z.short_path THEN z.st[32] ELSE CASE WHEN z.i > 0 THEN ((least(26, z.i + 1) * z.siy_26 - (least(26, z.i + 1) * z.i - least(26, z.i + 1) * (least(26, z.i + 1) - 1) / 2) * z.sy_26)
-                  / (least(26, z.i + 1) * least(26, z.i + 1) * (least(26, z.i + 1) * least(26, z.i + 1) - 1) / 12.0))::float8 END END,
-        s.cum_units_sold + z.run_sold,
-        s.cum_units_returned + z.run_returned,
-        s.cum_revenue + z.run_revenue,
-        s.cum_units_received + z.run_received,
-        s.cum_units_ordered + z.run_ordered,
-        s.cum_units_invoiced + z.run_invoiced,
-        CASE WHEN extract(year FROM z.week_start) = extract(year FROM s.start_week)
-             THEN s.ytd_units_sold ELSE 0 END + z.run_year_sold,
-        CASE WHEN extract(year FROM z.week_start) = extract(year FROM s.start_week)
-             THEN s.ytd_revenue ELSE 0 END + z.run_year_revenue,
-        v.est_on_hand,
-        greatest(0, (s.cum_units_ordered + z.run_ordered) - (s.cum_units_received + z.run_received)),
-        z.i - coalesce(s.first_sale_index, z.run_first_sale),
-        z.i - coalesce(z.run_last_sale, s.last_sale_index),
-        CASE WHEN v.ewm_units_sold_s4 > 0 THEN v.est_on_hand / v.ewm_units_sold_s4 END,
-        -- the zero test is exact (numeric): a float residue must not divide
-        CASE WHEN z.short_path THEN z.st[33] ELSE z.revenue_13 / nullif(z.sy_13, 0)::float8 END,
-        CASE WHEN z.cost_week IS NULL THEN s.last_invoice_unit_cost ELSE z.cost_week[2] END
-    -- each row finds its key and seed by the key's number (the chain, planned
-    -- as the inner side of a loop, would be computed again for every key)
-    FROM lagged z
-    JOIN mf_batch s ON s.key_no = z.key_no
-    -- two values that weeks_of_cover divides
-    CROSS JOIN LATERAL (
-        SELECT z.q4 * (0.6 * coalesce(s.ewm_units_sold_s4, z.sold_0) + 0.4 * z.zs4) AS ewm_units_sold_s4,
-               (s.cum_units_received + z.run_received) - (s.cum_units_sold + z.run_sold)
-                   + (s.cum_units_returned + z.run_returned) AS est_on_hand
-    ) v
-    WHERE NOT z.is_prior;
+    SELECT b.product_id, b.location_id, k.*
+    FROM (SELECT m.key_no, array_agg(m.i) AS i,
+                 array_agg(m.units_sold) AS sold, array_agg(m.units_returned) AS returned,
+                 array_agg(m.revenue) AS revenue, array_agg(m.units_received) AS received,
+                 array_agg(m.units_ordered) AS ordered, array_agg(m.units_invoiced) AS invoiced,
+                 array_agg(m.invoiced_amount) AS invoiced_amount,
+                 array_agg(m.week_unit_cost) AS unit_cost, array_agg(m.has_cost_line) AS has_cost
+          FROM mf_series m GROUP BY m.key_no) s
+    JOIN mf_batch b ON b.key_no = s.key_no
+    CROSS JOIN LATERAL masterfile.features_kernel(
+        b.new_first, (b.start_week - b.new_first) / 7, s.i,
+        s.sold, s.returned, s.revenue, s.received, s.ordered, s.invoiced, s.invoiced_amount,
+        s.unit_cost, s.has_cost,
+        ARRAY[b.ewm_units_sold_s2, b.ewm_units_sold_s4, b.ewm_units_sold_s8, b.ewm_units_sold_s13,
+              b.ewm_revenue_s2, b.ewm_revenue_s4, b.ewm_revenue_s8, b.ewm_revenue_s13,
+              b.ewm_units_received_s2, b.ewm_units_received_s4, b.ewm_units_received_s8,
+              b.ewm_units_received_s13, b.ewm_units_returned_s2, b.ewm_units_returned_s4,
+              b.ewm_units_returned_s8, b.ewm_units_returned_s13,
+              b.cum_units_sold, b.cum_units_returned, b.cum_revenue, b.cum_units_received,
+              b.cum_units_ordered, b.cum_units_invoiced, b.ytd_units_sold, b.ytd_revenue,
+              b.first_sale_index, b.last_sale_index, b.last_invoice_unit_cost]::float8[]) k;
 
     -- write only what changed: the key's unique index decides insert or
     -- update row by row (no join for the planner to misjudge while the
