@@ -106,34 +106,37 @@ date_year(DateADT d)
 }
 
 /*
- * features_kernel(first_week date, start_index int, i int[], sold, returned,
- *                 revenue, received, ordered, invoiced, invoiced_amount
- *                 float8[], unit_cost float8[], has_cost bool[], seed float8[])
+ * features_kernel(first_week date, start_index int, stop_index int, i int[],
+ *                 sold, returned, revenue, received, ordered, invoiced,
+ *                 invoiced_amount float8[], unit_cost float8[],
+ *                 has_cost bool[], seed float8[])
  *   RETURNS SETOF (the features columns from week_start on)
  *
- * i holds each element's week number (any order, no gaps); weeks before
- * start_index are stored weeks, read by the trailing windows and lags only.
+ * Computes weeks start_index..stop_index (week numbers from first_week).
+ * The arrays hold entries (week number i, facts) in any order: a week's
+ * entries are added up and a week without any is zero, so each ERP table
+ * can contribute its own entry. Entries before start_index are the stored
+ * weeks the windows and lags read (up to 51 back), exactly one per week.
  * unit_cost is the cost of the week's latest costed invoice line (null when
- * that line has no amount), has_cost whether the week has one.
+ * that line has no amount), has_cost whether the entry has one.
  */
 Datum
 features_kernel(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	DateADT		first_week;
-	int			start_index;
-	ArrayType  *i_arr;
-	int			n;
-	int			i_min;
-	int		   *pos;
-	double	   *facts[N_FACTS];
+	int			start_index,
+				stop_index;
+	int			base;			/* week number of position 0 */
+	int			n;				/* weeks base..stop_index */
+	int			m = 0;			/* entries */
+	int32	   *iv = NULL;
+	int			prior = 0;
+	bool	   *prior_seen;
 	double	   *x[N_FACTS];
-	double	   *unit_cost,
-			   *cost_in;
+	double	   *unit_cost;
 	bool	   *cost_null,
-			   *cost_null_in,
-			   *has_cost,
-			   *has_cost_in;
+			   *has_cost;
 	double	   *seed;
 	bool	   *seed_null;
 	double		ewm[4][N_SPANS];
@@ -154,8 +157,8 @@ features_kernel(PG_FUNCTION_ARGS)
 		"sold", "returned", "revenue", "received", "ordered", "invoiced", "invoiced_amount"
 	};
 
-	for (int a = 0; a < 13; a++)
-		if (PG_ARGISNULL(a) && a != 12)
+	for (int a = 0; a < 3; a++)
+		if (PG_ARGISNULL(a))
 			ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 							errmsg("features_kernel: argument %d is null", a + 1)));
 
@@ -163,86 +166,100 @@ features_kernel(PG_FUNCTION_ARGS)
 
 	first_week = PG_GETARG_DATEADT(0);
 	start_index = PG_GETARG_INT32(1);
-	i_arr = PG_GETARG_ARRAYTYPE_P(2);
-	if (ARR_ELEMTYPE(i_arr) != INT4OID || ARR_NDIM(i_arr) > 1 || ARR_HASNULL(i_arr))
-		elog(ERROR, "features_kernel: i must be a one-dimensional integer array without nulls");
-	n = ArrayGetNItems(ARR_NDIM(i_arr), ARR_DIMS(i_arr));
-	if (n == 0)
-		return (Datum) 0;
+	stop_index = PG_GETARG_INT32(2);
+	if (start_index < 0 || stop_index < start_index)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("features_kernel: no weeks %d..%d to compute", start_index, stop_index)));
+	base = start_index - Min(MAX_LOOKBACK, start_index);
+	n = stop_index - base + 1;
 
-	/* each element's position in week order: i - min(i), every one taken once */
+	/* no entries at all (an empty aggregate is null): every week is zero */
+	if (!PG_ARGISNULL(3))
 	{
-		int32	   *iv = (int32 *) ARR_DATA_PTR(i_arr);
-		bool	   *seen = palloc0(sizeof(bool) * n);
+		ArrayType  *i_arr = PG_GETARG_ARRAYTYPE_P(3);
 
-		i_min = iv[0];
-		for (int k = 1; k < n; k++)
-			i_min = Min(i_min, iv[k]);
-		if (i_min < 0)
-			elog(ERROR, "features_kernel: negative week number %d", i_min);
-		pos = palloc(sizeof(int) * n);
-		for (int k = 0; k < n; k++)
+		if (ARR_ELEMTYPE(i_arr) != INT4OID || ARR_NDIM(i_arr) > 1 || ARR_HASNULL(i_arr))
+			elog(ERROR, "features_kernel: i must be a one-dimensional integer array without nulls");
+		m = ArrayGetNItems(ARR_NDIM(i_arr), ARR_DIMS(i_arr));
+		iv = (int32 *) ARR_DATA_PTR(i_arr);
+	}
+	for (int a = 4; a < 13; a++)
+		if (m > 0 && PG_ARGISNULL(a))
+			ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+							errmsg("features_kernel: argument %d is null", a + 1)));
+
+	for (int f = 0; f < N_FACTS; f++)
+		x[f] = palloc0(sizeof(double) * n);
+	unit_cost = palloc0(sizeof(double) * n);
+	cost_null = palloc(sizeof(bool) * n);
+	memset(cost_null, true, sizeof(bool) * n);
+	has_cost = palloc0(sizeof(bool) * n);
+	prior_seen = palloc0(sizeof(bool) * n);
+
+	if (m > 0)
+	{
+		double	   *facts[N_FACTS];
+		double	   *cost_in;
+		bool	   *cost_null_in;
+		bool	   *has_cost_in;
+
+		for (int f = 0; f < N_FACTS; f++)
+			facts[f] = float8_elements(PG_GETARG_ARRAYTYPE_P(4 + f), m, NULL, fact_names[f]);
+		cost_in = float8_elements(PG_GETARG_ARRAYTYPE_P(11), m, &cost_null_in, "unit_cost");
 		{
-			int			p = iv[k] - i_min;
+			ArrayType  *h = PG_GETARG_ARRAYTYPE_P(12);
+			Datum	   *datums;
+			bool	   *isnull;
+			int			count;
 
-			if (p >= n || seen[p])
+			if (ARR_ELEMTYPE(h) != BOOLOID)
+				elog(ERROR, "features_kernel: has_cost is not a boolean array");
+			deconstruct_array(h, BOOLOID, 1, true, TYPALIGN_CHAR, &datums, &isnull, &count);
+			if (count != m)
+				elog(ERROR, "features_kernel: has_cost has %d elements, expected %d", count, m);
+			has_cost_in = palloc(sizeof(bool) * m);
+			for (int k = 0; k < m; k++)
+				has_cost_in[k] = !isnull[k] && DatumGetBool(datums[k]);
+		}
+
+		for (int k = 0; k < m; k++)
+		{
+			int			p = iv[k] - base;
+
+			if (iv[k] < base || iv[k] > stop_index)
 				ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-								errmsg("features_kernel: week numbers are not consecutive and distinct")));
-			seen[p] = true;
-			pos[k] = p;
+								errmsg("features_kernel: week %d outside weeks %d..%d", iv[k], base, stop_index)));
+			if (iv[k] < start_index)
+			{
+				if (prior_seen[p])
+					ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+									errmsg("features_kernel: stored week %d given twice", iv[k])));
+				prior_seen[p] = true;
+				prior++;
+			}
+			for (int f = 0; f < N_FACTS; f++)
+				x[f][p] += facts[f][k];
+			if (has_cost_in[k])
+			{
+				has_cost[p] = true;
+				unit_cost[p] = cost_in[k];
+				cost_null[p] = cost_null_in[k];
+			}
 		}
 	}
-	if (start_index < i_min || start_index > i_min + n - 1)
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						errmsg("features_kernel: start_index %d outside weeks %d..%d",
-							   start_index, i_min, i_min + n - 1)));
-	if (start_index > 0 && start_index - i_min < Min(MAX_LOOKBACK, start_index))
+	if (prior != start_index - base)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						errmsg("features_kernel: %d stored weeks before week %d, need %d",
-							   start_index - i_min, start_index, Min(MAX_LOOKBACK, start_index))));
+							   prior, start_index, start_index - base)));
 
-	/* the facts in week order */
-	for (int f = 0; f < N_FACTS; f++)
-	{
-		facts[f] = float8_elements(PG_GETARG_ARRAYTYPE_P(3 + f), n, NULL, fact_names[f]);
-		x[f] = palloc(sizeof(double) * n);
-		for (int k = 0; k < n; k++)
-			x[f][pos[k]] = facts[f][k];
-	}
-	cost_in = float8_elements(PG_GETARG_ARRAYTYPE_P(10), n, &cost_null_in, "unit_cost");
-	{
-		ArrayType  *h = PG_GETARG_ARRAYTYPE_P(11);
-		Datum	   *datums;
-		bool	   *isnull;
-		int			count;
-
-		if (ARR_ELEMTYPE(h) != BOOLOID)
-			elog(ERROR, "features_kernel: has_cost is not a boolean array");
-		deconstruct_array(h, BOOLOID, 1, true, TYPALIGN_CHAR, &datums, &isnull, &count);
-		if (count != n)
-			elog(ERROR, "features_kernel: has_cost has %d elements, expected %d", count, n);
-		has_cost_in = palloc(sizeof(bool) * n);
-		for (int k = 0; k < n; k++)
-			has_cost_in[k] = !isnull[k] && DatumGetBool(datums[k]);
-	}
-	unit_cost = palloc(sizeof(double) * n);
-	cost_null = palloc(sizeof(bool) * n);
-	has_cost = palloc(sizeof(bool) * n);
-	for (int k = 0; k < n; k++)
-	{
-		unit_cost[pos[k]] = cost_in[k];
-		cost_null[pos[k]] = cost_null_in[k];
-		has_cost[pos[k]] = has_cost_in[k];
-	}
-
-	if (PG_ARGISNULL(12))
+	if (PG_ARGISNULL(13))
 	{
 		seed = palloc0(sizeof(double) * N_SEED);
 		seed_null = palloc(sizeof(bool) * N_SEED);
 		memset(seed_null, true, sizeof(bool) * N_SEED);
 	}
 	else
-		seed = float8_elements(PG_GETARG_ARRAYTYPE_P(12), N_SEED, &seed_null, "seed");
+		seed = float8_elements(PG_GETARG_ARRAYTYPE_P(13), N_SEED, &seed_null, "seed");
 
 	/* the running state at the week before the start */
 	ewm_set = !seed_null[SEED_EWM];
@@ -260,9 +277,9 @@ features_kernel(PG_FUNCTION_ARGS)
 	last_cost_set = !seed_null[SEED_LAST_COST];
 	last_cost = seed[SEED_LAST_COST];
 
-	for (int p = start_index - i_min; p < n; p++)
+	for (int p = start_index - base; p < n; p++)
 	{
-		int			i = i_min + p;
+		int			i = base + p;
 		DateADT		week_start = first_week + 7 * i;
 		int			year = date_year(week_start);
 		const double *sold = x[F_SOLD];
@@ -396,7 +413,7 @@ features_kernel(PG_FUNCTION_ARGS)
 			for (int c = 0; c < 6; c++)
 				values[col++] = Float8GetDatum(cum[c]);
 			/* the seed is already the start week's year's; later weeks reset at a new year */
-			if (p > start_index - i_min && year != prev_year)
+			if (p > start_index - base && year != prev_year)
 			{
 				ytd_sold = 0.0;
 				ytd_revenue = 0.0;

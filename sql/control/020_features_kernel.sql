@@ -1,13 +1,15 @@
 -- The master file's per-key computation, in C (ext/masterfile_kernel.c,
 -- installed into PostgreSQL's $libdir by scripts/install-kernel.sh). One call
--- per key: its weekly facts as arrays, from up to 51 stored weeks before the
--- first week computed, and the running state of the stored row before it;
--- one row per week computed, in the column order of the features table.
+-- per key: its weekly facts as arrays of (week, facts) entries, with up to 51
+-- stored weeks before the first week computed, and the running state of the
+-- stored row before it; one row per week computed, in the column order of
+-- the features table.
 -- Pure computation: reads nothing, so every tenant may call it
 -- (ensure_tenant_roles grants it).
 CREATE OR REPLACE FUNCTION masterfile.features_kernel(
     p_first_week date,
     p_start_index integer,
+    p_stop_index integer,
     p_i integer[],
     p_sold double precision[],
     p_returned double precision[],
@@ -97,4 +99,4 @@ IMMUTABLE PARALLEL SAFE CALLED ON NULL INPUT SECURITY INVOKER
 SET search_path = pg_catalog
 AS 'masterfile_kernel', 'features_kernel';
 
-REVOKE ALL ON FUNCTION masterfile.features_kernel(date, integer, integer[], double precision[], double precision[], double precision[], double precision[], double precision[], double precision[], double precision[], double precision[], boolean[], double precision[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION masterfile.features_kernel(date, integer, integer, integer[], double precision[], double precision[], double precision[], double precision[], double precision[], double precision[], double precision[], double precision[], boolean[], double precision[]) FROM PUBLIC;

@@ -25,12 +25,12 @@ AS $$
 DECLARE
     -- bump when a definition below changes: a session that outlived the
     -- upgrade (the worker keeps its own) then drops and recreates them
-    c_version constant text := '5';
+    c_version constant text := '6';
 BEGIN
-    -- guarantees: pg_temp.mf_batch, mf_claim, mf_series and mf_new exist as
-    -- defined here, empty at commit
+    -- guarantees: pg_temp.mf_batch and mf_claim exist as defined here, empty
+    -- at commit (an older session's mf_series and mf_new are dropped)
     IF current_setting('masterfile.work_tables', true) IS NOT DISTINCT FROM c_version
-       AND to_regclass('pg_temp.mf_new') IS NOT NULL THEN
+       AND to_regclass('pg_temp.mf_claim') IS NOT NULL THEN
         RETURN;
     END IF;
     DROP TABLE IF EXISTS pg_temp.mf_batch, pg_temp.mf_claim, pg_temp.mf_series, pg_temp.mf_new;
@@ -39,9 +39,6 @@ BEGIN
     CREATE TEMP TABLE mf_batch (
         product_id  text NOT NULL,
         location_id text NOT NULL,
-        -- the key within the batch: the work below sorts and joins on it
-        -- rather than on two text columns (compared by the locale)
-        key_no      integer NOT NULL UNIQUE,
         from_week   date,
         new_first   date,
         old_first   date,
@@ -71,32 +68,15 @@ BEGIN
         from_week   date,
         scope       text NOT NULL
     ) ON COMMIT DELETE ROWS;
-    -- each key's weekly facts: the weeks being computed, and the stored
-    -- weeks before them that the trailing windows and lags still need
-    CREATE TEMP TABLE mf_series (
-        key_no          integer NOT NULL,
-        i               integer NOT NULL,
-        units_sold      double precision NOT NULL,
-        units_returned  double precision NOT NULL,
-        revenue         double precision NOT NULL,
-        units_received  double precision NOT NULL,
-        units_ordered   double precision NOT NULL,
-        units_invoiced  double precision NOT NULL,
-        invoiced_amount double precision NOT NULL,
-        week_unit_cost  double precision,
-        has_cost_line   boolean NOT NULL
-    ) ON COMMIT DELETE ROWS;
-    EXECUTE format('CREATE TEMP TABLE mf_new (LIKE %I.features) ON COMMIT DELETE ROWS', current_schema());
     PERFORM set_config('masterfile.work_tables', c_version, false);
     -- new tables have no statistics
     PERFORM set_config('masterfile.analyzed_mf_batch', '', false);
-    PERFORM set_config('masterfile.analyzed_mf_series', '', false);
 END;
 $$;
 
 -- The planner must know how many rows a work table holds (one key reaches
--- lines and stored rows through their indexes, thousands are joined by hash;
--- a guess once ran the window functions again for every row). But an
+-- lines and stored rows through their indexes, thousands are joined by
+-- hash). But an
 -- ANALYZE makes every statement reading the table be planned again, which
 -- costs more than a one-key pass itself; so analyze only when the row count
 -- moved to another power of two since this session last did.
@@ -126,9 +106,9 @@ RETURNS bigint
 LANGUAGE plpgsql
 VOLATILE PARALLEL UNSAFE
 SET search_path FROM CURRENT
--- the estimates run to a million rows per batch (generate_series is taken
--- for 1,000 weeks per key), and JIT then spends ~200 ms compiling each
--- statement of a batch that takes less
+-- the estimates run to a million rows per batch (a set-returning function
+-- is taken for 1,000 rows per key), and JIT then spends ~200 ms compiling
+-- each statement of a batch that takes less
 SET jit = off
 AS $$
 DECLARE
@@ -145,8 +125,6 @@ BEGIN
     -- start, the rest re-queued), and feature_keys holds its first week
     PERFORM ensure_work_tables();
     DELETE FROM mf_batch;
-    DELETE FROM mf_series;
-    DELETE FROM mf_new;
     -- one row per key: where it starts and stops, and the running state of
     -- the stored row of the week before the start (one statement: the table
     -- is wide, and each UPDATE of it rewrote every row). Each step is
@@ -156,7 +134,6 @@ BEGIN
     WITH k AS (
         -- a null from_week anywhere means "from the first week"
         SELECT k.p AS product_id, k.l AS location_id,
-               row_number() OVER (ORDER BY k.p COLLATE "C", k.l COLLATE "C") AS key_no,
                CASE WHEN bool_or(k.w IS NULL) THEN NULL ELSE min(k.w) END AS from_week
         FROM unnest(p_product_ids, p_location_ids, p_from_weeks) AS k(p, l, w)
         GROUP BY k.p, k.l
@@ -201,7 +178,7 @@ BEGIN
         SELECT s.*, least(v_end, s.start_week + 7 * (c_max_weeks - 1)) AS stop_week
         FROM starts s
     )
-    SELECT b.product_id, b.location_id, b.key_no, b.from_week, b.new_first, b.old_first, b.last_stored,
+    SELECT b.product_id, b.location_id, b.from_week, b.new_first, b.old_first, b.last_stored,
            b.start_week, b.stop_week,
            f.ewm_units_sold_s2, f.ewm_units_sold_s4, f.ewm_units_sold_s8, f.ewm_units_sold_s13,
            f.ewm_revenue_s2, f.ewm_revenue_s4, f.ewm_revenue_s8, f.ewm_revenue_s13,
@@ -241,120 +218,91 @@ BEGIN
         v_written := v_written + v_n;
     END IF;
 
-    -- stage 1: each key's weekly facts from the start, and the stored weeks
-    -- before the start that its trailing windows and lags still need
-    INSERT INTO mf_series
-    WITH todo AS (
-        SELECT * FROM mf_batch WHERE start_week IS NOT NULL AND start_week <= stop_week
-    ),
-    -- Each key's lines are read through its (key, date) index, one key at a
-    -- time (LATERAL): a join would be planned for a guess at how much of
-    -- the range condition passes, and hash the whole table for one week.
-    sales AS (
-        SELECT t.key_no, x.*
-        FROM todo t CROSS JOIN LATERAL (
-            SELECT date_trunc('week', s.business_date)::date AS week_start,
-                   coalesce(sum(s.qty) FILTER (WHERE s.qty > 0), 0)::float8 AS units_sold,
-                   coalesce(-sum(s.qty) FILTER (WHERE s.qty < 0), 0)::float8 AS units_returned,
-                   coalesce(sum(s.net_amount), 0)::float8 AS revenue
+    -- Each key's weeks in one call of the C kernel
+    -- (sql/control/020_features_kernel.sql): its lines aggregated by week
+    -- from the start (a week without lines is zero), the stored weeks before
+    -- the start that trailing windows and lags still need, and the running
+    -- state of the stored row before the start. The kernel adds up a week's
+    -- entries (one per table), so the tables are not joined with each other.
+    -- Each key's lines are read through its (key, date) index (LATERAL): a
+    -- join would be planned for a guess at how much of the range condition
+    -- passes, and hash the whole table for one week.
+    -- Written only where a value changed: the key's unique index decides
+    -- insert or update row by row (no join for the planner to misjudge while
+    -- the table grows), and a row equal to the stored one is not touched.
+    INSERT INTO features AS f
+    SELECT t.product_id, t.location_id, k.*
+    FROM mf_batch t
+    CROSS JOIN LATERAL (
+        SELECT array_agg(w.i) AS i,
+               array_agg(w.sold) AS sold, array_agg(w.returned) AS returned,
+               array_agg(w.revenue) AS revenue, array_agg(w.received) AS received,
+               array_agg(w.ordered) AS ordered, array_agg(w.invoiced) AS invoiced,
+               array_agg(w.invoiced_amount) AS invoiced_amount,
+               array_agg(w.unit_cost) AS unit_cost, array_agg(w.has_cost) AS has_cost
+        FROM (
+            SELECT (date_trunc('week', s.business_date)::date - t.new_first) / 7 AS i,
+                   coalesce(sum(s.qty) FILTER (WHERE s.qty > 0), 0)::float8 AS sold,
+                   coalesce(-sum(s.qty) FILTER (WHERE s.qty < 0), 0)::float8 AS returned,
+                   coalesce(sum(s.net_amount), 0)::float8 AS revenue,
+                   0::float8 AS received, 0::float8 AS ordered, 0::float8 AS invoiced,
+                   0::float8 AS invoiced_amount, NULL::float8 AS unit_cost, false AS has_cost
             FROM erp_sales_lines s
             WHERE s.product_id = t.product_id AND s.location_id = t.location_id AND NOT s.deleted
               AND s.business_date >= t.start_week AND s.business_date < t.stop_week + 7
-            GROUP BY 1) x
-    ),
-    receipts AS (
-        SELECT t.key_no, x.*
-        FROM todo t CROSS JOIN LATERAL (
-            SELECT date_trunc('week', r.received_date)::date AS week_start,
-                   coalesce(sum(r.qty_received), 0)::float8 AS units_received
+            GROUP BY 1
+            UNION ALL
+            SELECT (date_trunc('week', r.received_date)::date - t.new_first) / 7,
+                   0, 0, 0, coalesce(sum(r.qty_received), 0)::float8, 0, 0, 0, NULL, false
             FROM erp_receipt_lines r
             WHERE r.product_id = t.product_id AND r.location_id = t.location_id AND NOT r.deleted
               AND r.received_date >= t.start_week AND r.received_date < t.stop_week + 7
-            GROUP BY 1) x
-    ),
-    orders AS (
-        SELECT t.key_no, x.*
-        FROM todo t CROSS JOIN LATERAL (
-            SELECT date_trunc('week', o.order_date)::date AS week_start,
-                   coalesce(sum(o.qty_ordered) FILTER (WHERE o.status IS DISTINCT FROM 'cancelled'), 0)::float8
-                       AS units_ordered
+            GROUP BY 1
+            UNION ALL
+            SELECT (date_trunc('week', o.order_date)::date - t.new_first) / 7,
+                   0, 0, 0, 0,
+                   coalesce(sum(o.qty_ordered) FILTER (WHERE o.status IS DISTINCT FROM 'cancelled'), 0)::float8,
+                   0, 0, NULL, false
             FROM erp_purchase_order_lines o
             WHERE o.product_id = t.product_id AND o.location_id = t.location_id AND NOT o.deleted
               AND o.order_date >= t.start_week AND o.order_date < t.stop_week + 7
-            GROUP BY 1) x
-    ),
-    invoices AS (
-        SELECT t.key_no, x.*
-        FROM todo t CROSS JOIN LATERAL (
-            SELECT date_trunc('week', i.invoice_date)::date AS week_start,
-                   coalesce(sum(i.qty_invoiced), 0)::float8 AS units_invoiced,
-                   coalesce(sum(i.line_amount), 0)::float8 AS invoiced_amount,
+            GROUP BY 1
+            UNION ALL
+            SELECT (date_trunc('week', i.invoice_date)::date - t.new_first) / 7,
+                   0, 0, 0, 0, 0,
+                   coalesce(sum(i.qty_invoiced), 0)::float8, coalesce(sum(i.line_amount), 0)::float8,
                    -- the week's latest line with a quantity: by date, invoice id as bytes, line
                    (array_agg(i.line_amount::float8 / i.qty_invoiced::float8
                               ORDER BY i.invoice_date DESC, i.invoice_id COLLATE "C" DESC, i.line_no DESC)
-                        FILTER (WHERE i.qty_invoiced > 0))[1] AS week_unit_cost,
-                   bool_or(i.qty_invoiced > 0) AS has_cost_line
+                        FILTER (WHERE i.qty_invoiced > 0))[1],
+                   coalesce(bool_or(i.qty_invoiced > 0), false)
             FROM erp_invoice_lines i
             WHERE i.product_id = t.product_id AND i.location_id = t.location_id AND NOT i.deleted
               AND i.invoice_date >= t.start_week AND i.invoice_date < t.stop_week + 7
-            GROUP BY 1) x
-    )
-    SELECT t.key_no, (w.week_start - t.new_first) / 7,
-           coalesce(sa.units_sold, 0), coalesce(sa.units_returned, 0), coalesce(sa.revenue, 0),
-           coalesce(re.units_received, 0), coalesce(o.units_ordered, 0),
-           coalesce(iv.units_invoiced, 0), coalesce(iv.invoiced_amount, 0),
-           iv.week_unit_cost, coalesce(iv.has_cost_line, false)
-    FROM todo t
-    CROSS JOIN LATERAL generate_series(t.start_week, t.stop_week, interval '7 days') AS g(d)
-    CROSS JOIN LATERAL (SELECT g.d::date AS week_start) AS w
-    LEFT JOIN sales sa ON sa.key_no = t.key_no AND sa.week_start = w.week_start
-    LEFT JOIN receipts re ON re.key_no = t.key_no AND re.week_start = w.week_start
-    LEFT JOIN orders o ON o.key_no = t.key_no AND o.week_start = w.week_start
-    LEFT JOIN invoices iv ON iv.key_no = t.key_no AND iv.week_start = w.week_start
-    UNION ALL
-    SELECT t.key_no, f.week_index,
-           f.units_sold, f.units_returned, f.revenue, f.units_received, f.units_ordered,
-           f.units_invoiced, f.invoiced_amount, NULL, false
-    FROM todo t CROSS JOIN LATERAL (
-        SELECT f.* FROM features f
-        WHERE f.product_id = t.product_id AND f.location_id = t.location_id
-          AND f.week_start >= t.start_week - 7 * 51 AND f.week_start < t.start_week) f
-    WHERE t.start_week > t.new_first;
-    GET DIAGNOSTICS v_n = ROW_COUNT;
-    PERFORM analyze_work_table('mf_series', v_n);
-
-    -- stage 2: every feature of each key's weeks, by the C kernel
-    -- (sql/control/020_features_kernel.sql): one call per key with its weeks
-    -- as arrays (in any order: the kernel places them by week number) and the
-    -- running state of the stored row before the start.
-    INSERT INTO mf_new
-    SELECT b.product_id, b.location_id, k.*
-    FROM (SELECT m.key_no, array_agg(m.i) AS i,
-                 array_agg(m.units_sold) AS sold, array_agg(m.units_returned) AS returned,
-                 array_agg(m.revenue) AS revenue, array_agg(m.units_received) AS received,
-                 array_agg(m.units_ordered) AS ordered, array_agg(m.units_invoiced) AS invoiced,
-                 array_agg(m.invoiced_amount) AS invoiced_amount,
-                 array_agg(m.week_unit_cost) AS unit_cost, array_agg(m.has_cost_line) AS has_cost
-          FROM mf_series m GROUP BY m.key_no) s
-    JOIN mf_batch b ON b.key_no = s.key_no
+            GROUP BY 1
+            UNION ALL
+            -- the stored weeks before the start (the kernel checks each is there)
+            SELECT f.week_index, f.units_sold, f.units_returned, f.revenue, f.units_received,
+                   f.units_ordered, f.units_invoiced, f.invoiced_amount, NULL, false
+            FROM features f
+            WHERE t.start_week > t.new_first
+              AND f.product_id = t.product_id AND f.location_id = t.location_id
+              AND f.week_start >= t.start_week - 7 * 51 AND f.week_start < t.start_week
+        ) w
+    ) s
     CROSS JOIN LATERAL masterfile.features_kernel(
-        b.new_first, (b.start_week - b.new_first) / 7, s.i,
+        t.new_first, (t.start_week - t.new_first) / 7, (t.stop_week - t.new_first) / 7, s.i,
         s.sold, s.returned, s.revenue, s.received, s.ordered, s.invoiced, s.invoiced_amount,
         s.unit_cost, s.has_cost,
-        ARRAY[b.ewm_units_sold_s2, b.ewm_units_sold_s4, b.ewm_units_sold_s8, b.ewm_units_sold_s13,
-              b.ewm_revenue_s2, b.ewm_revenue_s4, b.ewm_revenue_s8, b.ewm_revenue_s13,
-              b.ewm_units_received_s2, b.ewm_units_received_s4, b.ewm_units_received_s8,
-              b.ewm_units_received_s13, b.ewm_units_returned_s2, b.ewm_units_returned_s4,
-              b.ewm_units_returned_s8, b.ewm_units_returned_s13,
-              b.cum_units_sold, b.cum_units_returned, b.cum_revenue, b.cum_units_received,
-              b.cum_units_ordered, b.cum_units_invoiced, b.ytd_units_sold, b.ytd_revenue,
-              b.first_sale_index, b.last_sale_index, b.last_invoice_unit_cost]::float8[]) k;
-
-    -- write only what changed: the key's unique index decides insert or
-    -- update row by row (no join for the planner to misjudge while the
-    -- table grows), and a row equal to the stored one is not touched
-    INSERT INTO features AS f
-    SELECT n.* FROM mf_new n
+        ARRAY[t.ewm_units_sold_s2, t.ewm_units_sold_s4, t.ewm_units_sold_s8, t.ewm_units_sold_s13,
+              t.ewm_revenue_s2, t.ewm_revenue_s4, t.ewm_revenue_s8, t.ewm_revenue_s13,
+              t.ewm_units_received_s2, t.ewm_units_received_s4, t.ewm_units_received_s8,
+              t.ewm_units_received_s13, t.ewm_units_returned_s2, t.ewm_units_returned_s4,
+              t.ewm_units_returned_s8, t.ewm_units_returned_s13,
+              t.cum_units_sold, t.cum_units_returned, t.cum_revenue, t.cum_units_received,
+              t.cum_units_ordered, t.cum_units_invoiced, t.ytd_units_sold, t.ytd_revenue,
+              t.first_sale_index, t.last_sale_index, t.last_invoice_unit_cost]::float8[]) k
+    WHERE t.start_week IS NOT NULL AND t.start_week <= t.stop_week
     ON CONFLICT (product_id, location_id, week_start) DO UPDATE SET (
         week_index, units_sold, units_returned, revenue, units_received, units_ordered,
         units_invoiced, invoiced_amount, sold_lag_1, sold_lag_2, sold_lag_3, sold_lag_4,
