@@ -1,0 +1,77 @@
+-- masterfile.features_kernel (ext/masterfile_kernel.c) on its own: values of
+-- features.md on a short series worked out by hand, a computation seeded from
+-- a stored row equal to one from the first week, and the inputs it refuses.
+-- The pandas reference checks every column on real data (test_features.py).
+BEGIN;
+SET search_path = t_pgtap, public, pg_catalog;
+SELECT plan(17);
+
+-- weeks 0..3 from 2024-12-23: sold 2, 0, 4, 6 (week 2's from two entries),
+-- revenue 10, 0, 8, 12, received 5 in week 0; an invoice line costs 1.5 in week 1
+CREATE TEMP TABLE k AS
+SELECT * FROM masterfile.features_kernel(
+    '2024-12-23', 0, 3, ARRAY[0, 1, 2, 2, 3],
+    ARRAY[2, 0, 3, 1, 6]::float8[], ARRAY[0, 1, 0, 0, 0]::float8[], ARRAY[10, 0, 8, 0, 12]::float8[],
+    ARRAY[5, 0, 0, 0, 0]::float8[], ARRAY[0, 0, 0, 0, 0]::float8[], ARRAY[0, 2, 0, 0, 0]::float8[],
+    ARRAY[0, 3, 0, 0, 0]::float8[], ARRAY[NULL, 1.5, NULL, NULL, NULL]::float8[],
+    ARRAY[false, true, false, false, false], NULL);
+
+SELECT is((SELECT count(*) FROM k), 4::bigint, 'one row per week computed');
+SELECT is((SELECT array_agg(week_start ORDER BY week_index) FROM k),
+          ARRAY['2024-12-23', '2024-12-30', '2025-01-06', '2025-01-13']::date[], 'week_start from first_week');
+SELECT is((SELECT array_agg(units_sold ORDER BY week_index) FROM k), ARRAY[2, 0, 4, 6]::float8[],
+          'a week''s entries are added up');
+SELECT is((SELECT array_agg(sold_lag_1 ORDER BY week_index) FROM k), ARRAY[NULL, 2, 0, 4]::float8[],
+          'lag 1 is null in the first week');
+SELECT is((SELECT array_agg(round(ewm_units_sold_s2::numeric, 12) ORDER BY week_index) FROM k),
+          ARRAY[2, round(2.0 / 3, 12), round(2.0 / 9 + 8.0 / 3, 12), round((2.0 / 9 + 8.0 / 3) / 3 + 4, 12)],
+          'ewm span 2: e_0 = x_0, e_i = 2/3 x_i + 1/3 e_(i-1)');
+SELECT is((SELECT sold_mean_4 FROM k WHERE week_index = 3), 3.0::float8, 'mean over the 4 weeks');
+SELECT is((SELECT round(sold_std_4::numeric, 12) FROM k WHERE week_index = 3),
+          round(sqrt(20.0 / 3), 12), 'sample std over the 4 weeks');
+SELECT is((SELECT array_agg(sold_std_13 ORDER BY week_index) FROM k)[1], NULL::float8,
+          'std is null under 2 weeks');
+SELECT is((SELECT sold_slope_4 FROM k WHERE week_index = 3), 1.6::float8, 'OLS slope of 2, 0, 4, 6');
+SELECT is((SELECT ytd_units_sold FROM k WHERE week_index = 2), 4::float8, 'year to date restarts in 2025');
+SELECT is((SELECT est_on_hand FROM k WHERE week_index = 3), 5 - 12 + 1::float8, 'received - sold + returned');
+SELECT is((SELECT array_agg(last_invoice_unit_cost ORDER BY week_index) FROM k), ARRAY[NULL, 1.5, 1.5, 1.5]::float8[],
+          'the latest cost is carried');
+SELECT is((SELECT array_agg(weeks_since_last_sale ORDER BY week_index) FROM k), ARRAY[0, 1, 0, 0],
+          'weeks since the last sale');
+
+-- weeks 2..3 seeded from the row of week 1 equal the rows computed from week 0
+SELECT is(
+    (SELECT array_agg(x ORDER BY x.week_index)::text FROM masterfile.features_kernel(
+        '2024-12-23', 2, 3, ARRAY[0, 1, 2, 3],
+        ARRAY[2, 0, 4, 6]::float8[], ARRAY[0, 1, 0, 0]::float8[], ARRAY[10, 0, 8, 12]::float8[],
+        ARRAY[5, 0, 0, 0]::float8[], ARRAY[0, 0, 0, 0]::float8[], ARRAY[0, 2, 0, 0]::float8[],
+        ARRAY[0, 3, 0, 0]::float8[], ARRAY[NULL, NULL, NULL, NULL]::float8[], ARRAY[false, false, false, false],
+        (SELECT ARRAY[ewm_units_sold_s2, ewm_units_sold_s4, ewm_units_sold_s8, ewm_units_sold_s13,
+                      ewm_revenue_s2, ewm_revenue_s4, ewm_revenue_s8, ewm_revenue_s13,
+                      ewm_units_received_s2, ewm_units_received_s4, ewm_units_received_s8, ewm_units_received_s13,
+                      ewm_units_returned_s2, ewm_units_returned_s4, ewm_units_returned_s8, ewm_units_returned_s13,
+                      cum_units_sold, cum_units_returned, cum_revenue, cum_units_received, cum_units_ordered,
+                      cum_units_invoiced, 0, 0, 0, 0, last_invoice_unit_cost]::float8[]
+         FROM k WHERE week_index = 1)) x),
+    (SELECT array_agg(k ORDER BY k.week_index)::text FROM k WHERE week_index >= 2),
+    'seeded from the stored row before, the same bits as from the first week');
+
+-- refusals
+SELECT throws_ok($$SELECT * FROM masterfile.features_kernel('2024-12-23', 2, 3, ARRAY[1, 2],
+    ARRAY[1, 1]::float8[], ARRAY[0, 0]::float8[], ARRAY[0, 0]::float8[], ARRAY[0, 0]::float8[],
+    ARRAY[0, 0]::float8[], ARRAY[0, 0]::float8[], ARRAY[0, 0]::float8[], ARRAY[NULL, NULL]::float8[],
+    ARRAY[false, false], NULL)$$,
+    '22023', 'features_kernel: 1 stored weeks before week 2, need 2', 'a missing stored week is refused');
+SELECT throws_ok($$SELECT * FROM masterfile.features_kernel('2024-12-23', 0, 1, ARRAY[0, 5],
+    ARRAY[1, 1]::float8[], ARRAY[0, 0]::float8[], ARRAY[0, 0]::float8[], ARRAY[0, 0]::float8[],
+    ARRAY[0, 0]::float8[], ARRAY[0, 0]::float8[], ARRAY[0, 0]::float8[], ARRAY[NULL, NULL]::float8[],
+    ARRAY[false, false], NULL)$$,
+    '22023', 'features_kernel: week 5 outside weeks 0..1', 'a week outside the range is refused');
+SELECT throws_ok($$SELECT * FROM masterfile.features_kernel('2024-12-23', 0, 1, ARRAY[0, 1],
+    ARRAY[1]::float8[], ARRAY[0, 0]::float8[], ARRAY[0, 0]::float8[], ARRAY[0, 0]::float8[],
+    ARRAY[0, 0]::float8[], ARRAY[0, 0]::float8[], ARRAY[0, 0]::float8[], ARRAY[NULL, NULL]::float8[],
+    ARRAY[false, false], NULL)$$,
+    '2202E', 'features_kernel: sold has 1 elements, expected 2', 'arrays of another length are refused');
+
+SELECT * FROM finish();
+ROLLBACK;
