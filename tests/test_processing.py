@@ -222,3 +222,13 @@ def test_incremental_equals_rebuild(tenant, steps):
             if x is not None:
                 assert abs(x - y) <= 1e-9 or abs(x - y) <= 1e-9 * max(abs(x), abs(y)), (a[:3], x, y)
     check_against_reference(tenant, state["as_of"])
+
+
+def test_run_records_the_time_of_features_and_of_plans(loaded):
+    process(loaded)
+    with loaded.connect() as conn:
+        keys, features, plans, wall = conn.execute(
+            "SELECT keys_done, feature_seconds, plan_seconds, extract(epoch FROM finished_at - started_at) "
+            "FROM runs ORDER BY run_id DESC LIMIT 1").fetchone()
+    assert keys > 0 and features > 0 and plans > 0
+    assert features + plans <= wall

@@ -53,9 +53,10 @@ $$;
 
 -- One batch: claim up to p_batch_size keys, recompute them, delete their
 -- claimed marks. Returns the keys processed, feature and plan rows written,
--- and the keys set aside.
+-- the keys set aside, and the seconds spent on features and on plans.
 CREATE OR REPLACE FUNCTION process_batch(p_batch_size integer, OUT keys_done bigint, OUT feature_rows bigint,
-                                         OUT plan_rows bigint, OUT keys_failed bigint)
+                                         OUT plan_rows bigint, OUT keys_failed bigint,
+                                         OUT feature_seconds double precision, OUT plan_seconds double precision)
 LANGUAGE plpgsql
 VOLATILE PARALLEL UNSAFE
 SET search_path FROM CURRENT
@@ -72,6 +73,7 @@ BEGIN
     -- guarantees: a claimed key's marks are deleted only with its results (or
     -- its entry in failed_keys); marks added meanwhile are new rows and stay
     keys_done := 0; feature_rows := 0; plan_rows := 0; keys_failed := 0;
+    feature_seconds := 0; plan_seconds := 0;
     PERFORM check_end_week();
     PERFORM expand_global_marks();
 
@@ -122,12 +124,15 @@ BEGIN
     BEGIN
         v_rows := refresh_batch(v_p, v_l, v_w, v_feat);
         feature_rows := v_rows[1]; plan_rows := v_rows[2];
+        feature_seconds := v_rows[3] / 1e6; plan_seconds := v_rows[4] / 1e6;
     EXCEPTION WHEN OTHERS THEN
         -- one bad key must not stop the others: redo the batch key by key
         FOR i IN 1 .. array_length(v_p, 1) LOOP
             BEGIN
                 v_rows := refresh_batch(ARRAY[v_p[i]], ARRAY[v_l[i]], ARRAY[v_w[i]], ARRAY[v_feat[i]]);
                 feature_rows := feature_rows + v_rows[1]; plan_rows := plan_rows + v_rows[2];
+                feature_seconds := feature_seconds + v_rows[3] / 1e6;
+                plan_seconds := plan_seconds + v_rows[4] / 1e6;
             EXCEPTION WHEN OTHERS THEN
                 GET STACKED DIAGNOSTICS v_err = MESSAGE_TEXT;
                 INSERT INTO failed_keys (product_id, location_id, from_week, scope, error)
@@ -159,17 +164,25 @@ DECLARE
     v_fl text[];
     v_fw date[];
     v_features bigint := 0;
+    v_plans    bigint;
+    v_t0       timestamptz := clock_timestamp();
+    v_t1       timestamptz;
 BEGIN
     -- guarantees: features of keys marked for features, then forecasts and
     -- recommendations of every given key, in the caller's transaction;
-    -- returns {feature rows written, plan rows written}
+    -- returns {feature rows written, plan rows written, microseconds spent
+    -- on features, on plans}
     SELECT array_agg(p), array_agg(l), array_agg(w) INTO v_fp, v_fl, v_fw
     FROM unnest(p_product_ids, p_location_ids, p_from_weeks, p_features) AS k(p, l, w, f)
     WHERE f;
     IF v_fp IS NOT NULL THEN
         v_features := refresh_features(v_fp, v_fl, v_fw);
     END IF;
-    RETURN ARRAY[v_features, refresh_plans(p_product_ids, p_location_ids)];
+    v_t1 := clock_timestamp();
+    v_plans := refresh_plans(p_product_ids, p_location_ids);
+    RETURN ARRAY[v_features, v_plans,
+                 (extract(epoch FROM v_t1 - v_t0) * 1e6)::bigint,
+                 (extract(epoch FROM clock_timestamp() - v_t1) * 1e6)::bigint];
 END;
 $$;
 
@@ -203,7 +216,9 @@ BEGIN
         SET keys_done = keys_done + v_batch.keys_done,
             rows_written = rows_written + v_batch.feature_rows + v_batch.plan_rows,
             feature_rows = feature_rows + v_batch.feature_rows, plan_rows = plan_rows + v_batch.plan_rows,
-            keys_failed = keys_failed + v_batch.keys_failed
+            keys_failed = keys_failed + v_batch.keys_failed,
+            feature_seconds = feature_seconds + v_batch.feature_seconds,
+            plan_seconds = plan_seconds + v_batch.plan_seconds
         WHERE run_id = v_run;
         COMMIT;
         -- done when nothing could be claimed, or a short batch left the queue
