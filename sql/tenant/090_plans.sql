@@ -67,6 +67,7 @@ DECLARE
     v_written bigint := 0;
     v_n       bigint;
     v_out     record;
+    v_forecasts text;
 BEGIN
     -- guarantees: for every given key, the stored forecasts and the pipeline's
     -- columns of its recommendation equal a computation from scratch; a row is
@@ -137,13 +138,17 @@ BEGIN
           FROM mf_plan a
           CROSS JOIN LATERAL (
               -- a null units_sold would shift the weeks: float8send(NULL) adds
-              -- nothing while count(*) counts it, and the kernel refuses the mismatch
-              SELECT count(*)::integer AS n,
-                     coalesce(string_agg(float8send(f.units_sold), ''::bytea ORDER BY f.week_start), ''::bytea)
+              -- nothing while count(*) counts it, and the kernel refuses the mismatch.
+              -- The weeks come in order from a sorted subquery (it is not
+              -- flattened, and the key index gives its order) rather than by
+              -- ORDER BY in the aggregate, which sorts each key's weeks again;
+              -- the read is index-only (the key index carries units_sold)
+              SELECT count(*)::integer AS n, coalesce(string_agg(float8send(w.units_sold), ''::bytea), ''::bytea)
                          AS weeks
-              FROM features f
-              WHERE f.product_id = a.product_id AND f.location_id = a.location_id
-                AND f.week_start > v_end - 7 * c_demand_weeks AND f.week_start <= v_end) y
+              FROM (SELECT f.units_sold FROM features f
+                    WHERE f.product_id = a.product_id AND f.location_id = a.location_id
+                      AND f.week_start > v_end - 7 * c_demand_weeks AND f.week_start <= v_end
+                    ORDER BY f.week_start) w) y
           WHERE a.ord IS NOT NULL
           HAVING count(*) > 0) b
     CROSS JOIN LATERAL masterfile.forecast_batch(
@@ -171,16 +176,32 @@ BEGIN
     GET DIAGNOSTICS v_n = ROW_COUNT;
     v_written := v_written + v_n;
 
+    -- When no key of the batch has a forecast stored (a full rebuild), a
+    -- plain insert: the upsert probes the index first and inserts
+    -- speculatively, ~40% more per row. (Built once here; planned in well
+    -- under a millisecond.)
+    v_forecasts := $forecasts$
     INSERT INTO forecasts AS f (product_id, location_id, as_of_week, target_week, yhat, method, demand_class)
-    SELECT p.product_id, p.location_id, v_end, v_end + 7 * h, p.forecast_per_week, p.method, p.demand_class
+    SELECT p.product_id, p.location_id, $1, $1 + 7 * h, p.forecast_per_week, p.method, p.demand_class
     FROM mf_plan p
-    CROSS JOIN generate_series(1, v_horizon) AS h
+    CROSS JOIN generate_series(1, $2) AS h
     WHERE p.ord IS NOT NULL
+    $forecasts$;
+    -- (each key probes its own index entries: LIMIT keeps the lookup per key)
+    IF EXISTS (SELECT FROM mf_plan p
+               CROSS JOIN LATERAL (SELECT FROM forecasts f
+                                   WHERE f.product_id = p.product_id AND f.location_id = p.location_id
+                                   LIMIT 1) f) THEN
+        EXECUTE v_forecasts || $upsert$
     ON CONFLICT (product_id, location_id, target_week) DO UPDATE
     SET as_of_week = excluded.as_of_week, yhat = excluded.yhat, method = excluded.method,
         demand_class = excluded.demand_class
     WHERE (f.as_of_week, f.yhat, f.method, f.demand_class)
-          IS DISTINCT FROM (excluded.as_of_week, excluded.yhat, excluded.method, excluded.demand_class);
+          IS DISTINCT FROM (excluded.as_of_week, excluded.yhat, excluded.method, excluded.demand_class)
+    $upsert$ USING v_end, v_horizon;
+    ELSE
+        EXECUTE v_forecasts USING v_end, v_horizon;
+    END IF;
     GET DIAGNOSTICS v_n = ROW_COUNT;
     v_written := v_written + v_n;
 
