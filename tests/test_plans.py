@@ -101,17 +101,24 @@ def test_plans_follow_ui_changes_and_reloads(planned):
         assert_plans_match(conn)
 
 
-def test_end_week_move_recomputes_every_plan(planned):
+# a key's forecasts stay one run of target weeks whichever way end_week moves:
+# back past the horizon (all replaced), back within it (weeks added below),
+# forward a week (a roll: one added above)
+@pytest.mark.parametrize("days", [-70, -14, 7])
+def test_end_week_move_recomputes_every_plan(planned, days):
     with planned.connect("ui") as ui:
-        ui.execute("UPDATE settings SET as_of_date = %s", (AS_OF - dt.timedelta(days=70),))
+        ui.execute("UPDATE settings SET as_of_date = %s", (AS_OF + dt.timedelta(days=days),))
     process(planned)
     with planned.connect() as conn:
-        want, _ = expected_plans(conn, END_WEEK - dt.timedelta(days=70))
-        got, _ = stored_plans(conn)
+        want, want_fcs = expected_plans(conn, END_WEEK + dt.timedelta(days=days))
+        got, got_fcs = stored_plans(conn)
         assert set(got) == set(want)
-        assert {r["as_of_week"] for r in got.values()} == {END_WEEK - dt.timedelta(days=70)}
+        assert {r["as_of_week"] for r in got.values()} == {END_WEEK + dt.timedelta(days=days)}
         for key, w in want.items():
             assert all(close(got[key][c], w[c]) for c in REC_FIGURES), key
+        assert set(got_fcs) == set(want_fcs)
+        for key, w in want_fcs.items():
+            assert close(got_fcs[key]["yhat"], w["yhat"]) and got_fcs[key]["as_of_week"] == w["as_of_week"], key
 
 
 def test_a_key_that_disappears_loses_its_plan_unless_decided(planned):
