@@ -214,13 +214,11 @@ def test_incremental_equals_rebuild(tenant, steps):
     process(tenant)  # every key from its first week, no seed: a rebuild
     with tenant.connect() as admin:
         rebuilt = stored_features(admin)
-    assert len(incremental) == len(rebuilt)
-    for a, b in zip(incremental, rebuilt):
-        assert a[:4] == b[:4]
-        for x, y in zip(a[4:], b[4:]):
-            assert (x is None) == (y is None), (a[:3], x, y)
-            if x is not None:
-                assert abs(x - y) <= 1e-9 or abs(x - y) <= 1e-9 * max(abs(x), abs(y)), (a[:3], x, y)
+        written = scalar(admin, "SELECT feature_rows FROM runs ORDER BY run_id DESC LIMIT 1")
+    # the same bits: windows are summed afresh and running values continue
+    # from the stored seed, so the rebuild finds nothing to rewrite
+    assert incremental == rebuilt
+    assert written == 0
     check_against_reference(tenant, state["as_of"])
 
 
