@@ -284,6 +284,7 @@ features_kernel(PG_FUNCTION_ARGS)
 		int			year = date_year(week_start);
 		const double *sold = x[F_SOLD];
 		int			col = 0;
+		double		means[5];	/* sold over mean_windows (the slopes reuse the first four) */
 
 		memset(nulls, false, sizeof(nulls));
 		values[col++] = DateADTGetDatum(week_start);
@@ -325,8 +326,6 @@ features_kernel(PG_FUNCTION_ARGS)
 
 		/* means, then sample standard deviations (two passes), over the window */
 		{
-			double		means[5];
-
 			for (int w = 0; w < 5; w++)
 			{
 				int			len = Min(mean_windows[w], i + 1);
@@ -381,25 +380,21 @@ features_kernel(PG_FUNCTION_ARGS)
 			values[col++] = Float8GetDatum((double) zeros / len13);
 			values[col++] = Float8GetDatum(revenue13 / len13);
 
-			/* slopes: OLS against the week number, centred (two passes) */
+			/* slopes: OLS against the week number, centred, around the window's mean */
 			for (int w = 0; w < 4; w++, col++)
 			{
 				int			len = Min(slope_windows[w], i + 1);
-				double		sum = 0.0,
-							mean,
-							sxy = 0.0;
+				double		sxy = 0.0;
 
+				Assert(slope_windows[w] == mean_windows[w]);
 				if (len < 2)
 				{
 					nulls[col] = true;
 					continue;
 				}
-				for (int q = p - len + 1; q <= p; q++)
-					sum += sold[q];
-				mean = sum / len;
 				/* week q's centred number is (q - p) + (len - 1) / 2 */
 				for (int q = p - len + 1; q <= p; q++)
-					sxy += ((q - p) + (len - 1) / 2.0) * (sold[q] - mean);
+					sxy += ((q - p) + (len - 1) / 2.0) * (sold[q] - means[w]);
 				values[col] = Float8GetDatum(sxy / (len * ((double) len * len - 1) / 12.0));
 			}
 
