@@ -196,7 +196,7 @@ def run(products: int, locations: int, keep: bool) -> dict:
             conn.execute("VACUUM ANALYZE features")
             # the same rebuild again with two runners side by side (2 cores)
             conn.execute("SELECT mark_all_keys(NULL, 'features')")
-            conn.execute("TRUNCATE features, forecasts")
+            conn.execute("TRUNCATE features")
             conn.execute("DELETE FROM recommendations")
         out["full_2"] = process(url, schema, runners=2)
         with connect(url, schema, None) as conn:
@@ -274,8 +274,8 @@ weekly facts took {fl['facts_seconds']:.1f} s, writing every feature row once (l
 its index) {fl['write_seconds']:.1f} s; together {fl['facts_seconds'] + fl['write_seconds']:.1f} s, or {(fl['facts_seconds'] + fl['write_seconds']) / pd_['wall_seconds']:.2f} of pandas' whole run.
 
 Feature rows written counts inserts, replacements and deletions of `features`
-rows; plan rows (forecasts, recommendations) are counted apart
-({full['plan_rows']:,} in the full rebuild). The full-rebuild time includes the forecasts and
+rows; plan rows (recommendations; forecasts are a view over them) are
+counted apart ({full['plan_rows']:,} in the full rebuild). The full-rebuild time includes the forecasts and
 recommendations of every key; the pandas time covers the features only.
 """
 

@@ -201,8 +201,6 @@ FORBIDDEN = [
     ("loader", "INSERT INTO ui_location_settings (location_id, enabled) VALUES ('L1', true)"),
     ("loader", "UPDATE settings SET default_service_level = 0.9"),
     ("loader", "UPDATE recommendations SET recommended_qty = 1"),
-    ("loader", "INSERT INTO forecasts (product_id, location_id, as_of_week, target_week) "
-               "VALUES ('P1', 'L1', '2024-01-01', '2024-01-08')"),
     ("loader", "INSERT INTO conflicts (entity, entity_key, field, erp_updated_at) VALUES ('product', 'P1', 'x', now())"),
     # the UI writes ui_*, settings and its decision columns only
     ("ui", "INSERT INTO erp_products (product_id, status, updated_at) VALUES ('P9', 'active', now())"),
@@ -212,7 +210,6 @@ FORBIDDEN = [
     ("ui", "UPDATE recommendations SET decision = 'approved', recommended_qty = 0"),
     ("ui", "INSERT INTO recommendations (product_id, location_id) VALUES ('P9', 'L9')"),
     ("ui", "DELETE FROM recommendations"),
-    ("ui", "DELETE FROM forecasts"),
     ("ui", "DELETE FROM conflicts"),
     ("ui", "INSERT INTO settings (singleton) VALUES (true)"),
     # the pipeline writes derived tables only, never a decision
@@ -229,7 +226,6 @@ FORBIDDEN = [
     ("reader", "INSERT INTO ui_product_settings (product_id) VALUES ('P1')"),
     ("reader", "UPDATE erp_products SET name = 'x'"),
     ("reader", "UPDATE recommendations SET decision = 'approved'"),
-    ("reader", "DELETE FROM forecasts"),
 ]
 
 
@@ -246,8 +242,6 @@ def stocked(tenant):
     with tenant.connect("pipeline") as pipe:
         pipe.execute("INSERT INTO recommendations (product_id, location_id, as_of_week, recommended_qty) "
                      "VALUES ('P1', 'L1', '2024-01-01', 5)")
-        pipe.execute("INSERT INTO forecasts (product_id, location_id, as_of_week, target_week, yhat) "
-                     "VALUES ('P1', 'L1', '2024-01-01', '2024-01-08', 1.5)")
     return tenant
 
 
@@ -256,6 +250,21 @@ def test_wrong_writer_is_refused(stocked, role, statement):
     with stocked.connect(role) as conn:
         with pytest.raises(errors.InsufficientPrivilege):
             conn.execute(statement)
+
+
+@pytest.mark.parametrize("role", ["loader", "ui", "pipeline", "reader", None])
+def test_forecasts_are_derived_and_no_role_writes_them(stocked, role):
+    # a view over recommendations (migration t0009): even the owner cannot write it
+    with stocked.connect(role) as conn:
+        for statement in ("DELETE FROM forecasts",
+                          "INSERT INTO forecasts (product_id, location_id, as_of_week, target_week) "
+                          "VALUES ('P1', 'L1', '2024-01-01', '2024-01-08')",
+                          "UPDATE forecasts SET yhat = 1"):
+            with pytest.raises((errors.InsufficientPrivilege, errors.ObjectNotInPrerequisiteState)):
+                conn.execute(statement)
+    with stocked.connect() as admin:
+        horizon = scalar(admin, "SELECT horizon_weeks FROM settings")
+        assert scalar(admin, "SELECT count(*) FROM forecasts WHERE product_id = 'P1'") == horizon
 
 
 def test_each_owner_writes_what_it_owns(stocked):
@@ -272,7 +281,7 @@ def test_each_owner_writes_what_it_owns(stocked):
             "ON CONFLICT (product_id, location_id) DO UPDATE SET as_of_week = excluded.as_of_week, "
             "recommended_qty = excluded.recommended_qty, computed_at = excluded.computed_at")
         pipe.execute("INSERT INTO recommendations (product_id, location_id) VALUES ('P2', 'L1')")
-        pipe.execute("DELETE FROM forecasts")
+        pipe.execute("DELETE FROM features")
     with stocked.connect() as admin:
         assert row_set(admin, "SELECT product_id, recommended_qty, decision, approved_qty FROM recommendations") == {
             ("P1", 7.0, "approved", 4.0), ("P2", None, "pending", None)}
@@ -282,7 +291,7 @@ def test_each_owner_writes_what_it_owns(stocked):
     ("loader", "erp_products", "INSERT INTO {}.erp_products (product_id, updated_at) VALUES ('P1', now())"),
     ("ui", "ui_product_settings", "INSERT INTO {}.ui_product_settings (product_id) VALUES ('P1')"),
     ("ui", "recommendations", "UPDATE {}.recommendations SET decision = 'approved'"),
-    ("pipeline", "forecasts", "DELETE FROM {}.forecasts"),
+    ("pipeline", "features", "DELETE FROM {}.features"),
     ("pipeline", "recommendations", "UPDATE {}.recommendations SET recommended_qty = 1"),
 ])
 def test_no_role_writes_another_tenants_tables(make_tenant, role, table, statement):

@@ -168,9 +168,10 @@ BEGIN
 END;
 $$;
 
--- settings: a default (service level, lead time) or the horizon queues every
--- key; as_of_date is the pipeline's own check (check_end_week), which a
--- listening worker is told to run now.
+-- settings: a default (service level, lead time) queues every key (the
+-- horizon needs no work: the forecasts view reads it); as_of_date is the
+-- pipeline's own check (check_end_week), which a listening worker is told to
+-- run now.
 CREATE OR REPLACE FUNCTION mark_plans_from_settings()
 RETURNS trigger
 LANGUAGE plpgsql
@@ -181,8 +182,8 @@ AS $$
 BEGIN
     -- guarantees: every key is queued for its plan when a plan-relevant setting changed
     IF EXISTS (SELECT 1 FROM old_rows o JOIN new_rows n USING (singleton)
-               WHERE (o.default_service_level, o.default_lead_time_days, o.horizon_weeks)
-                     IS DISTINCT FROM (n.default_service_level, n.default_lead_time_days, n.horizon_weeks)) THEN
+               WHERE (o.default_service_level, o.default_lead_time_days)
+                     IS DISTINCT FROM (n.default_service_level, n.default_lead_time_days)) THEN
         PERFORM mark_all_keys(NULL, 'plan');
     END IF;
     IF EXISTS (SELECT 1 FROM old_rows o JOIN new_rows n USING (singleton)

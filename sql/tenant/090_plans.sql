@@ -2,6 +2,25 @@
 -- end_week(), from the stored features and the effective values. Called by
 -- refresh_batch() after the keys' features, in the same transaction.
 
+-- forecasts: one row per key and target week h = 1 .. horizon_weeks. A key's
+-- forecast per week, method and class are the same for every target week and
+-- its recommendation holds them, so they are not stored again (migration
+-- t0009: a calendar roll rewrote horizon_weeks rows per key for a new
+-- as_of_week). A key without features at end_week has no forecasts: its
+-- recommendation is deleted, or kept `inactive` when it holds a UI decision.
+CREATE OR REPLACE VIEW forecasts AS
+SELECT r.product_id,
+       r.location_id,
+       r.as_of_week,
+       r.as_of_week + 7 * h AS target_week,
+       r.forecast_per_week AS yhat,
+       r.method,
+       r.demand_class
+FROM recommendations r
+CROSS JOIN settings s
+CROSS JOIN LATERAL generate_series(1, s.horizon_weeks) AS h
+WHERE r.reason IS DISTINCT FROM 'inactive';
+
 -- Session-lived work table of refresh_plans, emptied at every commit (see
 -- ensure_work_tables in 060_features.sql for why it is not created per call).
 CREATE OR REPLACE FUNCTION ensure_plan_work_table()
@@ -47,9 +66,9 @@ BEGIN
 END;
 $$;
 
--- Recompute the forecasts and the pipeline's columns of recommendations of
--- the given keys. Returns the rows written (forecast and recommendation rows
--- inserted, updated or deleted).
+-- Recompute the pipeline's columns of recommendations of the given keys
+-- (forecasts are a view over them). Returns the recommendation rows
+-- inserted, updated or deleted.
 CREATE OR REPLACE FUNCTION refresh_plans(p_product_ids text[], p_location_ids text[])
 RETURNS bigint
 LANGUAGE plpgsql
@@ -63,19 +82,17 @@ AS $$
 DECLARE
     c_demand_weeks constant integer := 104;
     v_end     date := end_week();
-    v_horizon integer;
     v_written bigint := 0;
     v_n       bigint;
     v_out     record;
 BEGIN
-    -- guarantees: for every given key, the stored forecasts and the pipeline's
-    -- columns of its recommendation equal a computation from scratch; a row is
+    -- guarantees: for every given key, the pipeline's columns of its
+    -- recommendation (and so its forecasts) equal a computation from scratch; a row is
     -- written only where a value changed (computed_at moves with it,
     -- qty_changed_at only with recommended_qty); the UI's columns are never
     -- written and a row holding a UI decision is never deleted
     PERFORM ensure_plan_work_table();
     DELETE FROM mf_plan;
-    SELECT s.horizon_weeks INTO v_horizon FROM settings s;
 
     -- one row per key with its master-file row at end_week and its effective
     -- values; an entity the ERP has not sent (nor the UI named) is missing
@@ -166,46 +183,6 @@ BEGIN
         WITH ORDINALITY AS o(demand_class, method, forecast_per_week, sigma, lead_time_weeks, z, safety_stock,
                              order_up_to, inventory_position, raw_qty, recommended_qty, reason, ord)
     WHERE p.ord = o.ord;
-
-    -- forecasts: one row per key and week h = 1 .. horizon_weeks
-    DELETE FROM forecasts f
-    USING mf_plan p
-    WHERE f.product_id = p.product_id AND f.location_id = p.location_id
-      AND (p.ord IS NULL OR f.target_week <= v_end OR f.target_week > v_end + 7 * v_horizon);
-    GET DIAGNOSTICS v_n = ROW_COUNT;
-    v_written := v_written + v_n;
-
-    -- The key's other forecasts get the new values where they differ: an
-    -- UPDATE, since INSERT ... ON CONFLICT first probes the index and inserts
-    -- speculatively for each of them (a roll rewrites every row: 4.8 s of
-    -- plans for 20,000 keys with it)
-    UPDATE forecasts f
-    SET as_of_week = v_end, yhat = p.forecast_per_week, method = p.method, demand_class = p.demand_class
-    FROM mf_plan p
-    WHERE f.product_id = p.product_id AND f.location_id = p.location_id AND p.ord IS NOT NULL
-      AND (f.as_of_week, f.yhat, f.method, f.demand_class)
-          IS DISTINCT FROM (v_end, p.forecast_per_week, p.method, p.demand_class);
-    GET DIAGNOSTICS v_n = ROW_COUNT;
-    v_written := v_written + v_n;
-
-    -- then the target weeks it lacks (all of them for a new key, the last one
-    -- after a roll); claimed keys are computed by one session at a time. A
-    -- key's forecasts are one run of consecutive target weeks: every pass
-    -- writes the whole range end_week + 7 .. end_week + 7 * horizon_weeks and
-    -- the DELETE above removes only weeks outside it. So the weeks missing are
-    -- those below the lowest or above the highest stored: one lookup per key
-    -- (a lookup per week cost 13 probes for the one row a roll adds, and an
-    -- anti-join merged over the whole index up to the batch's keys)
-    INSERT INTO forecasts (product_id, location_id, as_of_week, target_week, yhat, method, demand_class)
-    SELECT p.product_id, p.location_id, v_end, v_end + 7 * h, p.forecast_per_week, p.method, p.demand_class
-    FROM mf_plan p
-    CROSS JOIN LATERAL (SELECT min(f.target_week) AS lo, max(f.target_week) AS hi FROM forecasts f
-                        WHERE f.product_id = p.product_id AND f.location_id = p.location_id) e
-    CROSS JOIN generate_series(1, v_horizon) AS h
-    WHERE p.ord IS NOT NULL
-      AND (e.lo IS NULL OR v_end + 7 * h < e.lo OR v_end + 7 * h > e.hi);
-    GET DIAGNOSTICS v_n = ROW_COUNT;
-    v_written := v_written + v_n;
 
     -- recommendations of keys with features: only the pipeline's columns
     INSERT INTO recommendations AS r (product_id, location_id, as_of_week, demand_class, method,

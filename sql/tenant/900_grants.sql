@@ -62,7 +62,6 @@ BEGIN
                    v_pipeline_insert, v_pipeline_update, v_pipeline);
     EXECUTE format('GRANT UPDATE (%s) ON recommendations TO %I',
                    (SELECT string_agg(quote_ident(c), ', ') FROM unnest(v_ui_columns) c), v_ui);
-    EXECUTE format('GRANT INSERT, UPDATE, DELETE ON forecasts TO %I', v_pipeline);
 
     -- functions are private unless a file grants them
     FOR v_fn IN SELECT p.oid::regprocedure FROM pg_proc p WHERE p.pronamespace = v_schema::regnamespace LOOP

@@ -7,9 +7,9 @@ SELECT plan(62);
 
 -- the objects
 SELECT has_table('t_pgtap', t, t) FROM unnest(ARRAY['ui_product_settings', 'ui_location_settings',
-    'ui_supplier_settings', 'ui_assortments', 'conflicts', 'forecasts', 'recommendations']) t;
+    'ui_supplier_settings', 'ui_assortments', 'conflicts', 'recommendations']) t;
 SELECT has_view('t_pgtap', v, v) FROM unnest(ARRAY['effective_products', 'effective_locations',
-    'effective_suppliers', 'effective_assortments']) v;
+    'effective_suppliers', 'effective_assortments', 'forecasts']) v;
 SELECT col_type_is('t_pgtap', 'effective_products', 'unit_price', 'double precision', 'unit_price is float8');
 SELECT col_type_is('t_pgtap', 'effective_products', 'service_level', 'double precision', 'service_level is float8');
 SELECT col_type_is('t_pgtap', 'effective_suppliers', 'lead_time_days', 'integer', 'lead_time_days is integer');
@@ -125,8 +125,8 @@ SELECT table_privs_are('t_pgtap', 'settings', 't_pgtap_ui', ARRAY['SELECT', 'UPD
 SELECT table_privs_are('t_pgtap', t, 't_pgtap_loader', ARRAY['SELECT'], 't_pgtap_loader only reads ' || t)
 FROM unnest(ARRAY['ui_product_settings', 'ui_location_settings', 'ui_supplier_settings', 'ui_assortments',
     'settings', 'forecasts', 'recommendations', 'conflicts']) t;
-SELECT table_privs_are('t_pgtap', 'forecasts', 't_pgtap_pipeline', ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE'],
-    't_pgtap_pipeline writes forecasts');
+SELECT table_privs_are('t_pgtap', 'forecasts', 't_pgtap_pipeline', ARRAY['SELECT'],
+    't_pgtap_pipeline only reads forecasts (a view over recommendations)');
 SELECT table_privs_are('t_pgtap', 'erp_products', 't_pgtap_pipeline', ARRAY['SELECT'], 't_pgtap_pipeline only reads erp_products');
 SELECT table_privs_are('t_pgtap', 'erp_products', 't_pgtap_ui', ARRAY['SELECT'], 't_pgtap_ui only reads erp_products');
 SELECT column_privs_are('t_pgtap', 'recommendations', c, 't_pgtap_ui', ARRAY['SELECT', 'UPDATE'],
