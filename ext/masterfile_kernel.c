@@ -24,6 +24,7 @@
 
 #include "catalog/pg_type.h"
 #include "fmgr.h"
+#include "port/pg_bswap.h"
 #include "funcapi.h"
 #include "utils/array.h"
 #include "utils/date.h"
@@ -109,14 +110,17 @@ date_year(DateADT d)
  * features_kernel(first_week date, start_index int, stop_index int, i int[],
  *                 sold, returned, revenue, received, ordered, invoiced,
  *                 invoiced_amount float8[], unit_cost float8[],
- *                 has_cost bool[], seed float8[])
+ *                 has_cost bool[], seed float8[],
+ *                 prior_sold bytea, prior_revenue bytea)
  *   RETURNS SETOF (the features columns from week_start on)
  *
  * Computes weeks start_index..stop_index (week numbers from first_week).
  * The arrays hold entries (week number i, facts) in any order: a week's
  * entries are added up and a week without any is zero, so each ERP table
  * can contribute its own entry. Entries before start_index are the stored
- * weeks the windows and lags read (up to 51 back), exactly one per week.
+ * weeks the windows and lags read (up to 51 back), exactly one per week;
+ * or those weeks come as prior_sold and prior_revenue (float8send() values,
+ * oldest first), and no entry precedes start_index.
  * unit_cost is the cost of the week's latest costed invoice line (null when
  * that line has no amount), has_cost whether the entry has one.
  */
@@ -251,6 +255,48 @@ features_kernel(PG_FUNCTION_ARGS)
 				cost_null[p] = cost_null_in[k];
 			}
 		}
+	}
+	/*
+	 * Or the stored weeks before the start as two series (prior_sold,
+	 * prior_revenue: float8send() values, oldest first, ending the week
+	 * before the start), as the key's stored tails give them. Only sold and
+	 * revenue of those weeks are read (lags and windows).
+	 */
+	if (!PG_ARGISNULL(14) || !PG_ARGISNULL(15))
+	{
+		int			weeks = start_index - base;
+		bytea	   *series[2];
+		static const int series_fact[2] = {F_SOLD, F_REVENUE};
+
+		if (PG_ARGISNULL(14) || PG_ARGISNULL(15))
+			ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+							errmsg("features_kernel: prior_sold and prior_revenue go together")));
+		if (prior > 0)
+			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							errmsg("features_kernel: stored weeks given both as entries and as prior series")));
+		series[0] = PG_GETARG_BYTEA_PP(14);
+		series[1] = PG_GETARG_BYTEA_PP(15);
+		for (int s = 0; s < 2; s++)
+		{
+			const char *data = VARDATA_ANY(series[s]);
+
+			if (VARSIZE_ANY_EXHDR(series[s]) != (Size) weeks * 8)
+				ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+								errmsg("features_kernel: %s holds %d bytes, need %d stored weeks before week %d",
+									   s == 0 ? "prior_sold" : "prior_revenue",
+									   (int) VARSIZE_ANY_EXHDR(series[s]), weeks, start_index)));
+			for (int p = 0; p < weeks; p++)
+			{
+				uint64		bits;
+				double		value;
+
+				memcpy(&bits, data + 8 * p, 8);
+				bits = pg_ntoh64(bits);
+				memcpy(&value, &bits, 8);
+				x[series_fact[s]][p] = value;
+			}
+		}
+		prior = weeks;
 	}
 	if (prior != start_index - base)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),

@@ -197,6 +197,29 @@ def stored_features(conn) -> list:
     return conn.execute("SELECT * FROM features ORDER BY product_id, location_id, week_start").fetchall()
 
 
+def stored_tails(conn) -> list:
+    return conn.execute("SELECT product_id, location_id, first_week, tail_week, sold_tail, revenue_tail"
+                        " FROM feature_keys ORDER BY product_id, location_id").fetchall()
+
+
+def tails_of_rows(conn) -> list:
+    """feature_keys as its stored rows say it must be (migration t0010): the
+    tails end at the key's last row, units_sold of up to 104 weeks and revenue
+    of up to 51, oldest first, as float8send() values."""
+    return conn.execute("""
+        SELECT k.product_id, k.location_id, k.first_week, t.tail_week,
+               string_agg(float8send(f.units_sold), ''::bytea ORDER BY f.week_start)
+                   FILTER (WHERE f.week_start > t.tail_week - 7 * 104),
+               string_agg(float8send(f.revenue), ''::bytea ORDER BY f.week_start)
+                   FILTER (WHERE f.week_start > t.tail_week - 7 * 51)
+        FROM feature_keys k
+        CROSS JOIN LATERAL (SELECT max(f.week_start) AS tail_week FROM features f
+                            WHERE f.product_id = k.product_id AND f.location_id = k.location_id) t
+        LEFT JOIN features f ON f.product_id = k.product_id AND f.location_id = k.location_id
+        GROUP BY k.product_id, k.location_id, k.first_week, t.tail_week
+        ORDER BY k.product_id, k.location_id""").fetchall()
+
+
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(steps=st.lists(ops, min_size=1, max_size=12))
 def test_incremental_equals_rebuild(tenant, steps):
@@ -210,6 +233,9 @@ def test_incremental_equals_rebuild(tenant, steps):
     process(tenant)
     with tenant.connect() as admin:
         incremental = stored_features(admin)
+        # the tails appended to week by week are the stored rows' tails
+        tails = stored_tails(admin)
+        assert tails == tails_of_rows(admin)
         admin.execute("SELECT mark_all_keys(NULL, 'features')")
     process(tenant)  # every key from its first week, no seed: a rebuild
     with tenant.connect() as admin:
@@ -219,7 +245,53 @@ def test_incremental_equals_rebuild(tenant, steps):
     # from the stored seed, so the rebuild finds nothing to rewrite
     assert incremental == rebuilt
     assert written == 0
+    with tenant.connect() as admin:
+        assert stored_tails(admin) == tails
     check_against_reference(tenant, state["as_of"])
+
+
+def test_calendar_rolls_append_to_the_tails(tenant):
+    """Histories longer than the tails (104 weeks of units_sold, 51 of
+    revenue): each roll starts the week after the tails and reads the stored
+    weeks from them; the tails stay those of the rows, and the rows those of
+    a rebuild and of the reference."""
+    start = dt.date(2022, 1, 3)
+    as_of = start + dt.timedelta(weeks=131)
+    with tenant.connect() as admin:
+        admin.execute("UPDATE settings SET as_of_date = %s", (as_of,))
+
+    def sales(first_week: int, last_week: int) -> list[dict]:
+        return [dict(txn_id=f"T{p}{w:04d}", line_no=1, product_id=p, location_id="L1",
+                     business_date=start + dt.timedelta(weeks=w, days=w % 5), qty=(w * 7 + len(p)) % 9,
+                     net_amount=((w * 7 + len(p)) % 9) * 1.25 + w / 100)
+                for p, first in (("P1", 0), ("P22", 70)) for w in range(max(first, first_week), last_week + 1)]
+
+    with tenant.connect("loader") as conn:
+        lines.insert(conn, "erp_sales_lines", sales(0, 130))
+    process(tenant)
+    for weeks in (1, 1, 2, 1):
+        with tenant.connect("loader") as conn:
+            # the weeks the roll adds have sales too
+            now = (as_of - start).days // 7
+            lines.insert(conn, "erp_sales_lines", sales(now, now + weeks - 1))
+        as_of += dt.timedelta(weeks=weeks)
+        with tenant.connect() as admin:
+            admin.execute("UPDATE settings SET as_of_date = %s", (as_of,))
+        process(tenant)
+        with tenant.connect() as admin:
+            # each key computed only the weeks the roll added
+            assert scalar(admin, "SELECT feature_rows FROM runs ORDER BY run_id DESC LIMIT 1") == 2 * weeks
+            assert stored_tails(admin) == tails_of_rows(admin)
+            incremental = stored_features(admin)
+            tails = stored_tails(admin)
+    with tenant.connect() as admin:
+        assert {(p, len(s) // 8, len(r) // 8) for p, _, _, _, s, r in tails} == {("P1", 104, 51), ("P22", 66, 51)}
+        admin.execute("SELECT mark_all_keys(NULL, 'features')")
+    process(tenant)
+    with tenant.connect() as admin:
+        assert stored_features(admin) == incremental
+        assert stored_tails(admin) == tails
+    check_against_reference(tenant, as_of)
 
 
 def test_run_records_the_time_of_features_and_of_plans(loaded):

@@ -6,6 +6,13 @@
 -- the features table.
 -- Pure computation: reads nothing, so every tenant may call it
 -- (ensure_tenant_roles grants it).
+
+-- the signature before the prior series (tenants are granted the new one by
+-- their upgrade, which follows this file)
+DROP FUNCTION IF EXISTS masterfile.features_kernel(date, integer, integer, integer[], double precision[],
+    double precision[], double precision[], double precision[], double precision[], double precision[],
+    double precision[], double precision[], boolean[], double precision[]);
+
 CREATE OR REPLACE FUNCTION masterfile.features_kernel(
     p_first_week date,
     p_start_index integer,
@@ -21,6 +28,10 @@ CREATE OR REPLACE FUNCTION masterfile.features_kernel(
     p_unit_cost double precision[],
     p_has_cost boolean[],
     p_seed double precision[],
+    -- or the stored weeks before the start as series (float8send() values,
+    -- oldest first): the sold and revenue tails feature_keys keeps
+    p_prior_sold bytea DEFAULT NULL,
+    p_prior_revenue bytea DEFAULT NULL,
     OUT week_start date,
     OUT week_index integer,
     OUT units_sold double precision,
@@ -99,4 +110,4 @@ IMMUTABLE PARALLEL SAFE CALLED ON NULL INPUT SECURITY INVOKER
 SET search_path = pg_catalog
 AS 'masterfile_kernel', 'features_kernel';
 
-REVOKE ALL ON FUNCTION masterfile.features_kernel(date, integer, integer, integer[], double precision[], double precision[], double precision[], double precision[], double precision[], double precision[], double precision[], double precision[], boolean[], double precision[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION masterfile.features_kernel(date, integer, integer, integer[], double precision[], double precision[], double precision[], double precision[], double precision[], double precision[], double precision[], double precision[], boolean[], double precision[], bytea, bytea) FROM PUBLIC;

@@ -25,7 +25,7 @@ AS $$
 DECLARE
     -- bump when a definition below changes: a session that outlived the
     -- upgrade (the worker keeps its own) then drops and recreates them
-    c_version constant text := '6';
+    c_version constant text := '7';
 BEGIN
     -- guarantees: pg_temp.mf_batch and mf_claim exist as defined here, empty
     -- at commit (an older session's mf_series and mf_new are dropped)
@@ -45,6 +45,12 @@ BEGIN
         last_stored date,
         start_week  date,
         stop_week   date,
+        -- where the key's tails end (feature_keys) and, when the computation
+        -- starts the week after, the stored weeks before the start taken
+        -- from them
+        tail_week   date,
+        prior_sold  bytea,
+        prior_revenue bytea,
         ewm_units_sold_s2 double precision, ewm_units_sold_s4 double precision,
         ewm_units_sold_s8 double precision, ewm_units_sold_s13 double precision,
         ewm_revenue_s2 double precision, ewm_revenue_s4 double precision,
@@ -128,9 +134,10 @@ BEGIN
     DELETE FROM mf_batch;
     -- one row per key: where it starts and stops, and the running state of
     -- the stored row of the week before the start (one statement: the table
-    -- is wide, and each UPDATE of it rewrote every row). Each step is
+    -- is wide, and each UPDATE of it rewrote every row). The lookups are
     -- MATERIALIZED: inlined, a value is computed again (lookups included)
-    -- wherever a later step names it.
+    -- wherever a later step names it; the arithmetic after them is not (each
+    -- step copied every row again).
     INSERT INTO mf_batch
     WITH k AS (
         -- a null from_week anywhere means "from the first week"
@@ -140,12 +147,31 @@ BEGIN
         GROUP BY k.p, k.l
     ),
     stored AS MATERIALIZED (
-        SELECT k.*,
-               (SELECT fk.first_week FROM feature_keys fk
-                 WHERE fk.product_id = k.product_id AND fk.location_id = k.location_id) AS old_first,
-               (SELECT max(f.week_start) FROM features f
-                 WHERE f.product_id = k.product_id AND f.location_id = k.location_id) AS last_stored
+        SELECT k.*, fk.first_week AS old_first, fk.tail_week, fk.tail_sold, fk.tail_revenue,
+               -- the last stored week: where the tails end, unless a row
+               -- lies beyond (a forward probe that normally finds nothing;
+               -- the backward scan for the maximum costs 4x more)
+               CASE WHEN fk.tail_week IS NOT NULL
+                         AND NOT EXISTS (SELECT FROM features f
+                                         WHERE f.product_id = k.product_id AND f.location_id = k.location_id
+                                           AND f.week_start > fk.tail_week)
+                    THEN fk.tail_week
+                    ELSE (SELECT max(f.week_start) FROM features f
+                          WHERE f.product_id = k.product_id AND f.location_id = k.location_id) END AS last_stored
         FROM k
+        -- the key's first week and tails (one probe per key: OFFSET 0 keeps
+        -- it from becoming a join that reads every key's tails); of the
+        -- tails, the weeks a computation starting the week after them reads
+        -- (up to 51)
+        LEFT JOIN LATERAL (
+            SELECT fk.first_week, fk.tail_week,
+                   substring(fk.sold_tail FROM octet_length(fk.sold_tail)
+                                               - 8 * least(51, (fk.tail_week - fk.first_week) / 7 + 1) + 1)
+                       AS tail_sold,
+                   fk.revenue_tail AS tail_revenue
+            FROM feature_keys fk
+            WHERE fk.product_id = k.product_id AND fk.location_id = k.location_id
+            OFFSET 0) fk ON true
     ),
     -- the key's first week now: a change after its first week leaves that
     -- week's lines alone (a calendar roll looks up nothing)
@@ -162,25 +188,13 @@ BEGIN
                      WHERE i.product_id = s.product_id AND i.location_id = s.location_id AND NOT i.deleted)
                ))::date END AS new_first
         FROM stored s
-    ),
-    -- where to start: the first week when the key is new, its first week
-    -- moved (every week number shifts) or nothing is stored; else the dirty
-    -- week, but never past the week after the last stored row
-    starts AS MATERIALIZED (
-        SELECT f.*,
-               CASE WHEN f.new_first IS NULL THEN NULL
-                    WHEN f.old_first IS DISTINCT FROM f.new_first OR f.last_stored IS NULL OR f.from_week IS NULL
-                        THEN f.new_first
-                    ELSE greatest(f.new_first, least(f.from_week, f.last_stored + 7))
-               END AS start_week
-        FROM firsts f
-    ),
-    bounds AS MATERIALIZED (
-        SELECT s.*, least(v_end, s.start_week + 7 * (c_max_weeks - 1)) AS stop_week
-        FROM starts s
     )
     SELECT b.product_id, b.location_id, b.from_week, b.new_first, b.old_first, b.last_stored,
-           b.start_week, b.stop_week,
+           s.start_week, e.stop_week, b.tail_week,
+           -- the tails end the week before the start (a calendar roll, a
+           -- continuation) and hold every stored week the windows and lags
+           -- need: no stored row is read
+           CASE WHEN p.from_tails THEN b.tail_sold END, CASE WHEN p.from_tails THEN b.tail_revenue END,
            f.ewm_units_sold_s2, f.ewm_units_sold_s4, f.ewm_units_sold_s8, f.ewm_units_sold_s13,
            f.ewm_revenue_s2, f.ewm_revenue_s4, f.ewm_revenue_s8, f.ewm_revenue_s13,
            f.ewm_units_received_s2, f.ewm_units_received_s4, f.ewm_units_received_s8, f.ewm_units_received_s13,
@@ -188,17 +202,40 @@ BEGIN
            -- a key computed from its first week starts from zero
            coalesce(f.cum_units_sold, 0), coalesce(f.cum_units_returned, 0), coalesce(f.cum_revenue, 0),
            coalesce(f.cum_units_received, 0), coalesce(f.cum_units_ordered, 0), coalesce(f.cum_units_invoiced, 0),
-           CASE WHEN extract(year FROM f.week_start) = extract(year FROM b.start_week) THEN f.ytd_units_sold ELSE 0 END,
-           CASE WHEN extract(year FROM f.week_start) = extract(year FROM b.start_week) THEN f.ytd_revenue ELSE 0 END,
+           CASE WHEN extract(year FROM f.week_start) = extract(year FROM s.start_week) THEN f.ytd_units_sold ELSE 0 END,
+           CASE WHEN extract(year FROM f.week_start) = extract(year FROM s.start_week) THEN f.ytd_revenue ELSE 0 END,
            f.week_index - f.weeks_since_first_sale, f.week_index - f.weeks_since_last_sale,
            f.last_invoice_unit_cost
-    FROM bounds b
+    FROM firsts b
+    -- where to start: the first week when the key is new, its first week
+    -- moved (every week number shifts) or nothing is stored; else the dirty
+    -- week, but never past the week after the last stored row
+    CROSS JOIN LATERAL (
+        SELECT CASE WHEN b.new_first IS NULL THEN NULL
+                    WHEN b.old_first IS DISTINCT FROM b.new_first OR b.last_stored IS NULL OR b.from_week IS NULL
+                        THEN b.new_first
+                    ELSE greatest(b.new_first, least(b.from_week, b.last_stored + 7))
+               END AS start_week
+    ) c
     -- the running state carried over from the stored row of the week before the start
     LEFT JOIN LATERAL (
         SELECT f.* FROM features f
-        WHERE f.product_id = b.product_id AND f.location_id = b.location_id AND f.week_start = b.start_week - 7
-          AND b.start_week > b.new_first
-    ) f ON true;
+        WHERE f.product_id = b.product_id AND f.location_id = b.location_id AND f.week_start = c.start_week - 7
+          AND c.start_week > b.new_first
+    ) f ON true
+    -- without that row (stored rows that do not run from the first week to
+    -- the tails: not written by the pipeline), from the first week
+    CROSS JOIN LATERAL (
+        SELECT CASE WHEN c.start_week > b.new_first AND f.week_start IS NULL THEN b.new_first ELSE c.start_week END
+                   AS start_week
+    ) s
+    CROSS JOIN LATERAL (SELECT least(v_end, s.start_week + 7 * (c_max_weeks - 1)) AS stop_week) e
+    CROSS JOIN LATERAL (
+        SELECT coalesce(s.start_week = b.tail_week + 7 AND b.new_first = b.old_first AND s.start_week <= e.stop_week
+                        AND octet_length(b.tail_sold) = 8 * least(51, (s.start_week - b.new_first) / 7)
+                        AND octet_length(b.tail_revenue) = 8 * least(51, (s.start_week - b.new_first) / 7),
+                        false) AS from_tails
+    ) p;
     GET DIAGNOSTICS v_n = ROW_COUNT;
     PERFORM analyze_work_table('mf_batch', v_n);
 
@@ -281,12 +318,13 @@ BEGIN
               AND i.invoice_date >= t.start_week AND i.invoice_date < t.stop_week + 7
             GROUP BY 1
             UNION ALL
-            -- the stored weeks before the start (the kernel checks each is
-            -- there): their windows read units_sold and revenue only, which
-            -- the key index carries (an index-only scan)
+            -- the stored weeks before the start, unless the tails gave
+            -- them (the kernel checks each is there): their windows read
+            -- units_sold and revenue only, which the key index carries (an
+            -- index-only scan)
             SELECT (f.week_start - t.new_first) / 7, f.units_sold, 0, f.revenue, 0, 0, 0, 0, NULL, false
             FROM features f
-            WHERE t.start_week > t.new_first
+            WHERE t.start_week > t.new_first AND t.prior_sold IS NULL
               AND f.product_id = t.product_id AND f.location_id = t.location_id
               AND f.week_start >= t.start_week - 7 * 51 AND f.week_start < t.start_week
         ) w
@@ -302,7 +340,8 @@ BEGIN
               t.ewm_units_returned_s8, t.ewm_units_returned_s13,
               t.cum_units_sold, t.cum_units_returned, t.cum_revenue, t.cum_units_received,
               t.cum_units_ordered, t.cum_units_invoiced, t.ytd_units_sold, t.ytd_revenue,
-              t.first_sale_index, t.last_sale_index, t.last_invoice_unit_cost]::float8[]) k
+              t.first_sale_index, t.last_sale_index, t.last_invoice_unit_cost]::float8[],
+        t.prior_sold, t.prior_revenue) k
     WHERE t.start_week IS NOT NULL AND t.start_week <= t.stop_week
     $rows$;
     -- When no key of the batch has a stored row (a full rebuild), a plain
@@ -364,10 +403,57 @@ BEGIN
 
     DELETE FROM feature_keys k USING mf_batch b
     WHERE k.product_id = b.product_id AND k.location_id = b.location_id AND b.new_first IS NULL;
-    INSERT INTO feature_keys (product_id, location_id, first_week)
-    SELECT product_id, location_id, new_first FROM mf_batch WHERE new_first IS NOT NULL
-    ON CONFLICT (product_id, location_id) DO UPDATE SET first_week = excluded.first_week
-    WHERE feature_keys.first_week IS DISTINCT FROM excluded.first_week;
+    -- each key's first week and tails (migration t0010) as its rows now
+    -- stand. The tails end at the last week computed (or, when nothing was,
+    -- at the last stored week up to end_week). A computation that started
+    -- the week after the old tails appends its weeks to them; otherwise the
+    -- tails are read from the stored rows again. A read that does not find
+    -- every week leaves the tails null, and readers then use the rows.
+    INSERT INTO feature_keys AS fk (product_id, location_id, first_week, tail_week, sold_tail, revenue_tail)
+    SELECT b.product_id, b.location_id, b.new_first, t.tail_week,
+           CASE WHEN t.keep THEN o.sold_tail
+                WHEN r.n = t.weeks_read THEN
+                    CASE WHEN t.append
+                         THEN substring(o.sold_tail FROM greatest(1, octet_length(o.sold_tail) - 8 * (104 - t.weeks_read) + 1))
+                         ELSE ''::bytea END || r.sold END,
+           CASE WHEN t.keep THEN o.revenue_tail
+                WHEN r.n = t.weeks_read THEN
+                    CASE WHEN t.append
+                         THEN substring(o.revenue_tail FROM greatest(1, octet_length(o.revenue_tail) - 8 * (51 - t.weeks_read) + 1))
+                         ELSE ''::bytea END || r.revenue END
+    FROM mf_batch b
+    CROSS JOIN LATERAL (
+        SELECT e.tail_week, e.append, e.keep,
+               CASE WHEN e.append THEN b.start_week ELSE greatest(b.new_first, e.tail_week - 7 * 103) END AS read_from,
+               (e.tail_week - CASE WHEN e.append THEN b.start_week
+                                   ELSE greatest(b.new_first, e.tail_week - 7 * 103) END) / 7 + 1 AS weeks_read
+        FROM (SELECT CASE WHEN w.tail_week >= b.new_first THEN w.tail_week END AS tail_week,
+                     b.prior_sold IS NOT NULL AND b.stop_week - b.start_week < 7 * 104 AS append,
+                     coalesce(b.start_week > b.stop_week AND b.new_first = b.old_first
+                              AND b.tail_week = w.tail_week, false) AS keep
+              FROM (SELECT CASE WHEN b.start_week <= b.stop_week THEN b.stop_week
+                                ELSE least(coalesce(b.tail_week, b.last_stored), v_end) END AS tail_week) w) e
+    ) t
+    -- the old tails, when they are kept or appended to
+    LEFT JOIN LATERAL (SELECT x.sold_tail, x.revenue_tail FROM feature_keys x
+                       WHERE (t.append OR t.keep) AND x.product_id = b.product_id AND x.location_id = b.location_id
+                       OFFSET 0) o ON true
+    LEFT JOIN LATERAL (
+        SELECT count(*)::integer AS n, string_agg(float8send(w.units_sold), ''::bytea) AS sold,
+               coalesce(string_agg(float8send(w.revenue), ''::bytea) FILTER (WHERE w.week_start > t.tail_week - 7 * 51),
+                        ''::bytea) AS revenue
+        FROM (SELECT f.week_start, f.units_sold, f.revenue FROM features f
+              WHERE f.product_id = b.product_id AND f.location_id = b.location_id
+                AND f.week_start >= t.read_from AND f.week_start <= t.tail_week
+              ORDER BY f.week_start) w
+        WHERE NOT t.keep
+    ) r ON true
+    WHERE b.new_first IS NOT NULL
+    ON CONFLICT (product_id, location_id) DO UPDATE
+    SET first_week = excluded.first_week, tail_week = excluded.tail_week, sold_tail = excluded.sold_tail,
+        revenue_tail = excluded.revenue_tail
+    WHERE (fk.first_week, fk.tail_week, fk.sold_tail, fk.revenue_tail)
+          IS DISTINCT FROM (excluded.first_week, excluded.tail_week, excluded.sold_tail, excluded.revenue_tail);
 
     -- a range longer than c_max_weeks goes on in a later batch
     INSERT INTO dirty_keys (product_id, location_id, from_week, scope)

@@ -136,10 +136,12 @@ BEGIN
     PERFORM analyze_work_table('mf_plan', v_n);
 
     -- one kernel call for the batch: each key's units_sold over the last
-    -- min(n, 104) weeks ending at end_week, keys in ord order
+    -- min(n, 104) weeks ending at end_week, keys in ord order: the key's
+    -- sold tail when it ends at end_week (feature_keys, migration t0010),
+    -- else read from its stored rows
     SELECT r.* INTO v_out
-    FROM (SELECT string_agg(y.weeks, ''::bytea ORDER BY a.ord) AS y_flat,
-                 array_agg(y.n ORDER BY a.ord) AS lengths,
+    FROM (SELECT string_agg(coalesce(t.sold_tail, y.weeks), ''::bytea ORDER BY a.ord) AS y_flat,
+                 array_agg(coalesce(octet_length(t.sold_tail) / 8, y.n) ORDER BY a.ord) AS lengths,
                  array_agg(a.sigma ORDER BY a.ord) AS sigma,
                  array_agg(a.est_on_hand ORDER BY a.ord) AS est_on_hand,
                  array_agg(a.on_order ORDER BY a.ord) AS on_order,
@@ -152,6 +154,10 @@ BEGIN
                  array_agg(a.assorted ORDER BY a.ord) AS assorted,
                  array_agg(a.location_enabled ORDER BY a.ord) AS location_enabled
           FROM mf_plan a
+          LEFT JOIN LATERAL (SELECT fk.sold_tail FROM feature_keys fk
+                             WHERE fk.product_id = a.product_id AND fk.location_id = a.location_id
+                               AND fk.tail_week = v_end
+                             OFFSET 0) t ON true
           CROSS JOIN LATERAL (
               -- a null units_sold would shift the weeks: float8send(NULL) adds
               -- nothing while count(*) counts it, and the kernel refuses the mismatch.
@@ -162,7 +168,8 @@ BEGIN
               SELECT count(*)::integer AS n, coalesce(string_agg(float8send(w.units_sold), ''::bytea), ''::bytea)
                          AS weeks
               FROM (SELECT f.units_sold FROM features f
-                    WHERE f.product_id = a.product_id AND f.location_id = a.location_id
+                    WHERE t.sold_tail IS NULL
+                      AND f.product_id = a.product_id AND f.location_id = a.location_id
                       AND f.week_start > v_end - 7 * c_demand_weeks AND f.week_start <= v_end
                     ORDER BY f.week_start) w) y
           WHERE a.ord IS NOT NULL

@@ -4,7 +4,7 @@
 -- The pandas reference checks every column on real data (test_features.py).
 BEGIN;
 SET search_path = t_pgtap, public, pg_catalog;
-SELECT plan(17);
+SELECT plan(20);
 
 -- weeks 0..3 from 2024-12-23: sold 2, 0, 4, 6 (week 2's from two entries),
 -- revenue 10, 0, 8, 12, received 5 in week 0; an invoice line costs 1.5 in week 1
@@ -56,7 +56,36 @@ SELECT is(
     (SELECT array_agg(k ORDER BY k.week_index)::text FROM k WHERE week_index >= 2),
     'seeded from the stored row before, the same bits as from the first week');
 
+-- the same stored weeks as series (float8send() values, as feature_keys'
+-- tails hold them) instead of entries: the same bits
+SELECT is(
+    (SELECT array_agg(x ORDER BY x.week_index)::text FROM masterfile.features_kernel(
+        '2024-12-23', 2, 3, ARRAY[2, 3],
+        ARRAY[4, 6]::float8[], ARRAY[0, 0]::float8[], ARRAY[8, 12]::float8[],
+        ARRAY[0, 0]::float8[], ARRAY[0, 0]::float8[], ARRAY[0, 0]::float8[],
+        ARRAY[0, 0]::float8[], ARRAY[NULL, NULL]::float8[], ARRAY[false, false],
+        (SELECT ARRAY[ewm_units_sold_s2, ewm_units_sold_s4, ewm_units_sold_s8, ewm_units_sold_s13,
+                      ewm_revenue_s2, ewm_revenue_s4, ewm_revenue_s8, ewm_revenue_s13,
+                      ewm_units_received_s2, ewm_units_received_s4, ewm_units_received_s8, ewm_units_received_s13,
+                      ewm_units_returned_s2, ewm_units_returned_s4, ewm_units_returned_s8, ewm_units_returned_s13,
+                      cum_units_sold, cum_units_returned, cum_revenue, cum_units_received, cum_units_ordered,
+                      cum_units_invoiced, 0, 0, 0, 0, last_invoice_unit_cost]::float8[]
+         FROM k WHERE week_index = 1),
+        float8send(2) || float8send(0), float8send(10) || float8send(0)) x),
+    (SELECT array_agg(k ORDER BY k.week_index)::text FROM k WHERE week_index >= 2),
+    'stored weeks given as series: the same bits as from the first week');
+
 -- refusals
+SELECT throws_ok($$SELECT * FROM masterfile.features_kernel('2024-12-23', 2, 2, NULL,
+    NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, float8send(1), float8send(1) || float8send(2))$$,
+    '22023', 'features_kernel: prior_sold holds 8 bytes, need 2 stored weeks before week 2',
+    'a series missing a stored week is refused');
+SELECT throws_ok($$SELECT * FROM masterfile.features_kernel('2024-12-23', 1, 1, ARRAY[0],
+    ARRAY[1]::float8[], ARRAY[0]::float8[], ARRAY[0]::float8[], ARRAY[0]::float8[],
+    ARRAY[0]::float8[], ARRAY[0]::float8[], ARRAY[0]::float8[], ARRAY[NULL]::float8[],
+    ARRAY[false], NULL, float8send(1), float8send(1))$$,
+    '22023', 'features_kernel: stored weeks given both as entries and as prior series',
+    'stored weeks given twice are refused');
 SELECT throws_ok($$SELECT * FROM masterfile.features_kernel('2024-12-23', 2, 3, ARRAY[1, 2],
     ARRAY[1, 1]::float8[], ARRAY[0, 0]::float8[], ARRAY[0, 0]::float8[], ARRAY[0, 0]::float8[],
     ARRAY[0, 0]::float8[], ARRAY[0, 0]::float8[], ARRAY[0, 0]::float8[], ARRAY[NULL, NULL]::float8[],
