@@ -30,7 +30,8 @@ VOLATILE PARALLEL UNSAFE
 SET search_path FROM CURRENT
 AS $$
 BEGIN
-    -- guarantees: pg_temp.mf_plan exists, empty at commit
+    -- guarantees: pg_temp.mf_plan exists, empty at commit (a session that
+    -- created it with the kernel's result columns keeps them, unused)
     IF to_regclass('pg_temp.mf_plan') IS NULL THEN
         CREATE TEMP TABLE mf_plan (
             product_id          text NOT NULL,
@@ -48,18 +49,6 @@ BEGIN
             discontinued        boolean,
             assorted            boolean,
             location_enabled    boolean,
-            -- the kernel's results
-            demand_class        text,
-            method              text,
-            forecast_per_week   double precision,
-            lead_time_weeks     double precision,
-            z                   double precision,
-            safety_stock        double precision,
-            order_up_to         double precision,
-            inventory_position  double precision,
-            raw_qty             double precision,
-            recommended_qty     double precision,
-            reason              text,
             PRIMARY KEY (product_id, location_id)
         ) ON COMMIT DELETE ROWS;
     END IF;
@@ -178,29 +167,23 @@ BEGIN
         b.y_flat, b.lengths, b.sigma, b.est_on_hand, b.on_order, b.lead_time_days, b.review_period_weeks,
         b.service_level, b.min_order_qty, b.order_multiple, b.discontinued, b.assorted, b.location_enabled) r;
 
-    -- the results back onto the keys
-    UPDATE mf_plan p
-    SET demand_class = o.demand_class, method = o.method, forecast_per_week = o.forecast_per_week,
-        sigma = o.sigma, lead_time_weeks = o.lead_time_weeks, z = o.z, safety_stock = o.safety_stock,
-        order_up_to = o.order_up_to, inventory_position = o.inventory_position, raw_qty = o.raw_qty,
-        recommended_qty = o.recommended_qty, reason = o.reason
-    FROM unnest(v_out.demand_class, v_out.method, v_out.forecast_per_week, v_out.sigma, v_out.lead_time_weeks,
-                v_out.z, v_out.safety_stock, v_out.order_up_to, v_out.inventory_position, v_out.raw_qty,
-                v_out.recommended_qty, v_out.reason)
-        WITH ORDINALITY AS o(demand_class, method, forecast_per_week, sigma, lead_time_weeks, z, safety_stock,
-                             order_up_to, inventory_position, raw_qty, recommended_qty, reason, ord)
-    WHERE p.ord = o.ord;
-
     -- recommendations of keys with features: only the pipeline's columns
     INSERT INTO recommendations AS r (product_id, location_id, as_of_week, demand_class, method,
                                       forecast_per_week, sigma, lead_time_weeks, review_period_weeks,
                                       service_level, z, safety_stock, order_up_to, inventory_position, raw_qty,
                                       recommended_qty, reason, qty_changed_at, computed_at)
-    SELECT p.product_id, p.location_id, v_end, p.demand_class, p.method, p.forecast_per_week, p.sigma,
-           p.lead_time_weeks, p.review_period_weeks::integer, p.service_level, p.z, p.safety_stock, p.order_up_to,
-           p.inventory_position, p.raw_qty, p.recommended_qty, p.reason, now(), now()
+    SELECT p.product_id, p.location_id, v_end, o.demand_class, o.method, o.forecast_per_week, o.sigma,
+           o.lead_time_weeks, p.review_period_weeks::integer, p.service_level, o.z, o.safety_stock, o.order_up_to,
+           o.inventory_position, o.raw_qty, o.recommended_qty, o.reason, now(), now()
     FROM mf_plan p
-    WHERE p.ord IS NOT NULL
+    -- the kernel's results, in ord order (not copied back onto mf_plan
+    -- first: an UPDATE of every key's row)
+    JOIN unnest(v_out.demand_class, v_out.method, v_out.forecast_per_week, v_out.sigma, v_out.lead_time_weeks,
+                v_out.z, v_out.safety_stock, v_out.order_up_to, v_out.inventory_position, v_out.raw_qty,
+                v_out.recommended_qty, v_out.reason)
+        WITH ORDINALITY AS o(demand_class, method, forecast_per_week, sigma, lead_time_weeks, z, safety_stock,
+                             order_up_to, inventory_position, raw_qty, recommended_qty, reason, ord)
+        ON o.ord = p.ord
     ON CONFLICT (product_id, location_id) DO UPDATE
     SET as_of_week = excluded.as_of_week, demand_class = excluded.demand_class, method = excluded.method,
         forecast_per_week = excluded.forecast_per_week, sigma = excluded.sigma,
