@@ -126,6 +126,13 @@ DECLARE
     v_written bigint := 0;
     v_n       bigint;
     v_rows    text;
+    -- per key, the weeks a plain insert wrote that its tails keep
+    v_new_p       text[];
+    v_new_l       text[];
+    v_new_lo      date[];
+    v_new_n       integer[];
+    v_new_sold    bytea[];
+    v_new_revenue bytea[];
 BEGIN
     -- guarantees: for every given key, stored rows equal a from-scratch
     -- computation over weeks first_week..end_week (up to c_max_weeks past the
@@ -344,15 +351,35 @@ BEGIN
         t.prior_sold, t.prior_revenue) k
     WHERE t.start_week IS NOT NULL AND t.start_week <= t.stop_week
     $rows$;
-    -- When no key of the batch has a stored row (a full rebuild), a plain
+    -- When no key of the batch computes a week it has stored (a full
+    -- rebuild, a calendar roll: last_stored is the key's last row), a plain
     -- insert: the upsert below costs ~70% more per row (a probe of the index,
     -- then a speculative insertion). Else written only where a value changed:
     -- the key's unique index decides insert or update row by row (no join for
     -- the planner to misjudge while the table grows), and a row equal to the
     -- stored one is not touched. (Built here rather than written twice; it is
     -- planned in under a millisecond.)
-    IF NOT EXISTS (SELECT FROM mf_batch WHERE last_stored IS NOT NULL) THEN
-        EXECUTE 'INSERT INTO features ' || v_rows;
+    IF NOT EXISTS (SELECT FROM mf_batch WHERE start_week <= stop_week AND last_stored >= start_week) THEN
+        -- every row it computes is written: what the key's tails keep of
+        -- them comes back from the insert (a read of the rows just written
+        -- fetched each from its page, not yet all-visible: 2.3 s of a full
+        -- rebuild)
+        EXECUTE 'WITH ins AS (INSERT INTO features ' || v_rows
+            || ' RETURNING product_id, location_id, week_start, units_sold, revenue)' || $tails$
+    SELECT coalesce(sum(w.total), 0), array_agg(w.product_id), array_agg(w.location_id), array_agg(w.lo),
+           array_agg(w.n), array_agg(w.sold), array_agg(w.revenue)
+    FROM (SELECT i.product_id, i.location_id, count(*) AS total,
+                 min(i.week_start) FILTER (WHERE i.week_start > b.stop_week - 7 * 104) AS lo,
+                 count(*) FILTER (WHERE i.week_start > b.stop_week - 7 * 104)::integer AS n,
+                 string_agg(float8send(i.units_sold), ''::bytea ORDER BY i.week_start)
+                     FILTER (WHERE i.week_start > b.stop_week - 7 * 104) AS sold,
+                 coalesce(string_agg(float8send(i.revenue), ''::bytea ORDER BY i.week_start)
+                              FILTER (WHERE i.week_start > b.stop_week - 7 * 51), ''::bytea) AS revenue
+          FROM ins i
+          JOIN mf_batch b ON b.product_id = i.product_id AND b.location_id = i.location_id
+          GROUP BY i.product_id, i.location_id) w
+    $tails$
+        INTO v_n, v_new_p, v_new_l, v_new_lo, v_new_n, v_new_sold, v_new_revenue;
     ELSE
         EXECUTE 'INSERT INTO features AS f ' || v_rows || $upsert$
     ON CONFLICT (product_id, location_id, week_start) DO UPDATE SET (
@@ -397,8 +424,8 @@ BEGIN
     )
     WHERE f IS DISTINCT FROM excluded
     $upsert$;
+        GET DIAGNOSTICS v_n = ROW_COUNT;
     END IF;
-    GET DIAGNOSTICS v_n = ROW_COUNT;
     v_written := v_written + v_n;
 
     DELETE FROM feature_keys k USING mf_batch b
@@ -407,20 +434,21 @@ BEGIN
     -- stand. The tails end at the last week computed (or, when nothing was,
     -- at the last stored week up to end_week). A computation that started
     -- the week after the old tails appends its weeks to them; otherwise the
-    -- tails are read from the stored rows again. A read that does not find
-    -- every week leaves the tails null, and readers then use the rows.
+    -- tails are taken again, from the weeks a plain insert just wrote when
+    -- they cover them, else from the stored rows. Weeks missing leave the
+    -- tails null, and readers then use the rows.
     INSERT INTO feature_keys AS fk (product_id, location_id, first_week, tail_week, sold_tail, revenue_tail)
     SELECT b.product_id, b.location_id, b.new_first, t.tail_week,
            CASE WHEN t.keep THEN o.sold_tail
-                WHEN r.n = t.weeks_read THEN
+                WHEN coalesce(nw.n, r.n) = t.weeks_read THEN
                     CASE WHEN t.append
                          THEN substring(o.sold_tail FROM greatest(1, octet_length(o.sold_tail) - 8 * (104 - t.weeks_read) + 1))
-                         ELSE ''::bytea END || r.sold END,
+                         ELSE ''::bytea END || coalesce(nw.sold, r.sold) END,
            CASE WHEN t.keep THEN o.revenue_tail
-                WHEN r.n = t.weeks_read THEN
+                WHEN coalesce(nw.n, r.n) = t.weeks_read THEN
                     CASE WHEN t.append
                          THEN substring(o.revenue_tail FROM greatest(1, octet_length(o.revenue_tail) - 8 * (51 - t.weeks_read) + 1))
-                         ELSE ''::bytea END || r.revenue END
+                         ELSE ''::bytea END || coalesce(nw.revenue, r.revenue) END
     FROM mf_batch b
     CROSS JOIN LATERAL (
         SELECT e.tail_week, e.append, e.keep,
@@ -438,6 +466,10 @@ BEGIN
     LEFT JOIN LATERAL (SELECT x.sold_tail, x.revenue_tail FROM feature_keys x
                        WHERE (t.append OR t.keep) AND x.product_id = b.product_id AND x.location_id = b.location_id
                        OFFSET 0) o ON true
+    -- the weeks the insert wrote, when they are all the tails need
+    LEFT JOIN unnest(v_new_p, v_new_l, v_new_lo, v_new_n, v_new_sold, v_new_revenue) AS nw(p, l, lo, n, sold, revenue)
+        ON nw.p = b.product_id AND nw.l = b.location_id AND nw.lo = t.read_from
+    -- else read from the stored rows
     LEFT JOIN LATERAL (
         SELECT count(*)::integer AS n, string_agg(float8send(w.units_sold), ''::bytea) AS sold,
                coalesce(string_agg(float8send(w.revenue), ''::bytea) FILTER (WHERE w.week_start > t.tail_week - 7 * 51),
@@ -446,7 +478,7 @@ BEGIN
               WHERE f.product_id = b.product_id AND f.location_id = b.location_id
                 AND f.week_start >= t.read_from AND f.week_start <= t.tail_week
               ORDER BY f.week_start) w
-        WHERE NOT t.keep
+        WHERE NOT t.keep AND nw.p IS NULL
     ) r ON true
     WHERE b.new_first IS NOT NULL
     ON CONFLICT (product_id, location_id) DO UPDATE
