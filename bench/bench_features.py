@@ -30,6 +30,7 @@ from pyloader import tenants
 FIRST_DAY = dt.date(2023, 7, 3)  # a Monday; 104 weeks to END_WEEK
 AS_OF = dt.date(2025, 7, 2)
 END_WEEK = dt.date(2025, 6, 23)
+ROLLS = 3  # calendar rolls timed one after the other
 
 # Deterministic lines for every key: ~2 sales lines a week (returns among
 # them), a receipt, an order and an invoice every other week; keys start in
@@ -200,7 +201,10 @@ def run(products: int, locations: int, keep: bool) -> dict:
             conn.execute("DELETE FROM recommendations")
         out["full_2"] = process(url, schema, runners=2)
         with connect(url, schema, None) as conn:
-            conn.execute("VACUUM ANALYZE features")
+            # the tables the rebuilds rewrote, as autovacuum leaves them by
+            # the time the calendar moves on
+            for table in ("features", "feature_keys", "recommendations", "dirty_keys"):
+                conn.execute(sql.SQL("VACUUM ANALYZE {}").format(sql.Identifier(table)))
 
         out["floor"] = floor(url, schema)
 
@@ -227,10 +231,15 @@ def run(products: int, locations: int, keep: bool) -> dict:
                          "updated_at = updated_at + interval '1 day' WHERE product_id = 'P17'")
         out["metadata"] = process(url, schema, session=warm)
 
-        # the calendar moves on by one week
-        with connect(url, schema, None) as conn:
-            conn.execute("UPDATE settings SET as_of_date = as_of_date + 7")
-        out["roll"] = process(url, schema, session=warm)
+        # the calendar moves on by one week, three times (one roll is a few
+        # seconds on a noisy machine): the median is reported, and all three
+        rolls = []
+        for _ in range(ROLLS):
+            with connect(url, schema, None) as conn:
+                conn.execute("UPDATE settings SET as_of_date = as_of_date + 7")
+            rolls.append(process(url, schema, session=warm))
+        out["rolls"] = [r["seconds"] for r in rolls]
+        out["roll"] = sorted(rolls, key=lambda r: r["seconds"])[len(rolls) // 2]
         warm.close()
     finally:
         if not keep:
@@ -264,7 +273,7 @@ the import of numpy by PL/Python, a few hundred milliseconds.
 |---|---:|---:|---:|---:|---|
 | one corrected sales line | {one['seconds'] * 1000:.0f} ms | {one['feature_rows']} (the key has {one['weeks_from_change']} weeks from the changed one on) | {one['keys']} | {full['seconds'] / one['seconds']:,.0f}x faster | < 100 ms, only that key's affected weeks, > 1,000x |
 | one product's metadata (name, price, category) | {meta['seconds'] * 1000:.0f} ms | {meta['feature_rows']} | {meta['keys']} | | 0 rows |
-| as_of_date rolls one week | {roll['seconds']:.1f} s | {roll['feature_rows']:,} | {roll['keys']:,} | {100 * roll['seconds'] / full['seconds']:.1f}% of full | < 10% of full |
+| as_of_date rolls one week (median of {len(r['rolls'])}: {', '.join(f'{s:.1f}' for s in r['rolls'])} s) | {roll['seconds']:.1f} s | {roll['feature_rows']:,} | {roll['keys']:,} | {100 * roll['seconds'] / full['seconds']:.1f}% of full | < 10% of full |
 | the roll's features only (vs the full rebuild's features) | {roll['feature_seconds']:.1f} s | | | {100 * roll['feature_seconds'] / full['feature_seconds']:.1f}% | |
 | the roll's plans only (vs the full rebuild's plans) | {roll['plan_seconds']:.1f} s | | | {100 * roll['plan_seconds'] / full['plan_seconds']:.1f}% | |
 
