@@ -393,7 +393,7 @@ def report(args, setup: dict, fresh: list[float], cron: list[float], passes: dic
         "",
         "| step | time |",
         "|---|---:|",
-        f"| read the series (features -> bytea, as refresh_plans does) | {ms(kernel['series'])} |",
+        f"| read the series (features -> bytea, as refresh_plans does when a key has no tail) | {ms(kernel['series'])} |",
         f"| series + `masterfile.forecast_batch` (PL/Python + numpy) | {ms(kernel['kernel'])} |",
         f"| the same class and forecast in plain SQL (window functions, closed-form SES) | {ms(kernel['plain_sql'])} |",
         "",
