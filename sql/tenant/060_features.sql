@@ -126,6 +126,12 @@ DECLARE
     -- work stays bounded; a longer range is finished by a continuation mark,
     -- seeded from the rows just written
     c_max_weeks constant integer := 260;
+    -- the stored weeks before the start the kernel reads (its widest window,
+    -- 52 weeks, reaches 51 back), and how many weeks of each series the
+    -- key's tails keep (migration t0010): units_sold over the forecast's
+    -- weeks (refresh_plans' c_demand_weeks), revenue over the lookback
+    c_lookback  constant integer := 51;
+    c_sold_tail constant integer := 104;
     v_end     date := end_week();
     v_written bigint := 0;
     v_n       bigint;
@@ -177,7 +183,7 @@ BEGIN
         LEFT JOIN LATERAL (
             SELECT fk.first_week, fk.tail_week,
                    substring(fk.sold_tail FROM octet_length(fk.sold_tail)
-                                               - 8 * least(51, (fk.tail_week - fk.first_week) / 7 + 1) + 1)
+                                               - 8 * least(c_lookback, (fk.tail_week - fk.first_week) / 7 + 1) + 1)
                        AS tail_sold,
                    fk.revenue_tail AS tail_revenue
             FROM feature_keys fk
@@ -243,8 +249,8 @@ BEGIN
     CROSS JOIN LATERAL (SELECT least(v_end, s.start_week + 7 * (c_max_weeks - 1)) AS stop_week) e
     CROSS JOIN LATERAL (
         SELECT coalesce(s.start_week = b.tail_week + 7 AND b.new_first = b.old_first AND s.start_week <= e.stop_week
-                        AND octet_length(b.tail_sold) = 8 * least(51, (s.start_week - b.new_first) / 7)
-                        AND octet_length(b.tail_revenue) = 8 * least(51, (s.start_week - b.new_first) / 7),
+                        AND octet_length(b.tail_sold) = 8 * least(c_lookback, (s.start_week - b.new_first) / 7)
+                        AND octet_length(b.tail_revenue) = 8 * least(c_lookback, (s.start_week - b.new_first) / 7),
                         false) AS from_tails
     ) p;
     GET DIAGNOSTICS v_n = ROW_COUNT;
@@ -332,12 +338,12 @@ BEGIN
             -- the stored weeks before the start, unless the tails gave
             -- them (the kernel checks each is there): their windows read
             -- units_sold and revenue only, which the key index carries (an
-            -- index-only scan)
+            -- index-only scan; $1 is c_lookback)
             SELECT (f.week_start - t.new_first) / 7, f.units_sold, 0, f.revenue, 0, 0, 0, 0, NULL, false
             FROM features f
             WHERE t.start_week > t.new_first AND t.prior_sold IS NULL
               AND f.product_id = t.product_id AND f.location_id = t.location_id
-              AND f.week_start >= t.start_week - 7 * 51 AND f.week_start < t.start_week
+              AND f.week_start >= t.start_week - 7 * $1 AND f.week_start < t.start_week
         ) w
     ) s
     CROSS JOIN LATERAL masterfile.features_kernel(
@@ -373,17 +379,19 @@ BEGIN
     SELECT coalesce(sum(w.total), 0), array_agg(w.product_id), array_agg(w.location_id), array_agg(w.lo),
            array_agg(w.n), array_agg(w.sold), array_agg(w.revenue)
     FROM (SELECT i.product_id, i.location_id, count(*) AS total,
-                 min(i.week_start) FILTER (WHERE i.week_start > b.stop_week - 7 * 104) AS lo,
-                 count(*) FILTER (WHERE i.week_start > b.stop_week - 7 * 104)::integer AS n,
+                 min(i.week_start) FILTER (WHERE i.week_start > b.stop_week - 7 * $2) AS lo,
+                 count(*) FILTER (WHERE i.week_start > b.stop_week - 7 * $2)::integer AS n,
                  string_agg(float8send(i.units_sold), ''::bytea ORDER BY i.week_start)
-                     FILTER (WHERE i.week_start > b.stop_week - 7 * 104) AS sold,
+                     FILTER (WHERE i.week_start > b.stop_week - 7 * $2) AS sold,
                  coalesce(string_agg(float8send(i.revenue), ''::bytea ORDER BY i.week_start)
-                              FILTER (WHERE i.week_start > b.stop_week - 7 * 51), ''::bytea) AS revenue
+                              FILTER (WHERE i.week_start > b.stop_week - 7 * $1), ''::bytea) AS revenue
+          -- $1, $2: c_lookback, c_sold_tail
           FROM ins i
           JOIN mf_batch b ON b.product_id = i.product_id AND b.location_id = i.location_id
           GROUP BY i.product_id, i.location_id) w
     $tails$
-        INTO v_n, v_new_p, v_new_l, v_new_lo, v_new_n, v_new_sold, v_new_revenue;
+        INTO v_n, v_new_p, v_new_l, v_new_lo, v_new_n, v_new_sold, v_new_revenue
+        USING c_lookback, c_sold_tail;
     ELSE
         EXECUTE 'INSERT INTO features AS f ' || v_rows || $upsert$
     ON CONFLICT (product_id, location_id, week_start) DO UPDATE SET (
@@ -427,7 +435,7 @@ BEGIN
         excluded.avg_price_13, excluded.last_invoice_unit_cost
     )
     WHERE f IS DISTINCT FROM excluded
-    $upsert$;
+    $upsert$ USING c_lookback, c_sold_tail;
         GET DIAGNOSTICS v_n = ROW_COUNT;
     END IF;
     v_written := v_written + v_n;
@@ -446,25 +454,27 @@ BEGIN
            CASE WHEN t.keep THEN o.sold_tail
                 WHEN coalesce(nw.n, r.n) = t.weeks_read THEN
                     CASE WHEN t.append
-                         THEN substring(o.sold_tail FROM greatest(1, octet_length(o.sold_tail) - 8 * (104 - t.weeks_read) + 1))
+                         THEN substring(o.sold_tail FROM greatest(1, octet_length(o.sold_tail) - 8 * (c_sold_tail - t.weeks_read) + 1))
                          ELSE ''::bytea END || coalesce(nw.sold, r.sold) END,
            CASE WHEN t.keep THEN o.revenue_tail
                 WHEN coalesce(nw.n, r.n) = t.weeks_read THEN
                     CASE WHEN t.append
-                         THEN substring(o.revenue_tail FROM greatest(1, octet_length(o.revenue_tail) - 8 * (51 - t.weeks_read) + 1))
+                         THEN substring(o.revenue_tail FROM greatest(1, octet_length(o.revenue_tail) - 8 * (c_lookback - t.weeks_read) + 1))
                          ELSE ''::bytea END || coalesce(nw.revenue, r.revenue) END
     FROM mf_batch b
     CROSS JOIN LATERAL (
-        SELECT e.tail_week, e.append, e.keep,
-               CASE WHEN e.append THEN b.start_week ELSE greatest(b.new_first, e.tail_week - 7 * 103) END AS read_from,
-               (e.tail_week - CASE WHEN e.append THEN b.start_week
-                                   ELSE greatest(b.new_first, e.tail_week - 7 * 103) END) / 7 + 1 AS weeks_read
+        SELECT e.tail_week, e.append, e.keep, rf.read_from, (e.tail_week - rf.read_from) / 7 + 1 AS weeks_read
         FROM (SELECT CASE WHEN w.tail_week >= b.new_first THEN w.tail_week END AS tail_week,
-                     b.prior_sold IS NOT NULL AND b.stop_week - b.start_week < 7 * 104 AS append,
+                     b.prior_sold IS NOT NULL AND b.stop_week - b.start_week < 7 * c_sold_tail AS append,
                      coalesce(b.start_week > b.stop_week AND b.new_first = b.old_first
                               AND b.tail_week = w.tail_week, false) AS keep
               FROM (SELECT CASE WHEN b.start_week <= b.stop_week THEN b.stop_week
                                 ELSE least(coalesce(b.tail_week, b.last_stored), v_end) END AS tail_week) w) e
+        -- the first week to take: the start when appending, else the
+        -- oldest week the tails keep
+        CROSS JOIN LATERAL (
+            SELECT CASE WHEN e.append THEN b.start_week
+                        ELSE greatest(b.new_first, e.tail_week - 7 * (c_sold_tail - 1)) END AS read_from) rf
     ) t
     -- the old tails, when they are kept or appended to
     LEFT JOIN LATERAL (SELECT x.sold_tail, x.revenue_tail FROM feature_keys x
@@ -476,7 +486,7 @@ BEGIN
     -- else read from the stored rows
     LEFT JOIN LATERAL (
         SELECT count(*)::integer AS n, string_agg(float8send(w.units_sold), ''::bytea) AS sold,
-               coalesce(string_agg(float8send(w.revenue), ''::bytea) FILTER (WHERE w.week_start > t.tail_week - 7 * 51),
+               coalesce(string_agg(float8send(w.revenue), ''::bytea) FILTER (WHERE w.week_start > t.tail_week - 7 * c_lookback),
                         ''::bytea) AS revenue
         FROM (SELECT f.week_start, f.units_sold, f.revenue FROM features f
               WHERE f.product_id = b.product_id AND f.location_id = b.location_id
