@@ -252,7 +252,12 @@ BEGIN
                         AND octet_length(b.tail_sold) = 8 * least(c_lookback, (s.start_week - b.new_first) / 7)
                         AND octet_length(b.tail_revenue) = 8 * least(c_lookback, (s.start_week - b.new_first) / 7),
                         false) AS from_tails
-    ) p;
+    ) p
+    -- in key order, the order of the features' key index: the kernel's rows
+    -- are inserted as the keys come, and keys in another order (the claims
+    -- and the grouping above give none) make every insertion a descent from
+    -- the root to a page anywhere, and split pages in half
+    ORDER BY b.product_id, b.location_id;
     GET DIAGNOSTICS v_n = ROW_COUNT;
     PERFORM analyze_work_table('mf_batch', v_n);
 

@@ -45,8 +45,11 @@ BEGIN
         WHERE d.mark_id IN (SELECT mark_id FROM dirty_keys WHERE product_id IS NULL FOR UPDATE SKIP LOCKED)
         RETURNING d.from_week, d.scope
     LOOP
+        -- in key order: claims take keys in mark order, and a batch of
+        -- neighbouring keys writes neighbouring pages of the key indexes
         INSERT INTO dirty_keys (product_id, location_id, from_week, scope)
-        SELECT product_id, location_id, v_g.from_week, v_g.scope FROM feature_keys;
+        SELECT product_id, location_id, v_g.from_week, v_g.scope FROM feature_keys
+        ORDER BY product_id, location_id;
     END LOOP;
 END;
 $$;
