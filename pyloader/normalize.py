@@ -235,7 +235,10 @@ def _integer(name: str, typed: bool):
         if isinstance(value, int):
             n = value
         elif isinstance(value, (Decimal, float)):
-            if not (math.isfinite(value) and value == int(value)):
+            # Decimal's own test: math.isfinite converts to float, which
+            # raises on a signalling NaN instead of answering
+            finite = value.is_finite() if isinstance(value, Decimal) else math.isfinite(value)
+            if not (finite and value == int(value)):
                 raise Reject(f"{name}: expected an integer, got {_describe(value)}")
             n = int(value)
         elif isinstance(value, str):

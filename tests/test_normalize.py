@@ -175,6 +175,12 @@ def test_parquet_values_dates_and_floats():
     assert reason(sale(business_date=dt.datetime(2025, 3, 1))).startswith("business_date: expected a date")
 
 
+def test_a_non_finite_decimal_integer_is_refused_not_raised():
+    # a signalling NaN made math.isfinite raise instead of answering
+    for value in (Decimal("sNaN"), Decimal("NaN"), Decimal("-Infinity")):
+        assert reason(sale(line_no=value)).startswith("line_no: expected an integer")
+
+
 class TestCsv:
     """Text input: every value is a string, an empty one is null, numbers are parsed."""
 
