@@ -102,6 +102,37 @@ def test_two_runners_at_once_do_each_key_once(loaded):
     check_against_reference(loaded)
 
 
+def test_a_runner_starting_during_an_expansion_waits_for_it(loaded):
+    """A full rebuild's global mark, being expanded by another runner, is not
+    an empty queue: the runner waits for the expansion and takes keys."""
+    process(loaded)
+    with loaded.connect() as admin:
+        keys = scalar(admin, "SELECT count(*) FROM feature_keys")
+        admin.execute("SELECT mark_all_keys(NULL, 'features')")
+    result = {}
+
+    def run():
+        with loaded.connect("pipeline") as conn:
+            conn.execute("CALL process_dirty(1000, 600)")
+            result["keys"] = scalar(conn, "SELECT keys_done FROM runs ORDER BY run_id DESC LIMIT 1")
+
+    with loaded.connect("pipeline", autocommit=False) as other:
+        # another runner, in the middle of expanding the global mark
+        assert other.execute("SELECT count(*) FROM (SELECT FROM dirty_keys WHERE product_id IS NULL FOR UPDATE) m"
+                             ).fetchone()[0] == 1
+        t = threading.Thread(target=run)
+        t.start()
+        time.sleep(1.0)
+        assert t.is_alive()  # waiting for the expansion, not finished with nothing claimed
+        other.execute("SELECT expand_global_marks()")
+        other.commit()
+    t.join(60)
+    assert result["keys"] == keys
+    with loaded.connect() as admin:
+        assert queued_keys(admin) == 0
+    check_against_reference(loaded)
+
+
 def test_failing_key_is_set_aside_and_others_go_on(loaded):
     with loaded.connect() as admin:
         # a quantity no double precision can hold: the one bad key fails

@@ -54,6 +54,29 @@ BEGIN
 END;
 $$;
 
+-- What a runner does, in a short transaction of its own, before it claims:
+-- queue end_week's move and expand every global mark, waiting for one that
+-- another runner is expanding. Without the wait, a runner that starts while
+-- another expands a full rebuild's mark (in that runner's batch) sees the
+-- mark locked and no key queued, and stops with the rebuild left to the
+-- other.
+CREATE OR REPLACE FUNCTION prepare_queue()
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE PARALLEL UNSAFE
+SET search_path FROM CURRENT
+AS $$
+BEGIN
+    -- guarantees: at return, no global mark committed before the call is
+    -- left unexpanded (once this transaction commits)
+    PERFORM check_end_week();
+    -- a global mark being expanded is locked until its expansion commits,
+    -- and is gone then
+    PERFORM 1 FROM dirty_keys WHERE product_id IS NULL FOR UPDATE;
+    PERFORM expand_global_marks();
+END;
+$$;
+
 -- One batch: claim up to p_batch_size keys, recompute them, delete their
 -- claimed marks. Returns the keys processed, feature and plan rows written,
 -- the keys set aside, and the seconds spent on features and on plans.
@@ -213,6 +236,9 @@ BEGIN
         -- Derived data only: a crash may lose the last commits, but each one
         -- deletes its marks in the same transaction, so what is lost is still
         -- queued and is recomputed; no need to wait for the WAL flush.
+        PERFORM set_config('synchronous_commit', 'off', true);
+        PERFORM %1$I.prepare_queue();
+        COMMIT;
         PERFORM set_config('synchronous_commit', 'off', true);
         SELECT * INTO v_batch FROM %1$I.process_batch(p_batch_size);
         UPDATE %1$I.runs
