@@ -63,6 +63,22 @@ def process_dirty(schema: str) -> sql.Composed:
     return sql.SQL("CALL {}.process_dirty(%(batch)s, %(seconds)s, %(trigger)s)").format(sql.Identifier(schema))
 
 
+def last_run(schema: str) -> sql.Composed:
+    """The run this session started last (currval is per session) and its keys."""
+    return sql.SQL(
+        "SELECT run_id, keys_done FROM {s}.runs"
+        " WHERE run_id = currval(pg_get_serial_sequence(quote_ident({name}) || '.runs', 'run_id'))"
+    ).format(s=sql.Identifier(schema), name=sql.Literal(schema))
+
+
+def run_totals(schema: str) -> sql.Composed:
+    return sql.SQL(
+        "SELECT coalesce(sum(keys_done), 0), coalesce(sum(rows_written), 0), coalesce(sum(keys_failed), 0),"
+        " coalesce(sum(feature_rows), 0), coalesce(sum(plan_rows), 0)"
+        " FROM {}.runs WHERE run_id = ANY(%(run_ids)s)"
+    ).format(sql.Identifier(schema))
+
+
 def queue_depth(schema: str) -> sql.Composed:
     return sql.SQL(
         "SELECT count(*) FROM (SELECT DISTINCT product_id, location_id FROM {}.dirty_keys) d"

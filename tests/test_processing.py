@@ -3,6 +3,7 @@ incremental result equal to a from-scratch rebuild (issue 5)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import threading
 import time
 
@@ -11,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from tests import lines
-from tests.conftest import scalar
+from tests.conftest import pyloader, scalar
 from tests.test_features import AS_OF, check_against_reference, process
 
 LATER = lines.UPDATED_AT + dt.timedelta(days=1)
@@ -131,6 +132,30 @@ def test_a_runner_starting_during_an_expansion_waits_for_it(loaded):
     with loaded.connect() as admin:
         assert queued_keys(admin) == 0
     check_against_reference(loaded)
+
+
+def test_pyloader_run_with_two_runners_empties_the_queue(loaded):
+    with loaded.connect() as admin:
+        keys = queued_keys(admin)
+    out = pyloader("run", loaded.client_id, "--runners", "2", "--batch-size", "2", "--json", url=loaded.url)
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert result["keys_done"] == keys and result["runners"] == 2  # each key once
+    with loaded.connect() as admin:
+        assert queued_keys(admin) == 0
+        assert scalar(admin, "SELECT count(*) FROM runs WHERE trigger = 'pyloader run' AND status = 'succeeded'") >= 2
+    check_against_reference(loaded)
+
+
+@pytest.mark.parametrize("option", [["--runners", "0"], ["--batch-size", "0"]])
+def test_pyloader_run_refuses_a_bad_setting_before_any_sql(loaded, option):
+    with loaded.connect() as admin:
+        keys = queued_keys(admin)
+    out = pyloader("run", loaded.client_id, *option, url=loaded.url)
+    assert out.returncode == 2 and "must be at least 1" in out.stderr
+    with loaded.connect() as admin:
+        assert queued_keys(admin) == keys
+        assert scalar(admin, "SELECT count(*) FROM runs") == 0
 
 
 def test_failing_key_is_set_aside_and_others_go_on(loaded):
