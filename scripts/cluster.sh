@@ -46,6 +46,19 @@ ensure_reachable() {
   done
 }
 
+# Settings added after a cluster was first made: appended to an older
+# cluster's postgresql.conf before it starts (read at server start).
+cluster_settings_upgrade() {
+  local conf="$pgdata/postgresql.conf"
+  if ! grep -q '^max_locks_per_transaction' "$conf"; then
+    # every running batch holds one advisory lock per key it claimed
+    # (pg_cron's: 500) besides its relation locks, and the lock table is
+    # shared: 32 concurrent cron jobs need ~20,000 slots, the default
+    # (64 x max_connections) gives ~13,000
+    echo "max_locks_per_transaction = 512" >>"$conf"
+  fi
+}
+
 init_cluster() {
   mkdir -p "$pgroot"
   chown postgres: "$pgroot"
@@ -90,6 +103,7 @@ start() {
       die "port $port on 127.0.0.1 is taken by another process; stop it or set MASTERFILE_PGPORT"
     fi
     [ -f "$pgdata/PG_VERSION" ] || init_cluster
+    cluster_settings_upgrade
     if [ -f "$pgdata/postmaster.pid" ]; then
       echo "cluster: removing stale $pgdata/postmaster.pid (no server is running)" >&2
       rm -f "$pgdata/postmaster.pid"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import threading
 import time
 
@@ -172,6 +173,22 @@ def test_failing_key_is_set_aside_and_others_go_on(loaded):
     with loaded.connect() as admin:
         admin.execute("DELETE FROM erp_sales_lines WHERE txn_id = 'BAD'")
     check_against_reference(loaded)
+
+
+def test_the_lock_table_holds_every_cron_job_claiming_a_full_batch(tenant):
+    """Each running batch holds an advisory lock per key it claimed, and the
+    lock table is shared: pg_cron's concurrent jobs, each claiming the batch
+    run_scheduled asks for, must fit (else: out of shared memory)."""
+    with tenant.connect() as conn:
+        source = scalar(conn, "SELECT prosrc FROM pg_proc WHERE oid = 'run_scheduled'::regproc")
+        batch = int(re.search(r"process_dirty\((\d+)", source).group(1))
+        slots = scalar(conn, "SELECT current_setting('max_locks_per_transaction')::int"
+                             " * (current_setting('max_connections')::int"
+                             " + current_setting('max_prepared_transactions')::int)")
+        jobs = scalar(conn, "SELECT current_setting('cron.max_running_jobs')::int")
+        # a batch's relation locks besides: tables, indexes, work tables
+        relations = 100
+    assert slots >= jobs * (batch + relations)
 
 
 def test_pg_cron_processes_the_queue(make_tenant):
