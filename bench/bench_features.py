@@ -201,6 +201,10 @@ def run(products: int, locations: int, keep: bool) -> dict:
             conn.execute("SELECT mark_all_keys(NULL, 'features')")
             conn.execute("TRUNCATE features")
             conn.execute("DELETE FROM recommendations")
+            # as before the first rebuild: the keys' tails said where their
+            # rows ended, and a key with rows to replace takes the upsert
+            conn.execute("UPDATE feature_keys SET tail_week = NULL, sold_tail = NULL, revenue_tail = NULL")
+            conn.execute("VACUUM ANALYZE feature_keys")
         out["full_2"] = process(url, schema, runners=2)
         with connect(url, schema, None) as conn:
             # the tables the rebuilds rewrote, as autovacuum leaves them by
