@@ -95,6 +95,7 @@ DECLARE
     i         integer;
     v_err     text;
     v_rows    bigint[];
+    v_attempt integer;
 BEGIN
     -- guarantees: a claimed key's marks are deleted only with its results (or
     -- its entry in failed_keys); marks added meanwhile are new rows and stay
@@ -109,32 +110,41 @@ BEGIN
     -- the next run). Exactly these marks are deleted at the end.
     PERFORM ensure_work_tables();
     DELETE FROM mf_claim;
-    INSERT INTO mf_claim (mark_id, product_id, location_id, from_week, scope)
-    WITH candidates AS (
-        SELECT product_id, location_id, min(mark_id) AS first_mark
-        FROM dirty_keys
-        WHERE product_id IS NOT NULL
-        GROUP BY product_id, location_id
-        ORDER BY first_mark
-        LIMIT p_batch_size * 2
-    ),
-    claimed AS (
-        SELECT product_id, location_id
-        FROM candidates
-        WHERE pg_try_advisory_xact_lock(hashtextextended(current_schema() || '/' || product_id || '/' || location_id, 0))
-        ORDER BY first_mark
-        LIMIT p_batch_size
-    )
-    -- each claimed key's marks through the key's index: a join would be
-    -- planned on statistics taken before the roll queued 20,000 marks, and
-    -- once scanned the whole queue for every key (5 s a batch)
-    SELECT d.mark_id, d.product_id, d.location_id, d.from_week, d.scope
-    FROM claimed c
-    CROSS JOIN LATERAL (
-        SELECT m.* FROM dirty_keys m
-        WHERE m.product_id = c.product_id AND m.location_id = c.location_id
-        FOR UPDATE SKIP LOCKED
-    ) d;
+    -- A key another runner finished while this statement ran is seen queued
+    -- (its marks were live in the statement's snapshot) and its lock is
+    -- free, but its marks are gone: it is claimed with no mark. A batch of
+    -- only such keys would claim nothing and end this runner's run with keys
+    -- left; so when nothing was claimed and keys are queued, ask again (a new
+    -- statement sees the deletions).
+    FOR v_attempt IN 1 .. 3 LOOP
+        INSERT INTO mf_claim (mark_id, product_id, location_id, from_week, scope)
+        WITH candidates AS (
+            SELECT product_id, location_id, min(mark_id) AS first_mark
+            FROM dirty_keys
+            WHERE product_id IS NOT NULL
+            GROUP BY product_id, location_id
+            ORDER BY first_mark
+            LIMIT p_batch_size * 2
+        ),
+        claimed AS (
+            SELECT product_id, location_id
+            FROM candidates
+            WHERE pg_try_advisory_xact_lock(hashtextextended(current_schema() || '/' || product_id || '/' || location_id, 0))
+            ORDER BY first_mark
+            LIMIT p_batch_size
+        )
+        -- each claimed key's marks through the key's index: a join would be
+        -- planned on statistics taken before the roll queued 20,000 marks, and
+        -- once scanned the whole queue for every key (5 s a batch)
+        SELECT d.mark_id, d.product_id, d.location_id, d.from_week, d.scope
+        FROM claimed c
+        CROSS JOIN LATERAL (
+            SELECT m.* FROM dirty_keys m
+            WHERE m.product_id = c.product_id AND m.location_id = c.location_id
+            FOR UPDATE SKIP LOCKED
+        ) d;
+        EXIT WHEN FOUND OR NOT EXISTS (SELECT 1 FROM dirty_keys WHERE product_id IS NOT NULL);
+    END LOOP;
 
     SELECT array_agg(product_id), array_agg(location_id), array_agg(from_week), array_agg(features)
     INTO v_p, v_l, v_w, v_feat
