@@ -101,6 +101,9 @@ BEGIN
     -- its entry in failed_keys); marks added meanwhile are new rows and stay
     keys_done := 0; feature_rows := 0; plan_rows := 0; keys_failed := 0;
     feature_seconds := 0; plan_seconds := 0;
+    -- for a caller that did not prepare_queue() (process_dirty has, and these
+    -- then find nothing to do: a read of pipeline_state, a probe of the
+    -- queue's key index for a null key)
     PERFORM check_end_week();
     PERFORM expand_global_marks();
 
