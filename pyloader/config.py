@@ -19,6 +19,19 @@ class ClientIdError(ValueError):
     """A client id outside the contract."""
 
 
+APP_ROLE = "masterfile_app"
+
+
+def app_role() -> str:
+    """The authenticator role every tenant session logs in as (see db.py)."""
+    return os.environ.get("MASTERFILE_APP_ROLE") or APP_ROLE
+
+
+def local_cluster_port() -> int:
+    """The port of the project-local cluster (`make db`)."""
+    return int(os.environ.get("MASTERFILE_PGPORT") or 54329)
+
+
 def database_url() -> str:
     """DATABASE_URL, or the project-local cluster that `make db` starts."""
     return os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL

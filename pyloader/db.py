@@ -1,15 +1,34 @@
 """The one module that owns database connections.
 
+Two kinds of session exist, and they never mix:
+
+- the operator's: DATABASE_URL as given (a superuser on the project-local
+  cluster), for migrations, tenant provisioning and pg_cron jobs; no tenant
+  code runs in it;
+- a tenant's: a login as the authenticator role (`masterfile_app`: LOGIN,
+  NOINHERIT, owns nothing, a member of every tenant's reader, loader, ui and
+  pipeline roles) that switches with SET ROLE to one of them. Such a session
+  can never become a superuser again: RESET ROLE only returns to the
+  authenticator, which has no privilege of its own.
+
 Every function that writes takes the caller's connection, so calls compose in
-one transaction; this module only opens connections and classifies errors.
+one transaction; this module only opens connections, switches roles and
+classifies connection errors.
 """
 from __future__ import annotations
 
+import contextlib
+import os
+from collections.abc import Iterator
+
 import psycopg
 from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from pyloader import queries
-from pyloader.config import database_url, schema_for
+from pyloader.config import (
+    DEFAULT_DATABASE_URL, app_role, database_url, local_cluster_port, schema_for, tenant_roles,
+)
 
 
 class DatabaseUnavailable(RuntimeError):
@@ -20,22 +39,43 @@ class UnknownTenant(LookupError):
     """A client id that has no tenant in the registry."""
 
 
-def connect(url: str | None = None, *, role: str | None = None, autocommit: bool = False) -> psycopg.Connection:
-    """Open a connection; with `role`, every statement runs under that role.
+def app_conninfo(url: str | None = None) -> str:
+    """The authenticator's connection string for the database of `url`.
 
-    The role is switched with SET ROLE right after connecting, so permission
-    checks are the role's own: a write the role may not do fails in the
-    database, not in Python.
+    MASTERFILE_APP_URL wins when set; otherwise `url` (DATABASE_URL) with its
+    user replaced by the authenticator role and its password dropped (libpq
+    then takes MASTERFILE_APP_PASSWORD, PGPASSWORD or ~/.pgpass).
     """
-    url = url or database_url()
+    explicit = os.environ.get("MASTERFILE_APP_URL")
+    params = conninfo_to_dict(url or database_url())
+    if explicit:
+        app = conninfo_to_dict(explicit)
+        app.setdefault("dbname", params.get("dbname"))
+        if url:  # a caller's database (a test clone) wins over the URL's
+            app["dbname"] = params.get("dbname", app.get("dbname"))
+        return make_conninfo(**app)
+    params["user"] = app_role()
+    params.pop("password", None)
+    if os.environ.get("MASTERFILE_APP_PASSWORD"):
+        params["password"] = os.environ["MASTERFILE_APP_PASSWORD"]
+    return make_conninfo(**params)
+
+
+def connect(url: str | None = None, *, role: str | None = None, autocommit: bool = False) -> psycopg.Connection:
+    """Open a connection; with `role`, a tenant session under that role.
+
+    Without `role` the session is DATABASE_URL's own (the operator's). With
+    it, the login is the authenticator's and the role is switched with SET
+    ROLE right after connecting, so permission checks are the role's own: a
+    write the role may not do fails in the database, not in Python.
+    """
+    target = app_conninfo(url) if role else (url or database_url())
     try:
-        conn = psycopg.connect(url, autocommit=autocommit)
+        conn = psycopg.connect(target, autocommit=autocommit)
     except psycopg.OperationalError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DatabaseUnavailable(
-            f"cannot connect to the database at DATABASE_URL ({_redact(url)}): {first}; "
-            "start the project-local cluster with `make db`"
-        ) from exc
+        raise DatabaseUnavailable(connection_error(target, exc)) from exc
+    except psycopg.ProgrammingError as exc:  # a conninfo that does not parse
+        raise DatabaseUnavailable(f"DATABASE_URL does not parse: {_first_line(exc)}") from exc
     if role:
         conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(role)))
         if not autocommit:
@@ -43,17 +83,84 @@ def connect(url: str | None = None, *, role: str | None = None, autocommit: bool
     return conn
 
 
-def _redact(url: str) -> str:
-    """The URL without its password, for messages."""
-    info = psycopg.conninfo.conninfo_to_dict(url)
-    info.pop("password", None)
-    return " ".join(f"{k}={v}" for k, v in info.items())
+def enter_tenant(conn: psycopg.Connection, schema: str, kind: str, *, local: bool = False) -> None:
+    """Switch `conn` to one of the tenant's roles and its schema.
+
+    `local`: only for the current transaction (SET LOCAL), as a pooled
+    connection shared by many tenants needs; the role is the tenant's
+    (reader, loader, ui or pipeline), never its owner.
+    """
+    if kind == "owner":
+        raise ValueError("tenant sessions never run as the owner role")
+    scope = sql.SQL("SET LOCAL" if local else "SET")
+    conn.execute(
+        sql.SQL("{scope} ROLE {role}; {scope} search_path = {schema}, pg_catalog, pg_temp").format(
+            scope=scope, role=sql.Identifier(tenant_roles(schema)[kind]), schema=sql.Identifier(schema)
+        )
+    )
+
+
+@contextlib.contextmanager
+def tenant_session(client_id: str, kind: str, url: str | None = None, *,
+                   autocommit: bool = True) -> Iterator[tuple[psycopg.Connection, str]]:
+    """The one way into a tenant: (connection, schema) under one of its roles.
+
+    The registry is read as the authenticator, so an unknown tenant is
+    refused before any tenant object is touched.
+    """
+    target = app_conninfo(url)
+    try:
+        conn = psycopg.connect(target, autocommit=True)
+    except psycopg.OperationalError as exc:
+        raise DatabaseUnavailable(connection_error(target, exc)) from exc
+    try:
+        schema = tenant_schema(conn, client_id)
+        enter_tenant(conn, schema, kind)
+        conn.autocommit = autocommit
+        yield conn, schema
+    finally:
+        conn.close()
+
+
+def connection_error(target: str, exc: BaseException) -> str:
+    """What failed, named: host, port, role and database, and the likely fix."""
+    info = conninfo_to_dict(target)
+    where = (f"{info.get('user', '?')}@{info.get('host', 'localhost')}:{info.get('port', '5432')}"
+             f"/{info.get('dbname', '?')}")
+    first = _first_line(exc)
+    low = first.lower()
+    if "role" in low and "does not exist" in low:
+        hint = "the role does not exist: run `pyloader migrate`, which creates the authenticator role"
+    elif "database" in low and "does not exist" in low:
+        hint = "the database does not exist: create it, or point DATABASE_URL at another"
+    elif "password" in low or "authentication" in low:
+        hint = "the server refused the credentials: check the password (MASTERFILE_APP_PASSWORD, PGPASSWORD)"
+    elif _is_local_cluster(info):
+        hint = "start the project-local cluster with `make db`"
+    else:
+        hint = "check that the server is running and DATABASE_URL names it"
+    return f"cannot connect to {where}: {first}; {hint}"
+
+
+def _is_local_cluster(info: dict) -> bool:
+    local = conninfo_to_dict(DEFAULT_DATABASE_URL)
+    return info.get("host") in ("127.0.0.1", "localhost") and str(info.get("port")) == str(local_cluster_port())
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def tenant_schema(conn: psycopg.Connection, client_id: str) -> str:
     """The schema of a registered tenant; UnknownTenant when there is none."""
     schema = schema_for(client_id)
-    row = conn.execute(queries.TENANT_BY_CLIENT_ID, {"client_id": client_id}).fetchone()
+    try:
+        row = conn.execute(queries.TENANT_BY_CLIENT_ID, {"client_id": client_id}).fetchone()
+    except psycopg.errors.UndefinedTable as exc:
+        raise DatabaseUnavailable(
+            "this database has no masterfile control schema: run `pyloader migrate` first"
+        ) from exc
     if row is None:
         raise UnknownTenant(f"unknown tenant {client_id!r} (create it with `pyloader tenant create {client_id}`)")
     if row[0] != schema:  # the registry is the authority; this only guards a corrupted registry

@@ -36,12 +36,27 @@ def test_schema_naming_rule():
     assert validate_client_id("a" * 40) == "a" * 40
 
 
-def test_missing_database_names_database_url_and_make_db():
+def test_missing_database_names_what_failed_and_suggests_make_db_only_for_the_local_cluster():
     res = pyloader("tenant", "list", url=UNREACHABLE)
     assert res.returncode == 1
     line = res.stderr.strip()
     assert len(line.splitlines()) == 1
-    assert "DATABASE_URL" in line and "make db" in line
+    assert "127.0.0.1:1" in line and "DATABASE_URL" in line and "make db" not in line
+    # the project-local cluster's port, with nothing listening there
+    res = pyloader("tenant", "list", url="postgresql://postgres@127.0.0.1:1/masterfile",
+                   env={"MASTERFILE_PGPORT": "1"})
+    assert res.returncode == 1 and "make db" in res.stderr
+
+
+def test_connection_errors_name_the_role_and_the_database(db_url):
+    from tests.conftest import url_for
+
+    res = pyloader("tenant", "list", url=url_for("no_such_database_here", db_url))
+    assert res.returncode == 1 and "no_such_database_here" in res.stderr and "does not exist" in res.stderr
+    res = pyloader("tenant", "list", url=db_url.replace("user=postgres", "user=no_such_role_here"))
+    assert res.returncode == 1 and "no_such_role_here" in res.stderr
+    res = pyloader("tenant", "list", url="postgresql://[bad")
+    assert res.returncode == 1 and "DATABASE_URL" in res.stderr and len(res.stderr.strip().splitlines()) == 1
 
 
 def test_tenant_create_via_cli_is_idempotent_and_listed(db_url):

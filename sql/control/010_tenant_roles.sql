@@ -8,6 +8,7 @@ SET search_path = masterfile, pg_catalog
 AS $$
 DECLARE
     v_reader text := p_schema;
+    v_role   text;
     v_kernel regprocedure;
 BEGIN
     -- guarantees: <schema> (group, no login) and <schema>_owner exist, and the
@@ -27,6 +28,9 @@ BEGIN
             EXECUTE format('CREATE ROLE %I LOGIN IN ROLE %I', p_schema || v_reader, p_schema);
         END IF;
     END LOOP;
+    -- the authenticator may switch to every role of the tenant but its owner
+    EXECUTE format('GRANT %I, %I, %I, %I TO masterfile_app', p_schema, p_schema || '_loader',
+                   p_schema || '_ui', p_schema || '_pipeline');
     -- the shared code schema: usable for calling kernels, nothing else
     EXECUTE format('GRANT USAGE ON SCHEMA masterfile TO %I, %I', p_schema, p_schema || '_owner');
     -- kernels are the PL/Python (pyloader/plpython.py) and C (ext/) functions
