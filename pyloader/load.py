@@ -114,8 +114,10 @@ def q_loader_config(schema: str) -> sql.Composed:
     return _q("SELECT api_token, lookback FROM {s}.loader_config", schema)
 
 
-Q_TRY_LOCK = "SELECT pg_try_advisory_lock(hashtext(%(name)s))"
-Q_UNLOCK = "SELECT pg_advisory_unlock(hashtext(%(name)s))"
+# the tenant's own lock functions (sql/tenant/020_loader_grants.sql): the
+# loader role cannot take advisory locks itself
+Q_TRY_LOCK = "SELECT try_load_lock()"
+Q_UNLOCK = "SELECT release_load_lock()"
 
 
 def staging_name(ent: Entity) -> str:
@@ -470,7 +472,6 @@ class TenantLoader:
         self.schema = ""
         self._turn = ReaderTurn()
         self._staged: set[str] = set()
-        self._lock_name = ""
         self._locked = False
 
     # -- connection ---------------------------------------------------------------
@@ -486,7 +487,7 @@ class TenantLoader:
         self.close()
 
     def connect(self) -> None:
-        conn = db.connect(self.url, autocommit=True)
+        conn = db.open_app(self.url, autocommit=True)
         try:
             self.schema = db.tenant_schema(conn, self.client_id)
             conn.execute("SET application_name = 'pyloader load'")
@@ -494,14 +495,12 @@ class TenantLoader:
             # a big table with stale statistics gets it a cost estimate that
             # triggers JIT compilation: hundreds of milliseconds per batch, for nothing
             conn.execute("SET jit = off")
-            conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(tenant_roles(self.schema)["loader"])))
-            conn.execute(sql.SQL("SET search_path = {}, pg_catalog").format(sql.Identifier(self.schema)))
+            db.enter_tenant(conn, self.schema, "loader")
         except BaseException:
             conn.close()
             raise
         self.conn = conn
         self._staged = set()
-        self._lock_name = f"masterfile.load:{self.schema}"
 
     def close(self) -> None:
         if self.conn is not None:
@@ -509,7 +508,7 @@ class TenantLoader:
             # after the socket closes: release it now so the next load finds it free
             if self._locked and not self.conn.broken:
                 try:
-                    self.conn.execute(Q_UNLOCK, {"name": self._lock_name})
+                    self.conn.execute(Q_UNLOCK)
                 except psycopg.Error:
                     pass
             self._locked = False
@@ -517,7 +516,7 @@ class TenantLoader:
             self.conn = None
 
     def _lock(self) -> bool:
-        self._locked = bool(self.conn.execute(Q_TRY_LOCK, {"name": self._lock_name}).fetchone()[0])
+        self._locked = bool(self.conn.execute(Q_TRY_LOCK).fetchone()[0])
         return self._locked
 
     def _reconnect(self) -> None:

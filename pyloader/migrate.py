@@ -60,11 +60,29 @@ def sql_files(kind: str) -> list[Path]:
     return sorted((SQL_DIR / kind).glob("*.sql"))
 
 
-def apply_sql(conn: psycopg.Connection, kind: str) -> None:
+# sql/tenant/ names its schema as pgspot and PostgreSQL extension scripts do:
+# every function pins `SET search_path = @extschema@, pg_catalog, pg_temp`
+# (written out: FROM CURRENT would leave pg_temp first for tables)
+SCHEMA_PLACEHOLDER = "@extschema@"
+
+
+def sql_text(path: Path, schema: str | None = None) -> str:
+    """A file of sql/, with the tenant's schema in place of @extschema@ ('@extschema@': its name)."""
+    text = path.read_text()
+    if schema is not None:
+        # '@extschema@' in quotes is the schema's name as a value
+        text = text.replace(f"'{SCHEMA_PLACEHOLDER}'", sql.Literal(schema).as_string(None))
+        text = text.replace(SCHEMA_PLACEHOLDER, sql.Identifier(schema).as_string(None))
+    elif SCHEMA_PLACEHOLDER in text:
+        raise RuntimeError(f"{path.relative_to(REPO)} names {SCHEMA_PLACEHOLDER} but no schema was given")
+    return text
+
+
+def apply_sql(conn: psycopg.Connection, kind: str, schema: str | None = None) -> None:
     """Run every file of sql/<kind>/ on `conn`, in the caller's transaction."""
     for path in sql_files(kind):
         try:
-            conn.execute(path.read_text())
+            conn.execute(sql_text(path, schema))
         except psycopg.Error as exc:
             raise RuntimeError(f"{path.relative_to(REPO)}: {exc}".strip()) from exc
 
@@ -89,7 +107,8 @@ def upgrade_tenant(sa_conn, schema: str, target: str = "head") -> None:
     raw = sa_conn.connection.driver_connection
     # roles and their grants on the shared kernels may have grown since the
     # tenant was created
-    raw.execute("SELECT masterfile.ensure_tenant_roles(%s)", (schema,))
+    # (a registered tenant's roles made before they carried their marker are adopted)
+    raw.execute("SELECT masterfile.ensure_tenant_roles(%s, true)", (schema,))
     raw.execute(
         sql.SQL("SET LOCAL ROLE {}; SET LOCAL search_path = {}, pg_catalog").format(
             sql.Identifier(tenant_roles(schema)["owner"]), sql.Identifier(schema)
@@ -99,7 +118,10 @@ def upgrade_tenant(sa_conn, schema: str, target: str = "head") -> None:
     # sql/ is written against the tables at head; an intermediate revision
     # (only tests stop there) gets its code when it reaches head
     if target == "head" or target == head_revision("tenant"):
-        apply_sql(raw, "tenant")
+        apply_sql(raw, "tenant", schema)
+        # marks queued before the tenant had hints (or while a hint was lost)
+        raw.execute(sql.SQL("INSERT INTO masterfile.work_hints (schema_name) SELECT %s"
+                            " WHERE EXISTS (SELECT 1 FROM {}.dirty_keys)").format(sql.Identifier(schema)), (schema,))
     raw.execute("RESET ROLE; RESET search_path")
 
 
@@ -110,12 +132,18 @@ def migrate_control(url: str | None = None) -> None:
         upgrade_control(sa_conn)
 
 
-def migrate_all(url: str | None = None) -> list[TenantResult]:
-    """Control schema first, then every registered tenant, each on its own."""
+def migrate_all(url: str | None = None, *, client_id: str | None = None) -> list[TenantResult]:
+    """Control schema first, then every registered tenant (or one), each on its own."""
     migrate_control(url)
     eng = engine(url)
     with eng.connect() as sa_conn:
-        schemas = [r[1] for r in sa_conn.connection.driver_connection.execute(queries.LIST_TENANTS)]
+        raw = sa_conn.connection.driver_connection
+        if client_id is not None:
+            from pyloader import db
+
+            schemas = [db.tenant_schema(raw, client_id)]
+        else:
+            schemas = [r[1] for r in raw.execute(queries.LIST_TENANTS)]
         sa_conn.rollback()
     return [migrate_tenant(eng, schema) for schema in schemas]
 

@@ -76,5 +76,7 @@ BEGIN
                    ' check_end_week(), expand_global_marks(), prepare_queue(), mark_all_keys(date, text)'
                    ' TO %I', v_pipeline);
     EXECUTE format('GRANT EXECUTE ON FUNCTION end_week() TO %I', v_reader);
+    EXECUTE format('GRANT EXECUTE ON FUNCTION settle_work_hints(bigint, boolean) TO %I', v_pipeline);
+    EXECUTE format('GRANT EXECUTE ON FUNCTION try_load_lock(), release_load_lock() TO %I', v_loader);
 END
 $grants$;
