@@ -79,7 +79,14 @@ def sql_text(path: Path, schema: str | None = None) -> str:
 
 
 def apply_sql(conn: psycopg.Connection, kind: str, schema: str | None = None) -> None:
-    """Run every file of sql/<kind>/ on `conn`, in the caller's transaction."""
+    """Run every file of sql/<kind>/ on `conn`, in the caller's transaction.
+
+    The files run with pg_catalog first and pg_temp last on the search path,
+    as every function they create pins it (tests/pgspot/ states the same for
+    the checker); objects they create are named with their schema.
+    """
+    conn.execute(sql.SQL("SET LOCAL search_path = pg_catalog, {}, pg_temp").format(
+        sql.Identifier(schema if schema is not None else queries.CONTROL_SCHEMA)))
     for path in sql_files(kind):
         try:
             conn.execute(sql_text(path, schema))

@@ -83,8 +83,8 @@ BEGIN
     -- of masterfile: pure code, but unbounded work for whoever calls them,
     -- so only the pipeline may; grants made to every role before are taken back
     FOR v_kernel IN
-        SELECT p.oid::regprocedure FROM pg_proc p
-        WHERE p.pronamespace = 'masterfile'::regnamespace
+        SELECT p.oid::pg_catalog.regprocedure FROM pg_proc p
+        WHERE p.pronamespace = 'masterfile'::pg_catalog.regnamespace
           AND p.prolang IN (SELECT l.oid FROM pg_language l WHERE l.lanname IN ('plpython3u', 'c'))
     LOOP
         EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM %I, %I', v_kernel, p_schema, p_schema || '_owner');

@@ -11,8 +11,8 @@ BEGIN
     -- granted here and in ensure_tenant_roles (the pipeline's key claims, the
     -- owner's load lock, the authenticator's dispatch lock).
     FOR v_fn IN
-        SELECT p.oid::regprocedure FROM pg_proc p
-        WHERE p.pronamespace = 'pg_catalog'::regnamespace AND p.proname LIKE 'pg\_%advisory%'
+        SELECT p.oid::pg_catalog.regprocedure FROM pg_proc p
+        WHERE p.pronamespace = 'pg_catalog'::pg_catalog.regnamespace AND p.proname LIKE 'pg\_%advisory%'
     LOOP
         EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM PUBLIC', v_fn);
     END LOOP;
@@ -28,8 +28,8 @@ BEGIN
     -- every table of every schema (schema names stay visible in the
     -- catalogs: PostgreSQL has no per-role catalog visibility).
     FOR v_fn IN
-        SELECT p.oid::regprocedure FROM pg_proc p
-        WHERE p.pronamespace = 'pg_catalog'::regnamespace
+        SELECT p.oid::pg_catalog.regprocedure FROM pg_proc p
+        WHERE p.pronamespace = 'pg_catalog'::pg_catalog.regnamespace
           AND (p.proname LIKE 'pg\_stat\_get\_%tuples%' OR p.proname LIKE 'pg\_stat\_get\_%scan%'
                OR p.proname LIKE 'pg\_stat\_get\_blocks%' OR p.proname LIKE 'pg\_stat\_get\_%vacuum%'
                OR p.proname LIKE 'pg\_stat\_get\_%analyze%' OR p.proname LIKE 'pg\_stat\_get\_ins\_since%'
@@ -50,7 +50,7 @@ BEGIN
     EXECUTE (SELECT format('GRANT SELECT (%s) ON pg_catalog.pg_class TO PUBLIC',
                            string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum))
              FROM pg_attribute a
-             WHERE a.attrelid = 'pg_catalog.pg_class'::regclass AND a.attnum > 0 AND NOT a.attisdropped
+             WHERE a.attrelid = 'pg_catalog.pg_class'::pg_catalog.regclass AND a.attnum > 0 AND NOT a.attisdropped
                AND a.attname NOT IN ('reltuples', 'relpages', 'relallvisible'));
 END
 $harden$;

@@ -68,7 +68,7 @@ BEGIN
     END LOOP;
     COMMIT;
     EXECUTE pg_catalog.format('SELECT %I.ensure_work_tables()', p_schema);
-    DELETE FROM pg_temp.mf_retry;
+    DELETE FROM pg_temp.mf_retry WHERE retry_after <= pg_catalog.clock_timestamp();
     COMMIT;
     LOOP
         -- Derived data only: a crash may lose the last commits, but each one
@@ -126,7 +126,7 @@ LANGUAGE plpgsql
 AS $$
 DECLARE
     v_start   timestamptz := pg_catalog.clock_timestamp();
-    v_week    date := pg_catalog.date_trunc('week', pg_catalog.now())::date;
+    v_week    date := pg_catalog.date_trunc('week', pg_catalog.now())::pg_catalog.date;
     v_schema  text;
     v_max     bigint;
     v_pending boolean;
@@ -153,12 +153,12 @@ BEGIN
         -- the tenant waiting longest whose turn no other dispatcher holds
         v_schema := NULL;
         FOR v_cand IN
-            SELECT h.schema_name, max(h.hint_id) AS max_hint
+            SELECT h.schema_name, pg_catalog.max(h.hint_id) AS max_hint
             FROM masterfile.work_hints h
             JOIN masterfile.tenants t ON t.schema_name = h.schema_name AND t.enabled
             WHERE h.not_before <= pg_catalog.now() AND (p_only IS NULL OR h.schema_name = p_only)
             GROUP BY h.schema_name
-            ORDER BY min(h.hint_id)
+            ORDER BY pg_catalog.min(h.hint_id)
         LOOP
             IF pg_catalog.pg_try_advisory_lock(masterfile.lock_key(v_cand.schema_name, 'dispatch')) THEN
                 v_schema := v_cand.schema_name;

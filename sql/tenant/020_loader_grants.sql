@@ -5,7 +5,7 @@
 -- need the database's TEMPORARY privilege (PUBLIC has it by default).
 DO $grants$
 DECLARE
-    v_loader text := current_schema() || '_loader';
+    v_loader text := '@extschema@' || '_loader';
 BEGIN
     EXECUTE format(
         'GRANT INSERT, UPDATE ON erp_products, erp_locations, erp_suppliers, erp_purchase_order_lines, '

@@ -54,7 +54,7 @@ DECLARE
 BEGIN
     FOR v_table IN
         SELECT c.relname FROM pg_class c
-        WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind = 'r'
+        WHERE c.relnamespace = '@extschema@'::pg_catalog.regnamespace AND c.relkind = 'r'
           AND (c.relname LIKE 'ui\_%' OR c.relname = 'settings')
     LOOP
         -- names sort in firing order: the notes (stamp_1_*) before the stamp (stamp_2_*)

@@ -25,7 +25,7 @@ AS $$
 DECLARE
     -- bump when a definition below changes: a session that outlived the
     -- upgrade (the worker keeps its own) then drops and recreates them
-    c_version constant text := '8';
+    c_version constant text := '9';
 BEGIN
     -- guarantees: pg_temp.mf_batch and mf_claim exist as defined here, empty
     -- at commit, and mf_retry (kept across commits) (an older session's mf_series and mf_new are dropped)
@@ -74,12 +74,14 @@ BEGIN
         from_week   date,
         scope       text NOT NULL
     ) ON COMMIT DELETE ROWS;
-    -- keys a run set aside after a passing failure (deadlock, lock timeout):
-    -- they keep their marks and this run does not claim them again
+    -- keys set aside after a passing failure (deadlock, lock timeout): they
+    -- keep their marks, and this session does not claim them again before
+    -- retry_after (a backoff, not a spin on a row another transaction holds)
     CREATE TEMP TABLE mf_retry (
         product_id  text NOT NULL,
         location_id text NOT NULL,
         error       text,
+        retry_after timestamptz NOT NULL,
         PRIMARY KEY (product_id, location_id)
     );
     PERFORM set_config('masterfile.work_tables', c_version, false);

@@ -127,7 +127,8 @@ BEGIN
             FROM dirty_keys d
             WHERE product_id IS NOT NULL
               AND NOT EXISTS (SELECT 1 FROM pg_temp.mf_retry r
-                              WHERE r.product_id = d.product_id AND r.location_id = d.location_id)
+                              WHERE r.product_id = d.product_id AND r.location_id = d.location_id
+                                AND r.retry_after > clock_timestamp())
             GROUP BY product_id, location_id
             ORDER BY first_mark
             LIMIT p_batch_size * 2
@@ -180,9 +181,11 @@ BEGIN
                 IF v_state IN ('40001', '40P01', '55P03', '57014') THEN
                     -- a passing failure (serialization, deadlock, lock or
                     -- statement timeout): the key keeps its marks, and is
-                    -- claimed again by a later run, not this one
-                    INSERT INTO pg_temp.mf_retry (product_id, location_id, error)
-                    VALUES (v_p[i], v_l[i], v_err) ON CONFLICT DO NOTHING;
+                    -- claimed again after a backoff
+                    INSERT INTO pg_temp.mf_retry (product_id, location_id, error, retry_after)
+                    VALUES (v_p[i], v_l[i], v_err, clock_timestamp() + interval '10 seconds')
+                    ON CONFLICT (product_id, location_id) DO UPDATE
+                        SET error = excluded.error, retry_after = excluded.retry_after;
                     CONTINUE;
                 END IF;
                 INSERT INTO failed_keys (product_id, location_id, from_week, scope, error)
@@ -196,14 +199,16 @@ BEGIN
     END;
     DELETE FROM failed_keys f USING unnest(v_p, v_l) AS k(p, l)
     WHERE f.product_id = k.p AND f.location_id = k.l AND f.failed_at < transaction_timestamp()
-      AND NOT EXISTS (SELECT 1 FROM pg_temp.mf_retry r WHERE r.product_id = k.p AND r.location_id = k.l);
+      AND NOT EXISTS (SELECT 1 FROM pg_temp.mf_retry r WHERE r.product_id = k.p AND r.location_id = k.l
+                      AND r.retry_after > clock_timestamp());
     DELETE FROM dirty_keys d USING mf_claim c
     WHERE d.mark_id = c.mark_id
       AND NOT EXISTS (SELECT 1 FROM pg_temp.mf_retry r
-                      WHERE r.product_id = c.product_id AND r.location_id = c.location_id);
+                      WHERE r.product_id = c.product_id AND r.location_id = c.location_id
+                        AND r.retry_after > clock_timestamp());
     keys_done := array_length(v_p, 1)
                  - (SELECT count(*) FROM pg_temp.mf_retry r JOIN unnest(v_p, v_l) AS k(p, l)
-                    ON r.product_id = k.p AND r.location_id = k.l);
+                    ON r.product_id = k.p AND r.location_id = k.l AND r.retry_after > clock_timestamp());
 END;
 $$;
 

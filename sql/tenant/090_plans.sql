@@ -290,12 +290,12 @@ EXECUTE FUNCTION refuse_deleting_decided_recommendation();
 -- through delete_undecided_recommendations(), never directly.
 DO $grants$
 DECLARE
-    v_pipeline text := current_schema() || '_pipeline';
+    v_pipeline text := '@extschema@' || '_pipeline';
 BEGIN
     EXECUTE format('REVOKE DELETE ON recommendations FROM %I', v_pipeline);
     EXECUTE format('GRANT EXECUTE ON FUNCTION ensure_plan_work_table(),'
                    ' delete_undecided_recommendations(text[], text[]) TO %I', v_pipeline);
     EXECUTE format('GRANT EXECUTE ON FUNCTION recommendation_has_decision(text, double precision, text,'
-                   ' timestamptz, text) TO %I', current_schema());
+                   ' timestamptz, text) TO %I', '@extschema@');
 END
 $grants$;
