@@ -8,6 +8,8 @@ whole at its old revision and is named in the result; the others go on.
 from __future__ import annotations
 
 import dataclasses
+import functools
+import hashlib
 from pathlib import Path
 
 import psycopg
@@ -105,6 +107,17 @@ def upgrade_control(sa_conn) -> None:
     raw.execute("RESET search_path")
 
 
+@functools.cache
+def code_version() -> str:
+    """A digest of everything a tenant upgrade applies: the migrations, sql/ and the kernels' source."""
+    digest = hashlib.sha256()
+    paths = sorted((MIGRATIONS / "tenant" / "versions").glob("*.py")) + sql_files("control") + sql_files("tenant")
+    paths += sorted((REPO / "pyloader" / "kernels").glob("*.py")) + [Path(plpython.__file__)]
+    for path in paths:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:32]
+
+
 def upgrade_tenant(sa_conn, schema: str, target: str = "head") -> None:
     """Bring one tenant schema to head and reload its code, as its owner role.
 
@@ -130,6 +143,8 @@ def upgrade_tenant(sa_conn, schema: str, target: str = "head") -> None:
         raw.execute(sql.SQL("INSERT INTO masterfile.work_hints (schema_name) SELECT %s"
                             " WHERE EXISTS (SELECT 1 FROM {}.dirty_keys)").format(sql.Identifier(schema)), (schema,))
     raw.execute("RESET ROLE; RESET search_path")
+    if target == "head" or target == head_revision("tenant"):
+        raw.execute(queries.SET_CODE_VERSION, {"schema": schema, "version": code_version()})
 
 
 def migrate_control(url: str | None = None) -> None:
@@ -139,20 +154,27 @@ def migrate_control(url: str | None = None) -> None:
         upgrade_control(sa_conn)
 
 
-def migrate_all(url: str | None = None, *, client_id: str | None = None) -> list[TenantResult]:
-    """Control schema first, then every registered tenant (or one), each on its own."""
+def migrate_all(url: str | None = None, *, client_id: str | None = None, reload: bool = False) -> list[TenantResult]:
+    """Control schema first, then every registered tenant (or one), each on its own.
+
+    A tenant already upgraded to this very code (tenants.code_version) is
+    left alone, unless `reload`: a no-op migrate of many tenants is one query.
+    """
     migrate_control(url)
     eng = engine(url)
+    head = head_revision("tenant")
     with eng.connect() as sa_conn:
         raw = sa_conn.connection.driver_connection
+        rows = raw.execute(queries.TENANT_CODE_VERSIONS).fetchall()
         if client_id is not None:
             from pyloader import db
 
-            schemas = [db.tenant_schema(raw, client_id)]
-        else:
-            schemas = [r[1] for r in raw.execute(queries.LIST_TENANTS)]
+            schema = db.tenant_schema(raw, client_id)
+            rows = [r for r in rows if r[0] == schema]
         sa_conn.rollback()
-    return [migrate_tenant(eng, schema) for schema in schemas]
+    current = code_version()
+    return [TenantResult(schema, True, head) if version == current and not reload else migrate_tenant(eng, schema)
+            for schema, version in rows]
 
 
 def migrate_tenant(eng, schema: str) -> TenantResult:

@@ -28,6 +28,10 @@ WITH hints AS (DELETE FROM masterfile.work_hints WHERE schema_name = %(schema)s)
 DELETE FROM masterfile.tenants WHERE client_id = %(client_id)s
 """
 
+TENANT_CODE_VERSIONS = "SELECT schema_name, code_version FROM masterfile.tenants ORDER BY client_id"
+
+SET_CODE_VERSION = "UPDATE masterfile.tenants SET code_version = %(version)s WHERE schema_name = %(schema)s"
+
 SET_TENANT_ENABLED = "UPDATE masterfile.tenants SET enabled = %(enabled)s WHERE client_id = %(client_id)s"
 
 TENANT_ROLE_COLLISIONS = "SELECT masterfile.tenant_role_collisions(%(schema)s)"

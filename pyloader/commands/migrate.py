@@ -8,6 +8,8 @@ def register(sub) -> None:
     p = sub.add_parser("migrate", help="upgrade the control schema and every tenant, reload sql/")
     p.add_argument("--tenant", metavar="CLIENT_ID", help="only this tenant (after the control schema)")
     p.add_argument("--json", action="store_true", help="one JSON document on stdout: each tenant's outcome")
+    p.add_argument("--reload", action="store_true",
+                   help="re-apply sql/ even to tenants already at this code (default: only where it changed)")
     p.set_defaults(func=_migrate)
 
 
@@ -20,7 +22,7 @@ def _migrate(args) -> int:
 
     if args.tenant is not None:
         validate_client_id(args.tenant)  # before any SQL
-    results = migrate.migrate_all(client_id=args.tenant)
+    results = migrate.migrate_all(client_id=args.tenant, reload=args.reload)
     if results:
         from pyloader import scheduler
 

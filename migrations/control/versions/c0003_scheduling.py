@@ -7,6 +7,9 @@ transaction that queues marks; the dispatcher deletes a tenant's hints only
 in a statement that also sees its queue empty. The queue stays the source of
 truth: a hint is never the only copy of anything.
 
+`tenants.code_version`: what a tenant was last upgraded to (see
+pyloader/migrate.py, code_version()).
+
 `tenants.enabled`: a disabled tenant keeps its data and its queue, and is
 not dispatched (`pyloader tenant disable/enable`).
 
@@ -25,6 +28,9 @@ def upgrade() -> None:
     # its signature gains p_adopt (sql/control/010_tenant_roles.sql)
     op.execute("DROP FUNCTION IF EXISTS masterfile.ensure_tenant_roles(text)")
     op.execute("ALTER TABLE masterfile.tenants ADD COLUMN enabled boolean NOT NULL DEFAULT true")
+    # the code (migrations head, sql/, kernels) a tenant was last brought to:
+    # a migrate with nothing new for it touches it not at all
+    op.execute("ALTER TABLE masterfile.tenants ADD COLUMN code_version text")
     op.execute(
         """
         CREATE TABLE masterfile.work_hints (
@@ -56,4 +62,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute("DROP TABLE masterfile.dispatch_state")
     op.execute("DROP TABLE masterfile.work_hints")
+    op.execute("ALTER TABLE masterfile.tenants DROP COLUMN code_version")
     op.execute("ALTER TABLE masterfile.tenants DROP COLUMN enabled")
