@@ -147,11 +147,31 @@ def upgrade_tenant(sa_conn, schema: str, target: str = "head") -> None:
         raw.execute(queries.SET_CODE_VERSION, {"schema": schema, "version": code_version()})
 
 
-def migrate_control(url: str | None = None) -> None:
+@functools.cache
+def control_code_version() -> str:
+    """A digest of what a control upgrade applies: its migrations, sql/control and the kernels' source."""
+    digest = hashlib.sha256()
+    paths = sorted((MIGRATIONS / "control" / "versions").glob("*.py")) + sql_files("control")
+    paths += sorted((REPO / "pyloader" / "kernels").glob("*.py")) + [Path(plpython.__file__)]
+    for path in paths:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:32]
+
+
+def migrate_control(url: str | None = None, *, reload: bool = False) -> None:
+    """The control schema to head, its code reloaded; nothing at all when it is at this code already."""
+    if not reload:
+        with psycopg.connect(url or database_url(), autocommit=True) as conn:
+            if conn.execute(queries.HAS_INSTALLED_TABLE).fetchone()[0]:
+                row = conn.execute(queries.CONTROL_CODE_VERSION).fetchone()
+                if row is not None and row[0] == control_code_version():
+                    return
     with engine(url).connect() as sa_conn, sa_conn.begin():
+        raw = sa_conn.connection.driver_connection
         # one migrator at a time; a second waits instead of racing on DDL
-        sa_conn.connection.driver_connection.execute("SELECT pg_advisory_xact_lock(hashtext('masterfile.migrate'))")
+        raw.execute("SELECT pg_advisory_xact_lock(hashtext('masterfile.migrate'))")
         upgrade_control(sa_conn)
+        raw.execute(queries.SET_CONTROL_CODE_VERSION, {"version": control_code_version()})
 
 
 def migrate_all(url: str | None = None, *, client_id: str | None = None, reload: bool = False) -> list[TenantResult]:
@@ -160,7 +180,7 @@ def migrate_all(url: str | None = None, *, client_id: str | None = None, reload:
     A tenant already upgraded to this very code (tenants.code_version) is
     left alone, unless `reload`: a no-op migrate of many tenants is one query.
     """
-    migrate_control(url)
+    migrate_control(url, reload=reload)
     eng = engine(url)
     head = head_revision("tenant")
     with eng.connect() as sa_conn:

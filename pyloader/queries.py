@@ -28,6 +28,15 @@ WITH hints AS (DELETE FROM masterfile.work_hints WHERE schema_name = %(schema)s)
 DELETE FROM masterfile.tenants WHERE client_id = %(client_id)s
 """
 
+HAS_INSTALLED_TABLE = "SELECT to_regclass('masterfile.installed') IS NOT NULL"
+
+CONTROL_CODE_VERSION = "SELECT code_version FROM masterfile.installed"
+
+SET_CONTROL_CODE_VERSION = """
+INSERT INTO masterfile.installed (code_version) VALUES (%(version)s)
+ON CONFLICT (singleton) DO UPDATE SET code_version = excluded.code_version
+"""
+
 TENANT_CODE_VERSIONS = "SELECT schema_name, code_version FROM masterfile.tenants ORDER BY client_id"
 
 SET_CODE_VERSION = "UPDATE masterfile.tenants SET code_version = %(version)s WHERE schema_name = %(schema)s"

@@ -57,9 +57,20 @@ def upgrade() -> None:
     )
     op.execute("INSERT INTO masterfile.dispatch_state (rolled_week) VALUES (date_trunc('week', now())::date)")
     op.execute("REVOKE ALL ON masterfile.dispatch_state FROM PUBLIC")
+    # the code the control schema was last brought to (pyloader/migrate.py)
+    op.execute(
+        """
+        CREATE TABLE masterfile.installed (
+            singleton    boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+            code_version text NOT NULL
+        )
+        """
+    )
+    op.execute("REVOKE ALL ON masterfile.installed FROM PUBLIC")
 
 
 def downgrade() -> None:
+    op.execute("DROP TABLE masterfile.installed")
     op.execute("DROP TABLE masterfile.dispatch_state")
     op.execute("DROP TABLE masterfile.work_hints")
     op.execute("ALTER TABLE masterfile.tenants DROP COLUMN code_version")
