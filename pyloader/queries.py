@@ -62,6 +62,16 @@ def tenant_revision(schema: str) -> sql.Composed:
     return sql.SQL("SELECT version_num FROM {}.alembic_version").format(sql.Identifier(schema))
 
 
+def tenant_summaries(schemas: list[str]) -> sql.Composed:
+    """(schema, revision, queue depth, oldest mark, last run) of each tenant, in one statement."""
+    return sql.SQL(" UNION ALL ").join(
+        sql.SQL("SELECT {name}, (SELECT version_num FROM {s}.alembic_version), q.*").format(
+            name=sql.Literal(schema), s=sql.Identifier(schema)) + sql.SQL(" FROM (") + tenant_summary(schema)
+        + sql.SQL(") q")
+        for schema in schemas
+    )
+
+
 def tenant_summary(schema: str) -> sql.Composed:
     """Queue depth (distinct dirty keys), oldest mark, and the last run of one tenant."""
     return sql.SQL(
