@@ -96,7 +96,7 @@ def test_every_fault_at_once_loses_nothing_and_applies_nothing_twice(tenant, erp
     res = run_load(tenant, srv, page_size=25, retry=RetryPolicy(backoff=0.001, max_backoff=0.01, timeout=0.6))
     ds = erp.dataset
     counts = ds.counts()
-    assert all(r.ok for r in res.values()), {n: r.message for n, r in res.items()}
+    assert all(r.ok for r in res.values()), {n: (r.status, r.message) for n, r in res.items() if not r.ok}
     for what in ("errors", "rate_limited", "dropped", "slow", "repeated"):
         assert erp.stats.get(what), (what, erp.stats)
     with tenant.connect() as conn:
@@ -269,8 +269,11 @@ def test_cli_unreachable_api_is_one_clear_line(tenant):
         url = s.url  # closed again: nothing listens there
     res = pyloader("load", tenant.client_id, "--api", url, url=tenant.url, timeout=120)
     assert res.returncode == 1
-    (line,) = res.stderr.strip().splitlines()
-    assert "connection failed" in line and url in line
+    *retries, line = res.stderr.strip().splitlines()
+    assert "connection failed" in line and url in line and "giving up after 6 attempts" in line
+    # each retry is one line with its reason, as it happens
+    assert len(retries) == 5 and all(f"retry {i} of 5 in " in r and "connection failed" in r
+                                     for i, r in enumerate(retries, 1))
 
 
 def test_cli_loads_from_the_api_with_progress_on_a_terminal(tenant, erp, srv):

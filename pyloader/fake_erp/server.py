@@ -90,7 +90,7 @@ def malformed(name: str, rec: dict, h: int) -> dict:
     elif kind == "empty_key":
         rec[ent.key_names[0]] = ""
     else:
-        rec[[f.name for f in ent.fields if f.kind == "text"][-1]] = "x" * 10_001
+        rec[[f.name for f in ent.fields if f.kind in ("id", "text")][-1]] = "x" * 10_001
     return rec
 
 
