@@ -63,7 +63,11 @@ DB_ATTEMPTS = 3  # tries of one batch on a retryable database error
 RECONNECT_SECONDS = 20.0  # how long a lost database connection is tried again (a restart takes a few seconds)
 # an ERP's clock may run a little ahead of ours; a record dated beyond this is "in the future"
 FUTURE_TOLERANCE = dt.timedelta(minutes=5)
-MAX_REJECT_RATE = 0.5  # an entity with more rejects than this share of its records fails
+MAX_REJECT_RATE = 0.5  # an entity with more rejects than this share of its records fails...
+# ...once it has this many rejects, or when it rejected everything it read: an
+# incremental load of three records, one of them bad, is not a broken feed
+# (and failing it would hold its watermark until the ERP fixed the record)
+REJECT_RATE_MIN_REJECTS = 10
 REJECT_RATE_MIN_READ = 10_000  # records read before a too-high share stops the entity early
 TOKEN_ENV = "MASTERFILE_ERP_TOKEN"
 
@@ -783,6 +787,8 @@ class TenantLoader:
         cur.execute(q_count_batch(self.schema), {"load_id": load_id, **counts.as_dict()})
 
     def _too_many_rejects(self, counts: Counts) -> str | None:
+        if counts.rejected < REJECT_RATE_MIN_REJECTS and counts.rejected < counts.read:
+            return None
         if counts.read and counts.rejected > self.max_reject_rate * counts.read:
             return (f"{counts.rejected} of {counts.read} records rejected ({counts.rejected / counts.read:.0%}), "
                     f"more than the {self.max_reject_rate:.0%} --max-reject-rate allows: is it the right file "

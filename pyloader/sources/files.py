@@ -54,6 +54,7 @@ class FileSource:
         self.typed = fmt != "csv"
         self.position = 0  # records read so far, for progress lines
         self._fh = None  # the open file, whose offset tells progress how far the reader is
+        self._finished = False
 
     @property
     def total(self) -> int | None:
@@ -71,6 +72,8 @@ class FileSource:
     def done(self) -> int:
         if self.fmt == "parquet":
             return self.position
+        if self._finished:
+            return self.total or 0
         fh = self._fh
         try:
             return fh.tell() if fh is not None and not fh.closed else 0
@@ -89,6 +92,7 @@ class FileSource:
                 yield from self._csv()
             else:
                 yield from self._parquet()
+            self._finished = True
         except SourceError:
             raise
         except (OSError, csv.Error, ValueError) as exc:
