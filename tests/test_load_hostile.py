@@ -22,7 +22,7 @@ from pyloader import load
 from pyloader.fake_erp import FakeErp, FakeErpServer, Faults
 from pyloader.normalize import ENTITY_ORDER, MAX_RAW_BYTES
 from pyloader.sources.api import PageLimits, RetryPolicy
-from tests.conftest import pyloader, row_set, scalar
+from tests.conftest import admin, pyloader, row_set, scalar
 from tests.test_load_api import TOKEN, instant, watermarks
 from tests.test_load_files import sale, write_jsonl
 
@@ -167,7 +167,7 @@ def _loader_backends(url):
 
 
 def test_a_database_that_goes_away_mid_load_ends_it_with_a_clear_error(tenant, erp, srv, monkeypatch):
-    monkeypatch.setattr(load, "RECONNECT_SECONDS", 1.5)
+    monkeypatch.setattr(load, "RECONNECT_SECONDS", 1.5, raising=False)
     erp.faults = Faults(slow_rate=1.0, slow_seconds=0.1)
     dbname = psycopg.conninfo.conninfo_to_dict(tenant.url)["dbname"]
     errors = []
@@ -180,19 +180,20 @@ def test_a_database_that_goes_away_mid_load_ends_it_with_a_clear_error(tenant, e
 
     t = threading.Thread(target=run)
     t.start()
-    with tenant.connect() as admin:
+    with tenant.connect() as conn:
         deadline = time.monotonic() + 20
-        while not scalar(admin, "SELECT count(*) FROM loads WHERE status = 'succeeded'"):
+        while not scalar(conn, "SELECT count(*) FROM loads WHERE status = 'succeeded'"):
             assert time.monotonic() < deadline
             time.sleep(0.05)
-        # as after an immediate shutdown: the session dies and no new one is let in
-        admin.execute(sql.SQL("ALTER DATABASE {} CONNECTION LIMIT 0").format(sql.Identifier(dbname)))
+    # as after an immediate shutdown: the session dies and no new one is let in (superusers neither)
+    with admin() as conn:
+        conn.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS false").format(sql.Identifier(dbname)))
         try:
-            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                          "WHERE application_name = 'pyloader load' AND datname = current_database()")
+            conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                         "WHERE application_name = 'pyloader load' AND datname = %s", (dbname,))
             t.join(timeout=30)
         finally:
-            admin.execute(sql.SQL("ALTER DATABASE {} CONNECTION LIMIT -1").format(sql.Identifier(dbname)))
+            conn.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS true").format(sql.Identifier(dbname)))
     (exc,) = errors
     assert isinstance(exc, load.ConnectionLost), repr(exc)
     assert "database connection was lost mid-load" in str(exc) and "within 1.5 s" in str(exc)
