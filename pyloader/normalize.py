@@ -431,7 +431,14 @@ class Normalizer:
             lowest = {"any": -_BIG + 1, "nonneg": 0, "positive": 1}[f.sign]
             if fast == _FAST_INT:
                 lowest = max(lowest, INT_MIN)
-            plan.append((f.name, fast, conv, f.name in must, f.max_chars, lowest))
+            # a Decimal the fast path takes: any, or one without a minus sign (comparing
+            # a Decimal with a number costs more than the rest of its checks)
+            unsigned_only = f.sign != "any"
+            if f.sign == "positive":
+                fast_decimal = False
+            else:
+                fast_decimal = fast == _FAST_NUMERIC
+            plan.append((f.name, fast, conv, f.name in must, f.max_chars, lowest, fast_decimal, unsigned_only))
         self._plan = tuple(plan)
         self._key_names = frozenset(self.entity.key_names)
         self._known = frozenset(self.entity.columns)
@@ -460,7 +467,7 @@ class Normalizer:
         out = []
         append = out.append
         valid_dates = self._valid_dates
-        for name, fast, conv, must, limit, lowest in self._plan:
+        for name, fast, conv, must, limit, lowest, fast_decimal, unsigned_only in self._plan:
             value = get(name)
             # fast paths for the common plain values; anything unusual takes the full converter
             t = type(value)
@@ -477,7 +484,7 @@ class Normalizer:
                 if fast == _FAST_NUMERIC and lowest <= value < _BIG or fast == _FAST_INT and lowest <= value <= INT_MAX:
                     append(str(value))
                     continue
-            elif t is Decimal and fast == _FAST_NUMERIC and value.is_finite() and value >= lowest \
+            elif t is Decimal and fast_decimal and value.is_finite() and not (unsigned_only and value.is_signed()) \
                     and -MAX_NUMERIC_EXPONENT <= value.adjusted() <= MAX_NUMERIC_EXPONENT:
                 append(str(value))
                 continue

@@ -202,7 +202,7 @@ def test_a_server_that_drips_bytes_is_cut_off_at_the_deadline(erp, server):
     with pytest.raises(ApiError, match=r"giving up after 2 attempts: timed out \(no complete answer within 0.5 s\)"):
         fetch_all(server.url, "products", token="s3cret",
                   retry=RetryPolicy(attempts=2, backoff=0.001, timeout=5, deadline=0.5))
-    assert time.monotonic() - t0 < 3
+    assert time.monotonic() - t0 < 10  # the whole answer would take minutes
     assert erp.stats["dripped"] == 2
     # the client is not poisoned: the next collection comes at once
     got, _ = fetch_all(server.url, "locations", token="s3cret")
