@@ -276,13 +276,13 @@ def test_cli_unreachable_api_is_one_clear_line(tenant):
                                      for i, r in enumerate(retries, 1))
 
 
-def test_cli_loads_from_the_api_with_progress_on_a_terminal(tenant, erp, srv):
+def pyloader_on_a_terminal(*args: str, env: dict) -> tuple[subprocess.CompletedProcess, str]:
+    """Run the command line with stderr on a pseudo-terminal: its result, and what the terminal showed."""
     master, slave = pty.openpty()
     try:
-        env = dict(os.environ, DATABASE_URL=tenant.url, **{load.TOKEN_ENV: TOKEN})
         exe = os.path.join(os.path.dirname(os.sys.executable), "pyloader")
-        proc = subprocess.run([exe, "load", tenant.client_id, "--api", srv.url, "--page-size", "100"],
-                              stdout=subprocess.PIPE, stderr=slave, env=env, timeout=120, text=True)
+        proc = subprocess.run([exe, *args], stdout=subprocess.PIPE, stderr=slave, env=dict(os.environ, **env),
+                              timeout=120, text=True)
         os.close(slave)
         slave = None
         chunks = []
@@ -298,7 +298,12 @@ def test_cli_loads_from_the_api_with_progress_on_a_terminal(tenant, erp, srv):
         os.close(master)
         if slave is not None:
             os.close(slave)
-    tty = b"".join(chunks).decode()
+    return proc, b"".join(chunks).decode()
+
+
+def test_cli_loads_from_the_api_with_progress_on_a_terminal(tenant, erp, srv):
+    proc, tty = pyloader_on_a_terminal("load", tenant.client_id, "--api", srv.url, "--page-size", "100",
+                                       env={"DATABASE_URL": tenant.url, load.TOKEN_ENV: TOKEN})
     assert proc.returncode == 0, tty
     assert [line.split()[:2] for line in proc.stdout.splitlines()] == [[n, "succeeded"] for n in ENTITY_ORDER]
     assert "sales_lines" in tty and "records" in tty and "/s" in tty and "page" in tty

@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import pty
 import signal
 import subprocess
 import sys
@@ -19,26 +18,16 @@ import pytest
 from psycopg import sql
 
 from pyloader import load
-from pyloader.fake_erp import FakeErp, FakeErpServer, Faults
+from pyloader.fake_erp import Faults
 from pyloader.normalize import ENTITY_ORDER, MAX_RAW_BYTES
 from pyloader.sources.api import PageLimits, RetryPolicy
 from tests.conftest import admin, pyloader, row_set, scalar
-from tests.test_load_api import TOKEN, instant, watermarks
+from tests.test_load_api import erp, srv  # noqa: F401 - the fixtures, shared
+from tests.test_load_api import TOKEN, instant, pyloader_on_a_terminal, watermarks
 from tests.test_load_files import sale, write_jsonl
 
 FAST = RetryPolicy(backoff=0.001, max_backoff=0.01, timeout=5, deadline=5)
 T1 = "2025-01-02T00:00:00Z"
-
-
-@pytest.fixture
-def erp():
-    return FakeErp(21, "small", token=TOKEN)
-
-
-@pytest.fixture
-def srv(erp):
-    with FakeErpServer(erp) as s:
-        yield s
 
 
 def api_load(tenant, srv, **kw):
@@ -364,27 +353,7 @@ def test_a_file_of_rejects_fails_its_entity_and_the_command(tenant, tmp_path):
 
 def test_progress_on_a_terminal_has_a_total_and_an_eta_for_files(tenant, tmp_path):
     write_jsonl(tmp_path / "sales_lines.jsonl", [sale(f"T{i:05}") for i in range(5000)])
-    master, slave = pty.openpty()
-    try:
-        env = dict(os.environ, DATABASE_URL=tenant.url, COLUMNS="160")
-        exe = os.path.join(os.path.dirname(sys.executable), "pyloader")
-        proc = subprocess.run([exe, "load", tenant.client_id, "--files", str(tmp_path), "--batch-size", "500"],
-                              stdout=subprocess.PIPE, stderr=slave, env=env, timeout=120, text=True)
-        os.close(slave)
-        slave = None
-        chunks = []
-        while True:
-            try:
-                data = os.read(master, 65536)
-            except OSError:
-                break
-            if not data:
-                break
-            chunks.append(data)
-    finally:
-        os.close(master)
-        if slave is not None:
-            os.close(slave)
-    tty = b"".join(chunks).decode()
+    proc, tty = pyloader_on_a_terminal("load", tenant.client_id, "--files", str(tmp_path), "--batch-size", "500",
+                                       env={"DATABASE_URL": tenant.url, "COLUMNS": "160"})
     assert proc.returncode == 0, tty
     assert "sales_lines" in tty and "100%" in tty and "5,000 records" in tty and "0:00:00" in tty
