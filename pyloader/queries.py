@@ -110,3 +110,27 @@ def tenant_status(schema: str) -> sql.Composed:
         )
         """
     ).format(s=sql.Identifier(schema))
+
+
+# --- export (pyloader/export.py) ------------------------------------------------------
+
+# set in the export's transaction: doubles in their shortest exact text,
+# timestamps in UTC with an offset, dates as YYYY-MM-DD
+EXPORT_SESSION = ("SET LOCAL extra_float_digits = 1; SET LOCAL TimeZone = 'UTC';"
+                  " SET LOCAL DateStyle = 'ISO, YMD'; SET LOCAL IntervalStyle = 'iso_8601'")
+
+EXPORT_AS_OF_WEEK = "SELECT end_week()"
+
+# a relation's columns in order: name, declared type, base type name, and a
+# numeric's precision and scale when its typmod fixes them
+EXPORT_COLUMNS = """
+SELECT a.attname, format_type(a.atttypid, a.atttypmod), t.typname,
+       CASE WHEN t.typname = 'numeric' AND a.atttypmod >= 4 THEN ((a.atttypmod - 4) >> 16) & 65535 END,
+       CASE WHEN t.typname = 'numeric' AND a.atttypmod >= 4 THEN (a.atttypmod - 4) & 65535 END
+FROM pg_attribute a
+JOIN pg_class c ON c.oid = a.attrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_type t ON t.oid = a.atttypid
+WHERE n.nspname = %(schema)s AND c.relname = %(table)s AND a.attnum > 0 AND NOT a.attisdropped
+ORDER BY a.attnum
+"""
