@@ -31,22 +31,19 @@ import time
 
 import psycopg
 import pyarrow as pa
-import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from psycopg import sql
 
 from pyloader import db, queries
-from pyloader.config import validate_client_id
+from pyloader.config import tenant_roles, validate_client_id
 
 # what can be exported, and the week column each one's --from-week/--to-week filter
 TABLES = {"master_file": "week_start", "recommendations": "as_of_week", "forecasts": "target_week"}
 FORMATS = {".parquet": "parquet", ".csv": "csv"}
 COMPRESSIONS = ("zstd", "snappy", "none")
 ROW_GROUP_ROWS = 65_536
-# bytes of CSV text parsed at a time into one record batch
-CSV_BLOCK_BYTES = 4 << 20
-# COPY chunks buffered between the thread that reads the socket and the parser
-QUEUED_CHUNKS = 256
+# record batches (~16 MB each) decoded ahead of the one being compressed
+QUEUED_BATCHES = 4
 
 # PostgreSQL type (pg_type.typname) -> Arrow type; numeric and anything else
 # are decided in arrow_type()
@@ -199,7 +196,8 @@ def export(req: Request, url: str | None = None, *, progress: Progress | None = 
             if req.format == "csv":
                 rows = _write_csv(conn, select, params, tmp.file, progress)
             else:
-                rows = _write_parquet(conn, select, params, columns, meta, req.compression, tmp.file, progress)
+                rows = _write_parquet(conn, schema, select, params, columns, meta, req.compression, tmp.file,
+                                      progress, url)
             tmp.commit()
         conn.rollback()  # read only: nothing to keep
     progress.done(rows)
@@ -260,123 +258,122 @@ def _write_csv(conn, select, params, out, progress: Progress) -> int:
         return cur.rowcount
 
 
-def _write_parquet(conn, select, params, columns, meta, compression, out, progress: Progress) -> int:
+def _write_parquet(conn, schema_name, select, params, columns, meta, compression, out, progress: Progress,
+                   url: str | None) -> int:
+    """The rows through the Arrow PostgreSQL driver (binary COPY decoded in C),
+    in the snapshot of `conn`'s transaction, a row group every ROW_GROUP_ROWS."""
     schema = pa.schema([pa.field(c.name, c.arrow_type()) for c in columns], metadata=meta)
+    snapshot = conn.execute(queries.EXPORT_SNAPSHOT).fetchone()[0]
+    # the filters' values are quoted by psycopg, the driver gets one statement
+    query = psycopg.ClientCursor(conn).mogrify(select, params)
+    setup = [sql.SQL(q).format(snapshot=sql.Literal(snapshot), role=sql.Identifier(tenant_roles(schema_name)["reader"]),
+                               schema=sql.Identifier(schema_name)).as_string(conn) for q in queries.EXPORT_ARROW_SESSION]
     rows = 0
-    with conn.cursor() as cur, pq.ParquetWriter(out, schema, compression=compression) as writer:
-        with cur.copy(_copy(select, header=False), params) as copy, _CopyStream(copy) as stream:
-            if stream.peek():  # an empty COPY is no CSV to parse: the file keeps the schema alone
-                reader = pacsv.open_csv(stream, read_options=pacsv.ReadOptions(
-                    column_names=[c.name for c in columns], block_size=CSV_BLOCK_BYTES),
-                    parse_options=pacsv.ParseOptions(newlines_in_values=True),
-                    convert_options=pacsv.ConvertOptions(
-                        column_types=schema, true_values=["t"], false_values=["f"], null_values=[""],
-                        strings_can_be_null=True, quoted_strings_can_be_null=False))
-                pending, pending_rows = [], 0
-                for batch in reader:
-                    pending.append(batch)
-                    pending_rows += batch.num_rows
-                    if pending_rows >= ROW_GROUP_ROWS:
-                        rows += _write_row_group(writer, schema, pending)
-                        pending, pending_rows = [], 0
-                        progress.update(rows)
+    with _ArrowRows(db.app_conninfo(url), setup, query) as batches, \
+            pq.ParquetWriter(out, schema, compression=compression) as writer:
+        pending, pending_rows = [], 0
+        for batch in batches:
+            pending.append(_conform(batch, schema))
+            pending_rows += batch.num_rows
+            if pending_rows >= ROW_GROUP_ROWS:
                 rows += _write_row_group(writer, schema, pending)
+                pending, pending_rows = [], 0
+                progress.update(rows)
+        rows += _write_row_group(writer, schema, pending)
     return rows
+
+
+def _conform(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
+    """A driver's batch in the export's types (a numeric arrives as text)."""
+    arrays = []
+    for array, field in zip(batch.columns, schema):
+        if isinstance(array.type, pa.ExtensionType):
+            array = array.storage
+        arrays.append(array if array.type == field.type else array.cast(field.type))
+    return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 
 def _write_row_group(writer: pq.ParquetWriter, schema: pa.Schema, batches: list) -> int:
     if not batches:
         return 0
-    table = pa.Table.from_batches(batches).cast(schema)  # the reader's schema carries no metadata
+    table = pa.Table.from_batches(batches, schema=schema)
     writer.write_table(table, row_group_size=table.num_rows)
     return table.num_rows
 
 
-class _CopyStream:
-    """A read-only file over a COPY's chunks, for pyarrow's CSV reader.
+class _ArrowRows:
+    """Record batches of one query, read by a thread of their own.
 
-    A thread drains the socket into a bounded queue while the caller parses
-    and compresses, so the server never waits for the client's CPU; the queue
-    bounds what is held in memory.
+    The thread decodes while the caller compresses, and the queue bounds what
+    is held between them. The caller's thread only waits on the queue, so a
+    signal reaches it; on the way out the query is cancelled.
     """
 
-    def __init__(self, copy):
-        self._copy = copy
-        self._queue: queue.Queue = queue.Queue(QUEUED_CHUNKS)
+    def __init__(self, conninfo: str, setup: list[str], query: str):
+        self._conninfo, self._setup, self._query = conninfo, setup, query
+        self._queue: queue.Queue = queue.Queue(QUEUED_BATCHES)
         self._stop = threading.Event()
         self._error: BaseException | None = None
-        self._buffer = memoryview(b"")
-        self._eof = False
-        self.closed = False
-        self._thread = threading.Thread(target=self._drain, name="export-copy", daemon=True)
+        self._cursor = None
+        self._thread = threading.Thread(target=self._read, name="export-rows", daemon=True)
 
     def __enter__(self):
         self._thread.start()
         return self
 
+    def __iter__(self):
+        while True:
+            try:
+                item = self._queue.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            if item is None:
+                if self._error is not None:
+                    raise self._error
+                return
+            yield item
+
     def __exit__(self, *exc):
         self._stop.set()
+        cursor = self._cursor
+        if cursor is not None and self._thread.is_alive():
+            try:
+                cursor.adbc_cancel()
+            except Exception:  # already finished or closed
+                pass
         while self._thread.is_alive():  # unblock a put() so the thread sees the stop
             try:
                 self._queue.get(timeout=0.05)
             except queue.Empty:
                 pass
-        self.closed = True
-        if self._error is not None and exc[0] is None:
-            raise self._error
 
-    def _drain(self) -> None:
+    def _put(self, item) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _read(self) -> None:
         try:
-            for chunk in self._copy:
-                while not self._stop.is_set():
-                    try:
-                        self._queue.put(bytes(chunk), timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if self._stop.is_set():
-                    return
-        except BaseException as exc:  # handed to the reader, raised in the main thread
+            import adbc_driver_postgresql.dbapi as adbc
+
+            with adbc.connect(self._conninfo) as aconn, aconn.cursor() as cur:
+                self._cursor = cur
+                for statement in self._setup:
+                    cur.execute(statement)
+                cur.execute(self._query)
+                with cur.fetch_record_batch() as reader:
+                    for batch in reader:
+                        if not self._put(batch):
+                            break
+                self._cursor = None
+                aconn.rollback()
+        except BaseException as exc:  # raised in the caller's thread
             self._error = exc
-        self._queue.put(None)
-
-    def _next_chunk(self) -> bool:
-        if self._eof:
-            return False
-        chunk = self._queue.get()
-        if chunk is None:
-            self._eof = True
-            if self._error is not None:
-                raise self._error
-            return False
-        self._buffer = memoryview(chunk)
-        return True
-
-    def peek(self) -> bool:
-        """True when there is at least one byte to read."""
-        return bool(self._buffer) or self._next_chunk()
-
-    # the file protocol pyarrow's PythonFile uses
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return False
-
-    def writable(self) -> bool:
-        return False
-
-    def read(self, size: int = -1) -> bytes:
-        parts, want = [], size if size is not None and size >= 0 else sys.maxsize
-        while want > 0 and (self._buffer or self._next_chunk()):
-            part = self._buffer[:want]
-            self._buffer = self._buffer[len(part):]
-            parts.append(part)
-            want -= len(part)
-        return b"".join(parts)
-
-    def close(self) -> None:
-        self.closed = True
+        self._put(None)
 
 
 class _TemporaryFile:
@@ -397,8 +394,6 @@ class _TemporaryFile:
         return self
 
     def commit(self) -> None:
-        self.file.flush()
-        os.fsync(self.file.fileno())
         self.file.close()
         os.chmod(self.tmp, 0o666 & ~_umask())
         if self.overwrite:

@@ -134,3 +134,15 @@ JOIN pg_type t ON t.oid = a.atttypid
 WHERE n.nspname = %(schema)s AND c.relname = %(table)s AND a.attnum > 0 AND NOT a.attisdropped
 ORDER BY a.attnum
 """
+
+EXPORT_SNAPSHOT = "SELECT pg_export_snapshot()"
+
+# the Arrow driver's session: the export's snapshot, then the tenant's reader
+# role and schema, as db.enter_tenant sets them (composed with sql.Identifier)
+EXPORT_ARROW_SESSION = [
+    "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+    "SET TRANSACTION SNAPSHOT {snapshot}",
+    "SET ROLE {role}",
+    "SET search_path = {schema}, pg_catalog, pg_temp",
+    "SET extra_float_digits = 1",
+]
