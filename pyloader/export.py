@@ -24,7 +24,6 @@ import dataclasses
 import datetime as dt
 import os
 import queue
-import sys
 import tempfile
 import threading
 import time
@@ -34,7 +33,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from psycopg import sql
 
-from pyloader import db, queries
+from pyloader import db, load, queries
 from pyloader.config import tenant_roles, validate_client_id
 
 # what can be exported, and the week column each one's --from-week/--to-week filter
@@ -137,34 +136,27 @@ def check_request(req: Request) -> None:
         raise ExportInputError(f"cannot write {req.path}: {folder} is not writable")
 
 
-class Progress:
-    """Rows written of the total and the rate, refreshed on stderr when it is a terminal."""
+class Progress(load.Progress):
+    """The loader's status line, counting rows written of the total and their rate."""
 
-    def __init__(self, stream=None, enabled: bool | None = None, every: float = 0.5):
-        self.stream = stream or sys.stderr
-        self.enabled = self.stream.isatty() if enabled is None else enabled
-        self.every = every
-        self.total: int | None = None
+    total: int | None = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
         self._started = time.monotonic()
-        self._last = 0.0
 
-    def update(self, rows: int, *, force: bool = False) -> None:
+    def rows(self, rows: int, *, force: bool = False) -> None:
         if not self.enabled:
             return
         now = time.monotonic()
         if not force and now - self._last < self.every:
             return
         self._last = now
-        rate = rows / max(now - self._started, 1e-6)
         of = f" of {self.total:,}" if self.total is not None else ""
-        self.stream.write(f"\rexport: {rows:,}{of} rows  {rate:,.0f} rows/s ")
+        text = f"export: {rows:,}{of} rows  {rows / max(now - self._started, 1e-6):,.0f} rows/s"
+        self.stream.write("\r" + text.ljust(self._width))
+        self._width = len(text)
         self.stream.flush()
-
-    def done(self, rows: int) -> None:
-        if self.enabled:
-            self.update(rows, force=True)
-            self.stream.write("\n")
-            self.stream.flush()
 
 
 def export(req: Request, url: str | None = None, *, progress: Progress | None = None) -> dict:
@@ -200,7 +192,8 @@ def export(req: Request, url: str | None = None, *, progress: Progress | None = 
                                       progress, url)
             tmp.commit()
         conn.rollback()  # read only: nothing to keep
-    progress.done(rows)
+    progress.rows(rows, force=True)
+    progress.done()
     return {**meta, "file": os.path.abspath(req.path), "format": req.format, "rows": rows,
             "bytes": os.path.getsize(req.path), "seconds": round(time.monotonic() - started, 3)}
 
@@ -254,7 +247,7 @@ def _write_csv(conn, select, params, out, progress: Progress) -> int:
                 out.write(chunk)
                 if progress.enabled:  # a value holding a newline only skews the progress
                     lines += bytes(chunk).count(b"\n")
-                    progress.update(lines - 1)
+                    progress.rows(lines - 1)
         return cur.rowcount
 
 
@@ -278,7 +271,7 @@ def _write_parquet(conn, schema_name, select, params, columns, meta, compression
             if pending_rows >= ROW_GROUP_ROWS:
                 rows += _write_row_group(writer, schema, pending)
                 pending, pending_rows = [], 0
-                progress.update(rows)
+                progress.rows(rows)
         rows += _write_row_group(writer, schema, pending)
     return rows
 
