@@ -17,10 +17,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
+import resource
 import pathlib
 import statistics
 import sys
 import tempfile
+import threading
 import time
 
 import psycopg
@@ -30,7 +33,7 @@ from bench.bench_features import AS_OF, FIRST_DAY, GENERATE, connect, process
 from bench.bench_load import _timed
 from bench.common import drop_database, machine, scratch_database
 from pyloader import db, tenants
-from pyloader.config import database_url, schema_for
+from pyloader.config import app_role, database_url, schema_for
 
 DB_NAME = "mf_bench_export"
 BIN = pathlib.Path(sys.executable).parent / "pyloader"
@@ -61,6 +64,52 @@ def rows_of(url: str, client_id: str) -> int:
         return conn.execute("SELECT count(*) FROM master_file").fetchone()[0]
 
 
+def _cpu_seconds(pid: int) -> float:
+    """user + system seconds of a process so far (a backend on this machine)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _own_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+class ServerCpu:
+    """CPU seconds of the authenticator's backends in one database while a
+    command runs: sampled every 100 ms, each backend's last sample summed."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.seen: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            while not self._stop.is_set():
+                for (pid,) in conn.execute("SELECT pid FROM pg_stat_activity WHERE usename = %s"
+                                           " AND datname = current_database()", (app_role(),)).fetchall():
+                    try:
+                        self.seen[pid] = _cpu_seconds(pid)
+                    except OSError:
+                        pass
+                time.sleep(0.1)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def seconds(self) -> float:
+        return sum(self.seen.values())
+
+
 def bare_copy(url: str, client_id: str, *, jit: bool = True) -> dict:
     """The floor: COPY of the view to a client that counts the bytes and drops them,
     in a tenant session like the exporter's (which runs without JIT)."""
@@ -68,20 +117,25 @@ def bare_copy(url: str, client_id: str, *, jit: bool = True) -> dict:
         if not jit:
             conn.execute("SET jit = off")
         size = 0
+        server, client = _cpu_seconds(conn.info.backend_pid), _own_cpu()
         started = time.perf_counter()
         with cur.copy("COPY (SELECT * FROM master_file) TO STDOUT") as copy:
             for chunk in copy:
                 size += len(chunk)
-        return {"seconds": time.perf_counter() - started, "bytes": size, "rows": cur.rowcount}
+        return {"seconds": time.perf_counter() - started, "bytes": size, "rows": cur.rowcount,
+                "server_cpu": _cpu_seconds(conn.info.backend_pid) - server, "client_cpu": _own_cpu() - client}
 
 
 def exported(url: str, client_id: str, path: str) -> dict:
     """One `pyloader export` process: wall seconds, peak RSS, its JSON summary."""
     env = dict(os.environ, DATABASE_URL=url)
-    wall, rss_kb, proc = _timed([str(BIN), "export", client_id, "--to", path, "--overwrite", "--json"], env)
+    with ServerCpu(url) as server:
+        wall, rss_kb, proc = _timed([str(BIN), "export", client_id, "--to", path, "--overwrite", "--json"], env)
     summary = json.loads(proc.stdout)
     os.unlink(path)
-    return {"seconds": wall, "rss_mb": rss_kb / 1024, "bytes": summary["bytes"], "rows": summary["rows"]}
+    client = sum(float(m) for m in re.findall(r"(?:User|System) time \(seconds\): ([\d.]+)", proc.stderr))
+    return {"seconds": wall, "rss_mb": rss_kb / 1024, "bytes": summary["bytes"], "rows": summary["rows"],
+            "server_cpu": server.seconds, "client_cpu": client}
 
 
 def measure(url: str, client_id: str, rounds: int, folder: str, log) -> dict:
@@ -95,7 +149,9 @@ def measure(url: str, client_id: str, rounds: int, folder: str, log) -> dict:
     out = {}
     for kind, rs in runs.items():
         out[kind] = {"seconds": statistics.median(r["seconds"] for r in rs), "all": [r["seconds"] for r in rs],
-                     "bytes": rs[-1]["bytes"], "rows": rs[-1]["rows"]}
+                     "bytes": rs[-1]["bytes"], "rows": rs[-1]["rows"],
+                     "server_cpu": statistics.median(r["server_cpu"] for r in rs),
+                     "client_cpu": statistics.median(r["client_cpu"] for r in rs)}
         if not kind.startswith("copy"):
             out[kind]["rss_mb"] = max(r["rss_mb"] for r in rs)
     return out
@@ -136,7 +192,8 @@ def markdown(r: dict) -> str:
     def row(label, m, base):
         secs = ", ".join(f"{s:.1f}" for s in m["all"])
         return (f"| {label} | {m['seconds']:.1f} s ({secs}) | {m['rows'] / m['seconds']:,.0f} | "
-                f"{m['bytes'] / 2**20:,.0f} MiB | {m['seconds'] / base:.2f} |")
+                f"{m['bytes'] / 2**20:,.0f} MiB | {m['seconds'] / base:.2f} | {m['server_cpu']:.1f} s | "
+                f"{m['client_cpu']:.1f} s |")
 
     lines = [
         "## Export (issue 16)",
@@ -145,10 +202,12 @@ def markdown(r: dict) -> str:
         f"The bench tenant ({lp:,} x {ll}: {large['rows']:,} master-file rows of 92 columns) and one a",
         f"tenth of it ({sp:,} x {sl}: {small['rows']:,} rows), the lines of bench_features computed by the",
         f"pipeline. The bare COPY and the two exports were interleaved {r['rounds']} times in one run;",
-        "medians, every run in brackets. Each export is a `pyloader export` process of its own.",
+        "medians, every run in brackets. Each export is a `pyloader export` process of its own. CPU",
+        "seconds (medians) are the backends' (from /proc, sampled) and the client process's (user + system):",
+        "on a machine shared with other work they say more than the wall times.",
         "",
-        "| bench tenant | time | rows/s | output | vs bare COPY |",
-        "|---|---:|---:|---:|---:|",
+        "| bench tenant | time | rows/s | output | vs bare COPY | server CPU | client CPU |",
+        "|---|---:|---:|---:|---:|---:|---:|",
         row("`COPY (SELECT * FROM master_file) TO STDOUT`, bytes dropped", large["copy"], large["copy"]["seconds"]),
         row("the same COPY with `SET jit = off` (as the export runs)", large["copy_nojit"], large["copy"]["seconds"]),
         row("`pyloader export --to F.parquet` (zstd)", large["parquet"], large["copy"]["seconds"]),
