@@ -8,15 +8,15 @@ What it guarantees:
 - the file appears only when complete: rows go to a temporary file beside
   FILE, which is renamed onto FILE at the end; an error or an interruption
   removes it and leaves FILE as it was;
-- streaming: the rows come from the server as one COPY ... (FORMAT csv),
-  read chunk by chunk. A CSV export writes the chunks as they come; a Parquet
-  export parses them with pyarrow's streaming CSV reader into record batches
-  of the view's types and writes a row group every ROW_GROUP_ROWS rows, so
-  memory holds one row group whatever the tenant's size;
-- values exact: doubles leave the server in their shortest exact form
-  (extra_float_digits > 0) and are parsed back correctly rounded, so a Parquet
-  double has the bits of the database's; an empty unquoted CSV field is a
-  null, an empty string is written `""`.
+- streaming: a CSV export writes COPY ... (FORMAT csv) chunk by chunk as
+  the server sends it; a Parquet export reads binary COPY through the Arrow
+  PostgreSQL driver (ADBC), which decodes it into record batches in C, in a
+  second session that imports the first one's snapshot, and writes a row
+  group every ROW_GROUP_ROWS rows: memory holds a few batches and one row
+  group whatever the tenant's size;
+- values exact: Parquet doubles are the server's binary values; CSV doubles
+  are their shortest exact text (extra_float_digits > 0). In CSV an empty
+  unquoted field is a null, an empty string is written `""`.
 """
 from __future__ import annotations
 
