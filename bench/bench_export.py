@@ -23,7 +23,6 @@ import pathlib
 import statistics
 import sys
 import tempfile
-import threading
 import time
 
 import psycopg
@@ -31,7 +30,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from bench.bench_features import AS_OF, FIRST_DAY, GENERATE, connect, process
 from bench.bench_load import _timed
-from bench.common import drop_database, machine, scratch_database
+from bench.common import Sampler, drop_database, machine, scratch_database
 from pyloader import db, tenants
 from pyloader.config import app_role, database_url, schema_for
 
@@ -76,34 +75,33 @@ def _own_cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
-class ServerCpu:
+class ServerCpu(Sampler):
     """CPU seconds of the authenticator's backends in one database while a
     command runs: sampled every 100 ms, each backend's last sample summed."""
 
+    every = 0.1
+
     def __init__(self, url: str):
+        super().__init__()
         self.url = url
         self.seen: dict[int, float] = {}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._conn = None
 
-    def _run(self):
-        with psycopg.connect(self.url, autocommit=True) as conn:
-            while not self._stop.is_set():
-                for (pid,) in conn.execute("SELECT pid FROM pg_stat_activity WHERE usename = %s"
-                                           " AND datname = current_database()", (app_role(),)).fetchall():
-                    try:
-                        self.seen[pid] = _cpu_seconds(pid)
-                    except OSError:
-                        pass
-                time.sleep(0.1)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
+    def sample(self) -> bool:
+        if self._conn is None:
+            self._conn = psycopg.connect(self.url, autocommit=True)
+        for (pid,) in self._conn.execute("SELECT pid FROM pg_stat_activity WHERE usename = %s"
+                                         " AND datname = current_database()", (app_role(),)).fetchall():
+            try:
+                self.seen[pid] = _cpu_seconds(pid)
+            except OSError:  # the backend ended between the two reads
+                pass
+        return True
 
     def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
+        super().__exit__(*exc)
+        if self._conn is not None:
+            self._conn.close()
 
     @property
     def seconds(self) -> float:
