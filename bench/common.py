@@ -40,30 +40,22 @@ def _status_kb(pid: int) -> dict[str, int]:
     return out
 
 
-class BackendMemory:
-    """Peak memory of one backend process, sampled every 20 ms.
+class Sampler:
+    """Calls sample() every `every` seconds in a thread while it is entered;
+    a sample() that returns False ends the sampling."""
 
-    `peak_private_mb` is anonymous memory (what the backend itself holds:
-    sorts, hash tables, tuplestores); `peak_rss_mb` also counts the pages of
-    shared_buffers it touched, which are shared by every backend.
-    """
+    every = 0.02
 
-    def __init__(self, pid: int):
-        self.pid = pid
-        self.peak_private_kb = 0
-        self.peak_rss_kb = 0
+    def __init__(self):
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
+    def sample(self) -> bool:
+        raise NotImplementedError
+
     def _run(self):
-        while not self._stop.is_set():
-            try:
-                st = _status_kb(self.pid)
-            except OSError:
-                return
-            self.peak_private_kb = max(self.peak_private_kb, st.get("RssAnon", 0))
-            self.peak_rss_kb = max(self.peak_rss_kb, st.get("VmRSS", 0))
-            time.sleep(0.02)
+        while not self._stop.is_set() and self.sample() is not False:
+            time.sleep(self.every)
 
     def __enter__(self):
         self._thread.start()
@@ -72,6 +64,30 @@ class BackendMemory:
     def __exit__(self, *exc):
         self._stop.set()
         self._thread.join()
+
+
+class BackendMemory(Sampler):
+    """Peak memory of one backend process, sampled every 20 ms.
+
+    `peak_private_mb` is anonymous memory (what the backend itself holds:
+    sorts, hash tables, tuplestores); `peak_rss_mb` also counts the pages of
+    shared_buffers it touched, which are shared by every backend.
+    """
+
+    def __init__(self, pid: int):
+        super().__init__()
+        self.pid = pid
+        self.peak_private_kb = 0
+        self.peak_rss_kb = 0
+
+    def sample(self) -> bool:
+        try:
+            st = _status_kb(self.pid)
+        except OSError:
+            return False
+        self.peak_private_kb = max(self.peak_private_kb, st.get("RssAnon", 0))
+        self.peak_rss_kb = max(self.peak_rss_kb, st.get("VmRSS", 0))
+        return True
 
     @property
     def peak_private_mb(self) -> float:
