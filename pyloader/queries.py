@@ -176,6 +176,8 @@ SELECT EXISTS (SELECT 1 FROM masterfile.work_hints h JOIN masterfile.tenants t
                ON t.schema_name = h.schema_name AND t.enabled
                WHERE h.not_before <= now() AND (%(only)s::text IS NULL OR h.schema_name = %(only)s))
 """
+
+
 # --- export (pyloader/export.py) ------------------------------------------------------
 
 # set in the export's transaction: doubles in their shortest exact text,
@@ -197,6 +199,7 @@ JOIN pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_type t ON t.oid = a.atttypid
 WHERE n.nspname = %(schema)s AND c.relname = %(table)s AND a.attnum > 0 AND NOT a.attisdropped
 ORDER BY a.attnum
+"""
 
 EXPORT_SNAPSHOT = "SELECT pg_export_snapshot()"
 
