@@ -25,6 +25,7 @@ import datetime as dt
 import os
 import queue
 import tempfile
+import sys
 import threading
 import time
 
@@ -33,7 +34,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from psycopg import sql
 
-from pyloader import db, load, queries
+from pyloader import db, queries
 from pyloader.config import tenant_roles, validate_client_id
 
 # what can be exported, and the week column each one's --from-week/--to-week filter
@@ -136,14 +137,24 @@ def check_request(req: Request) -> None:
         raise ExportInputError(f"cannot write {req.path}: {folder} is not writable")
 
 
-class Progress(load.Progress):
-    """The loader's status line, counting rows written of the total and their rate."""
+class Progress:
+    """One refreshed status line on stderr, only when stderr is a terminal: rows written of the total, and their rate."""
 
     total: int | None = None
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, stream=None, enabled: bool | None = None, every: float = 0.5):
+        self.stream = stream or sys.stderr
+        self.enabled = self.stream.isatty() if enabled is None else enabled
+        self.every = every
+        self._last = 0.0
+        self._width = 0
         self._started = time.monotonic()
+
+    def done(self) -> None:
+        if self.enabled and self._width:
+            self.stream.write("\n")
+            self.stream.flush()
+            self._width = 0
 
     def rows(self, rows: int, *, force: bool = False) -> None:
         if not self.enabled:
