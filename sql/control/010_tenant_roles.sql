@@ -98,7 +98,10 @@ BEGIN
                    p_schema || '_pipeline');
     -- work hints: the owner's definer functions add them, for its own schema only
     EXECUTE format('GRANT SELECT, INSERT, DELETE ON masterfile.work_hints TO %I', p_schema || '_owner');
-    -- temporary tables: the loader stages in them, the pipeline works in them
+    -- temporary tables: the loader stages in them, the pipeline works in them;
+    -- nobody else (a database made from a template does not inherit its ACL,
+    -- so 030_hardening.sql's revoke is repeated here, where tenants arrive)
+    EXECUTE format('REVOKE TEMPORARY ON DATABASE %I FROM PUBLIC', current_database());
     EXECUTE format('GRANT TEMPORARY ON DATABASE %I TO %I, %I', current_database(), p_schema || '_loader',
                    p_schema || '_pipeline');
     EXECUTE format('GRANT EXECUTE ON PROCEDURE masterfile.process_tenant(text, integer, double precision, text)'
