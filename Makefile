@@ -8,7 +8,7 @@ PYTHON ?= python3
 MASTERFILE_PGPORT ?= 54329
 export DATABASE_URL ?= postgresql://postgres@127.0.0.1:$(MASTERFILE_PGPORT)/masterfile
 
-.PHONY: deps kernel venv db stop migrate test demo bench
+.PHONY: deps kernel venv db stop migrate test demo bench bench-tenants
 
 deps:
 	@scripts/install-deps.sh
@@ -44,3 +44,7 @@ demo: db
 
 bench: db
 	@$(PY) -m bench
+
+# a thousand tenants on one node (long: about 40 minutes; not part of `make bench`)
+bench-tenants: db
+	@$(PY) -m bench.bench_many_tenants --out bench/out/many_tenants.md

@@ -164,8 +164,10 @@ def q_loader_config(schema: str) -> sql.Composed:
     return _q("SELECT api_token, lookback FROM {s}.loader_config", schema)
 
 
-Q_TRY_LOCK = "SELECT pg_try_advisory_lock(hashtext(%(name)s))"
-Q_UNLOCK = "SELECT pg_advisory_unlock(hashtext(%(name)s))"
+# the tenant's own lock functions (sql/tenant/020_loader_grants.sql): the
+# loader role cannot take advisory locks itself
+Q_TRY_LOCK = "SELECT try_load_lock()"
+Q_UNLOCK = "SELECT release_load_lock()"
 
 
 def staging_name(ent: Entity) -> str:
@@ -596,7 +598,6 @@ class TenantLoader:
         self._session: contextlib.ExitStack | None = None
         self._turn = ReaderTurn()
         self._staged: set[str] = set()
-        self._lock_name = ""
         self._locked = False
         self._retries = 0
 
@@ -630,7 +631,6 @@ class TenantLoader:
             raise
         self._session, self.conn, self.schema = stack, conn, schema
         self._staged = set()
-        self._lock_name = f"masterfile.load:{self.schema}"
 
     def close(self) -> None:
         if self.conn is not None:
@@ -638,7 +638,7 @@ class TenantLoader:
             # after the socket closes: release it now so the next load finds it free
             if self._locked and not self.conn.broken and not self.conn.closed:
                 try:
-                    self.conn.execute(Q_UNLOCK, {"name": self._lock_name})
+                    self.conn.execute(Q_UNLOCK)
                 except psycopg.Error:
                     pass
             self._locked = False
@@ -647,7 +647,7 @@ class TenantLoader:
             self._session = None
 
     def _lock(self) -> bool:
-        self._locked = bool(self.conn.execute(Q_TRY_LOCK, {"name": self._lock_name}).fetchone()[0])
+        self._locked = bool(self.conn.execute(Q_TRY_LOCK).fetchone()[0])
         return self._locked
 
     def _reconnect(self, cause: BaseException) -> None:

@@ -57,6 +57,16 @@ cluster_settings_upgrade() {
     # (64 x max_connections) gives ~13,000
     echo "max_locks_per_transaction = 512" >>"$conf"
   fi
+  if ! grep -q '^temp_file_limit' "$conf"; then
+    # one session's temporary files: a runaway query fails instead of
+    # filling the disk for every tenant
+    echo "temp_file_limit = 10GB" >>"$conf"
+  fi
+  if ! grep -q '^cron.log_run' "$conf"; then
+    # the dispatcher's idle ticks write nothing (runs are recorded in each
+    # tenant's runs table when there is work)
+    echo "cron.log_run = off" >>"$conf"
+  fi
 }
 
 init_cluster() {

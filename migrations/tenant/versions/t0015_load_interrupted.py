@@ -6,12 +6,12 @@ transaction); the status only says it did not finish, so it is neither a
 success nor a failure of its data.
 
 Revision ID: t0015
-Revises: t0010
+Revises: t0011
 """
 from alembic import op
 
 revision = "t0015"
-down_revision = "t0010"
+down_revision = "t0011"
 branch_labels = None
 depends_on = None
 
