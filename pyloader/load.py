@@ -807,7 +807,7 @@ class TenantLoader:
         ent = entity(source.entity)
         started = time.monotonic()
         self._retries = 0
-        horizon = dt.datetime.now(dt.timezone.utc) + FUTURE_TOLERANCE
+        horizon = _horizon()
         load_id = self._with_retry(lambda: self._start(source.label, ent.name))
         result = EntityResult(ent.name, source.label, load_id, "running", Counts(), watermark_before=watermark_before,
                               moves_watermark=move_watermark)
@@ -815,6 +815,9 @@ class TenantLoader:
         norm = Normalizer(ent, typed=source.typed)
         try:
             for batch in prefetch(read_batches(source, self.batch_size, self._turn, norm), turn=self._turn):
+                # per batch: in a long load, a record the ERP changed an hour after the
+                # load began is not from the future
+                horizon = _horizon()
                 counts, (newest, newest_future) = self._apply(ent, load_id, batch, horizon)
                 result.counts.add(counts)
                 result.watermark = _newest(result.watermark, newest)
@@ -869,6 +872,11 @@ class TenantLoader:
                                                               "load_id": result.load_id})
         except psycopg.Error:
             pass
+
+
+def _horizon() -> dt.datetime:
+    """The latest `updated_at` a watermark may take: now plus FUTURE_TOLERANCE."""
+    return dt.datetime.now(dt.timezone.utc) + FUTURE_TOLERANCE
 
 
 def _newest(a: dt.datetime | None, b: dt.datetime | None) -> dt.datetime | None:

@@ -294,6 +294,23 @@ def test_fake_erp_command_serves_and_prints_its_url():
         proc.wait(timeout=10)
 
 
+def test_fake_erp_command_serves_hostile_modes_per_entity():
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pyloader.cli", "fake-erp", "--size", "tiny", "--port", "0", "--hostile-entity",
+         "sales_lines", "--cursor-loop", "--endless", "--hostile-entity", "products"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        url = proc.stdout.readline().strip()
+        with pytest.raises(ApiError, match="empty pages in a row"):
+            fetch_all(url, "products", limits=PageLimits(max_empty_pages=5))
+        got, _ = fetch_all(url, "locations")  # not named: served as ever
+        assert got == full(Dataset(1, "tiny"), "locations")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
 # --- files -----------------------------------------------------------------------------
 
 

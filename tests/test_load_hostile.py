@@ -351,6 +351,17 @@ def test_a_file_of_rejects_fails_its_entity_and_the_command(tenant, tmp_path):
     assert bad.returncode == 2 and "--max-reject-rate must be 0..1" in bad.stderr
 
 
+def test_a_long_file_of_rejects_stops_early(tenant, tmp_path):
+    (tmp_path / "sales_lines.jsonl").write_text("".join(f"T{i},1,P1,L1,2025-01-01,1,{T1}\n" for i in range(25_000)))
+    (r,) = load.load_files(tenant.client_id, tmp_path, url=tenant.url, batch_size=1000)
+    assert r.status == "failed" and "10000 of 10000 records rejected (100%)" in r.message
+    assert r.counts.read == load.REJECT_RATE_MIN_READ < 25_000  # not read to the end
+    # a few rejects among many good records are no reason to fail
+    write_jsonl(tmp_path / "sales_lines.jsonl", [sale(f"G{i}") for i in range(40)] + ["{bad"] * 12)
+    (r,) = load.load_files(tenant.client_id, tmp_path, url=tenant.url)
+    assert r.ok and (r.counts.applied, r.counts.rejected) == (40, 12)
+
+
 def test_progress_on_a_terminal_has_a_total_and_an_eta_for_files(tenant, tmp_path):
     write_jsonl(tmp_path / "sales_lines.jsonl", [sale(f"T{i:05}") for i in range(5000)])
     proc, tty = pyloader_on_a_terminal("load", tenant.client_id, "--files", str(tmp_path), "--batch-size", "500",

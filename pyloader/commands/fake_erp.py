@@ -4,7 +4,9 @@
     pyloader fake-erp --seed 1 --size small --write DIR [--format jsonl|csv|parquet]
 
 Serving prints the base URL as its first stdout line, then runs until
-interrupted. POST {URL}/admin/generation moves to the next generation
+interrupted. Hostile modes (--drip, --huge-page, --cursor-loop, --endless,
+for the entities named by --hostile-entity) play an API that holds on or
+never ends, for trying the loader's limits (docs/loading.md). POST {URL}/admin/generation moves to the next generation
 (corrections, deletions, late lines).
 """
 from __future__ import annotations
@@ -39,6 +41,12 @@ def register(sub) -> None:
     f.add_argument("--slow-seconds", type=float, default=2.0)
     f.add_argument("--repeat-rate", type=float, default=0.0, help="serve a page twice")
     f.add_argument("--malformed-rate", type=float, default=0.0, help="records replaced by broken variants")
+    h = p.add_argument_group("hostile modes, for the entities named by --hostile-entity (default: all)")
+    h.add_argument("--hostile-entity", action="append", choices=ENTITY_ORDER, dest="hostile_entities")
+    h.add_argument("--drip", type=float, metavar="SECONDS", help="send every answer one byte every SECONDS")
+    h.add_argument("--huge-page", type=int, metavar="BYTES", help="answer a page of BYTES with no Content-Length")
+    h.add_argument("--cursor-loop", action="store_true", help="the third page's next_cursor points back (A -> B -> A)")
+    h.add_argument("--endless", action="store_true", help="empty pages, each with a new next_cursor, for ever")
     p.set_defaults(func=_run)
 
 
@@ -49,6 +57,15 @@ def _run(args) -> int:
         drop_rate=args.drop_rate, slow_rate=args.slow_rate, slow_seconds=args.slow_seconds,
         repeat_rate=args.repeat_rate, malformed_rate=args.malformed_rate,
     )
+    hostile = args.hostile_entities or list(ENTITY_ORDER)
+    if args.drip:
+        faults.drip_for.update(dict.fromkeys(hostile, args.drip))
+    if args.huge_page:
+        faults.huge_page_for.update(dict.fromkeys(hostile, args.huge_page))
+    if args.cursor_loop:
+        faults.cursor_loop.update(hostile)
+    if args.endless:
+        faults.endless.update(hostile)
     erp = FakeErp(args.seed, args.size, generation=args.generation, token=args.token, faults=faults, **kw)
     if args.write:
         paths = write_files(erp.dataset, args.write, args.format, generation=args.generation,

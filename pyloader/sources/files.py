@@ -8,6 +8,7 @@ all raises `SourceError` naming the file and why.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 from collections.abc import Iterator
@@ -56,7 +57,7 @@ class FileSource:
         self._fh = None  # the open file, whose offset tells progress how far the reader is
         self._finished = False
 
-    @property
+    @functools.cached_property
     def total(self) -> int | None:
         """How much there is to read, in the unit of `done`: bytes (rows for Parquet)."""
         try:
