@@ -166,7 +166,6 @@ async function loadRecs(cursor) {
   say(doc.data.length ? `${doc.data.length} recommendations${doc.next_cursor ? " (more on the next page)" : ""}` : "No recommendation matches.");
 }
 
-const keyOf = (r) => `${r.product_id}\u0000${r.location_id}`;
 
 function recRow(r) {
   const qty = el("input", { type: "number", min: "0", step: "any", value: r.approved_qty ?? "", "aria-label": "approved quantity" });
@@ -180,7 +179,7 @@ function recRow(r) {
       say(`${r.product_id} at ${r.location_id}: ${decision}`);
     } catch (e) { say(e.message); }
   };
-  const tr = el("tr", { "data-key": keyOf(r), "data-qty": r.recommended_qty ?? "" },
+  const tr = el("tr", { "data-product": r.product_id, "data-location": r.location_id, "data-qty": r.recommended_qty ?? "" },
     el("td", {}, r.product_id), el("td", {}, r.location_id),
     el("td", { class: "num qty" }, fmt(r.recommended_qty)), el("td", { class: "reason" }, r.reason ?? "—"),
     el("td", { class: "num" }, fmt(r.forecast_per_week)), el("td", { class: "num lead" }, fmt(r.lead_time_weeks, 2)),
@@ -193,7 +192,8 @@ function recRow(r) {
 }
 
 function updateRecRow(ev) {
-  const tr = [...document.querySelectorAll("#rec-table tbody tr")].find((t) => t.dataset.key === keyOf(ev));
+  const tr = [...document.querySelectorAll("#rec-table tbody tr")].find(
+    (t) => t.dataset.product === ev.product_id && t.dataset.location === ev.location_id);
   if (!tr) return;
   $(".qty", tr).textContent = fmt(ev.recommended_qty);
   $(".reason", tr).textContent = ev.reason ?? "—";
