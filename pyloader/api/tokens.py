@@ -104,6 +104,13 @@ def revoke(conn: psycopg.Connection, client_id: str, name: str) -> None:
             raise TokenError(f"tenant {client_id} has no live token named {name!r}")
 
 
+def replace(conn: psycopg.Connection, client_id: str, name: str, role: str = "planner") -> str:
+    """A new token named `name`, revoking a live one of that name first (`make demo` re-runs)."""
+    with conn.transaction():
+        conn.execute(REVOKE, {"client_id": client_id, "name": name})
+    return create(conn, client_id, name, role)
+
+
 def resolve(conn: psycopg.Connection, token: str) -> Principal | None:
     """The principal of a presented token, or None (unknown or revoked).
 
