@@ -1,7 +1,8 @@
 """The console at `/` in a real headless Chromium (Debian's `chromium`,
 driven by Playwright for Python), against `pyloader serve` on loopback:
 sign in, approve a recommendation, change a location's setting and see the
-affected rows change without a reload, acknowledge a conflict. A screenshot
+affected rows change without a reload, approve a filtered set at once,
+acknowledge a conflict. A screenshot
 of each step is written under the test's temporary folder.
 """
 from __future__ import annotations
@@ -88,6 +89,22 @@ def test_a_planner_signs_in_decides_edits_a_location_and_acknowledges_a_conflict
                             " AND reason <> 'location_disabled'") == 0
     page.screenshot(path=tmp_path / "3-location-disabled.png")
 
+    # approve every recommendation of a filter at once (the page asks first)
+    page.on("dialog", lambda d: d.accept())
+    page.fill("#rec-filters input[name=location_id]", "L001")
+    page.click("#rec-filters button[type=submit]")
+    expect(page.locator("#rec-table tbody tr td:nth-child(2)").first).to_have_text("L001")
+    page.click("#approve-all")
+    expect(page.locator("#rec-message")).to_contain_text("Approved")
+    decisions = page.locator("#rec-table tbody td.decision")
+    assert decisions.count() > 0
+    for i in range(decisions.count()):
+        expect(decisions.nth(i)).to_have_text("approved (ann)")
+    with acme.connect() as conn:
+        assert scalar(conn, "SELECT count(*) FROM recommendations WHERE location_id = 'L001'"
+                            " AND decision <> 'approved'") == 0
+    page.screenshot(path=tmp_path / "4-filtered-set-approved.png")
+
     # acknowledge the conflict
     page.click("#tabs button[data-tab=conflicts]")
     ack = page.locator("#conflict-table button.acknowledge").first
@@ -95,6 +112,7 @@ def test_a_planner_signs_in_decides_edits_a_location_and_acknowledges_a_conflict
     expect(page.locator("#conflict-table td.ack").first).to_have_text("by ann")
     with acme.connect() as conn:
         assert scalar(conn, "SELECT count(*) FROM conflicts WHERE acknowledged_by = 'ann'") == 1
-    page.screenshot(path=tmp_path / "4-conflict-acknowledged.png")
-    for step in ("1-signed-in", "2-approved", "3-location-disabled", "4-conflict-acknowledged"):
+    page.screenshot(path=tmp_path / "5-conflict-acknowledged.png")
+    for step in ("1-signed-in", "2-approved", "3-location-disabled", "4-filtered-set-approved",
+                 "5-conflict-acknowledged"):
         assert (tmp_path / f"{step}.png").stat().st_size > 1000

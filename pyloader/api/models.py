@@ -35,8 +35,9 @@ class _Body(BaseModel):
 
 
 class DecisionPatch(_Body):
-    """A decision on one recommendation; a field left out keeps its value."""
-    decision: Decision = "pending"
+    """A decision on one recommendation; a field left out keeps its value
+    (none may be null but approved_qty and note)."""
+    decision: Decision = None
     approved_qty: Qty | None = None
     note: Note | None = None
 
@@ -87,9 +88,9 @@ class TenantSettingsPatch(_Body):
     """The tenant's `settings` row; a field left out keeps its value. Only
     as_of_date may be null (= today)."""
     as_of_date: Annotated[dt.date, Field(strict=False)] | None = None
-    default_service_level: ServiceLevel = 0.95
-    default_lead_time_days: Days = 14
-    horizon_weeks: Annotated[int, Field(ge=1, le=104)] = 13
+    default_service_level: ServiceLevel = None
+    default_lead_time_days: Days = None
+    horizon_weeks: Annotated[int, Field(ge=1, le=104)] = None
 
 
 # --- answers -----------------------------------------------------------------------
