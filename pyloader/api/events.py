@@ -60,7 +60,7 @@ class EventHub:
     tenant's reader role and returns its result (blocking; called in a thread).
     """
 
-    def __init__(self, in_tenant: Callable, *, interval: float = 0.2, overlap: float = 5.0,
+    def __init__(self, in_tenant: Callable, *, interval: float = 0.2, overlap: float = 30.0,
                  queue_size: int = 64, batch: int = 100_000):
         self.in_tenant = in_tenant
         self.interval = interval

@@ -2,6 +2,22 @@
 -- hash to its tenant and role. The authenticator (masterfile_app) may call
 -- this and nothing else of the table, so it can never list tokens; the
 -- caller compares the returned hash with its own in constant time.
+--
+-- The function runs as masterfile_token_resolver, a role that can log in to
+-- nothing and may only read the registry and the tokens and stamp
+-- last_used_at, so a flaw in it reaches no further than that.
+DO $resolver$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'masterfile_token_resolver') THEN
+        CREATE ROLE masterfile_token_resolver NOLOGIN NOINHERIT;
+    END IF;
+END
+$resolver$;
+
+GRANT USAGE ON SCHEMA masterfile TO masterfile_token_resolver;
+GRANT SELECT ON masterfile.tenants TO masterfile_token_resolver;
+GRANT SELECT, UPDATE (last_used_at) ON masterfile.api_tokens TO masterfile_token_resolver;
+
 CREATE OR REPLACE FUNCTION masterfile.resolve_api_token(p_token_hash bytea)
 RETURNS TABLE (token_hash bytea, client_id text, schema_name text, role text, name text)
 LANGUAGE plpgsql
@@ -22,5 +38,6 @@ BEGIN
 END;
 $$;
 
+ALTER FUNCTION masterfile.resolve_api_token(bytea) OWNER TO masterfile_token_resolver;
 REVOKE ALL ON FUNCTION masterfile.resolve_api_token(bytea) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION masterfile.resolve_api_token(bytea) TO masterfile_app;
