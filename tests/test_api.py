@@ -223,12 +223,16 @@ def test_token_commands_store_only_a_hash_and_revocation_holds_at_the_next_reque
     assert pyloader("token", "revoke", "acme", "temp", url=api.url).returncode == 2
 
 
-def test_the_authenticator_cannot_list_tokens(api):
+def test_the_authenticator_cannot_list_tokens_nor_read_a_tenant(api):
+    """What the server's login can do after a RESET ROLE inside a request: nothing."""
     from pyloader import db
 
     with psycopg.connect(db.app_conninfo(api.url), autocommit=True) as app:
+        assert scalar(app, "SELECT rolsuper OR rolinherit FROM pg_roles WHERE rolname = current_user") is False
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             app.execute("SELECT * FROM masterfile.api_tokens")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            app.execute(sql.SQL("SELECT * FROM {}.recommendations").format(sql.Identifier(api.tenants["acme"].schema)))
         # resolving needs the whole hash; a wrong one finds nothing
         assert app.execute("SELECT count(*) FROM masterfile.resolve_api_token(%s)", (b"\0" * 32,)).fetchone()[0] == 0
 
