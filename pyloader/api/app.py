@@ -17,7 +17,6 @@ import base64
 import contextlib
 import datetime as dt
 import json
-import logging
 import math
 import threading
 from decimal import Decimal
@@ -25,7 +24,7 @@ from importlib import resources
 from typing import Annotated, Any, Literal
 
 import psycopg
-from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Path, Query
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -39,7 +38,6 @@ from pyloader import db
 from pyloader.api import models, queries, tokens
 from pyloader.api.events import CLOSED, EventHub, sse
 
-log = logging.getLogger("pyloader.api")
 
 MAX_BODY_BYTES = 1 << 20
 STATUS_SECONDS = 10.0  # planner-api.md: a status event at least every 15 s
