@@ -20,7 +20,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 
 @pytest.fixture(scope="module")
 def console(template_db):
-    with api_database(template_db, "console") as (url, handles, toks), serving(url) as (base, _):
+    with api_database(template_db, "console", ("acme",)) as (url, handles, toks), serving(url) as (base, _):
         yield base, handles["acme"], toks["acme/planner"]
 
 

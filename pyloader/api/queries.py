@@ -56,14 +56,14 @@ def _keys(*spec: tuple[str, bool, str]) -> tuple[SortKey, ...]:
 
 
 _BY_KEY = (("r.product_id", False, "text"), ("r.location_id", False, "text"))
+_KEY_FILTERS = {"product_id": "r.product_id = %(product_id)s", "location_id": "r.location_id = %(location_id)s"}
 
 RECOMMENDATIONS = Listing(
     columns="r.*", source="recommendations r",
     filters={
         "reason": "r.reason = %(reason)s",
         "decision": "r.decision = %(decision)s",
-        "product_id": "r.product_id = %(product_id)s",
-        "location_id": "r.location_id = %(location_id)s",
+        **_KEY_FILTERS,
         "supplier_id": "r.product_id IN (SELECT p.product_id FROM erp_products p"
                        " WHERE p.supplier_id = %(supplier_id)s AND NOT p.deleted)",
     },
@@ -78,19 +78,14 @@ RECOMMENDATIONS = Listing(
 
 FORECASTS = Listing(
     columns="r.*", source="forecasts r",
-    filters={"product_id": "r.product_id = %(product_id)s", "location_id": "r.location_id = %(location_id)s"},
+    filters=_KEY_FILTERS,
     orders={"product_id": _keys(*_BY_KEY, ("r.target_week", False, "date"))},
     default_order="product_id",
 )
 
 MASTER_FILE = Listing(
     columns="r.*", source="master_file r",
-    filters={
-        "product_id": "r.product_id = %(product_id)s",
-        "location_id": "r.location_id = %(location_id)s",
-        "from_week": "r.week_start >= %(from_week)s",
-        "to_week": "r.week_start <= %(to_week)s",
-    },
+    filters={**_KEY_FILTERS, "from_week": "r.week_start >= %(from_week)s", "to_week": "r.week_start <= %(to_week)s"},
     orders={"product_id": _keys(*_BY_KEY, ("r.week_start", False, "date"))},
     default_order="product_id",
 )
@@ -147,36 +142,26 @@ class Entity:
                 + " AND ".join(f"{k} = %({k})s" for k in self.key) + f" RETURNING {self.key[0]}")
 
 
-PRODUCTS = Entity(
-    name="products", key=("product_id",), ui_table="ui_product_settings",
-    override_fields=("discontinued", "service_level"),
-    source="effective_products k LEFT JOIN erp_products e ON e.product_id = k.product_id AND NOT e.deleted"
-           " LEFT JOIN ui_product_settings u ON u.product_id = k.product_id",
-    erp="CASE WHEN e.product_id IS NULL THEN NULL ELSE to_jsonb(e) - 'product_id' - 'deleted' - 'load_id' END",
-    effective="jsonb_build_object('discontinued', k.discontinued, 'service_level', k.service_level)",
-    name_expr="e.name",
-)
+def _erp_entity(name: str, key: str, override_fields: tuple[str, ...], effective: str) -> Entity:
+    """An entity the ERP sends (erp_<name>) with UI overrides (ui_<singular>_settings)."""
+    ui_table = f"ui_{name[:-1]}_settings"
+    return Entity(
+        name=name, key=(key,), ui_table=ui_table, override_fields=override_fields,
+        source=f"effective_{name} k LEFT JOIN erp_{name} e ON e.{key} = k.{key} AND NOT e.deleted"
+               f" LEFT JOIN {ui_table} u ON u.{key} = k.{key}",
+        erp=f"CASE WHEN e.{key} IS NULL THEN NULL ELSE to_jsonb(e) - '{key}' - 'deleted' - 'load_id' END",
+        effective=effective, name_expr="e.name",
+    )
 
-LOCATIONS = Entity(
-    name="locations", key=("location_id",), ui_table="ui_location_settings",
-    override_fields=("enabled",),
-    source="effective_locations k LEFT JOIN erp_locations e ON e.location_id = k.location_id AND NOT e.deleted"
-           " LEFT JOIN ui_location_settings u ON u.location_id = k.location_id",
-    erp="CASE WHEN e.location_id IS NULL THEN NULL ELSE to_jsonb(e) - 'location_id' - 'deleted' - 'load_id' END",
-    effective="jsonb_build_object('enabled', k.location_enabled)",
-    name_expr="e.name",
-)
 
-SUPPLIERS = Entity(
-    name="suppliers", key=("supplier_id",), ui_table="ui_supplier_settings",
-    override_fields=("lead_time_days", "min_order_qty", "order_multiple", "review_period_weeks"),
-    source="effective_suppliers k LEFT JOIN erp_suppliers e ON e.supplier_id = k.supplier_id AND NOT e.deleted"
-           " LEFT JOIN ui_supplier_settings u ON u.supplier_id = k.supplier_id",
-    erp="CASE WHEN e.supplier_id IS NULL THEN NULL ELSE to_jsonb(e) - 'supplier_id' - 'deleted' - 'load_id' END",
-    effective="jsonb_build_object('lead_time_days', k.lead_time_days, 'min_order_qty', k.min_order_qty,"
-              " 'order_multiple', k.order_multiple, 'review_period_weeks', k.review_period_weeks)",
-    name_expr="e.name",
-)
+PRODUCTS = _erp_entity("products", "product_id", ("discontinued", "service_level"),
+                       "jsonb_build_object('discontinued', k.discontinued, 'service_level', k.service_level)")
+LOCATIONS = _erp_entity("locations", "location_id", ("enabled",),
+                        "jsonb_build_object('enabled', k.location_enabled)")
+SUPPLIERS = _erp_entity("suppliers", "supplier_id",
+                        ("lead_time_days", "min_order_qty", "order_multiple", "review_period_weeks"),
+                        "jsonb_build_object('lead_time_days', k.lead_time_days, 'min_order_qty', k.min_order_qty,"
+                        " 'order_multiple', k.order_multiple, 'review_period_weeks', k.review_period_weeks)")
 
 # only the UI speaks about assortment; a key is known when it has a
 # recommendation or an override
