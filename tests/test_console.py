@@ -76,10 +76,10 @@ def test_a_planner_signs_in_decides_edits_a_location_and_acknowledges_a_conflict
     n_rows = page.locator("#rec-table tbody tr").count()
     assert n_rows > 0
     page.evaluate("window.notReloaded = true")
-    row = page.locator("#entity-table tr[data-id=L002]")
+    row = page.locator("#entity-table tbody[data-id=L002]")
     row.locator("select").select_option("false")
     row.locator("button.save").click()
-    expect(page.locator("#entity-table tr[data-id=L002] td.eff")).to_have_text("false")
+    expect(page.locator("#entity-table tbody[data-id=L002] td.eff")).to_have_text("false")
     reasons = page.locator("#rec-table tbody td.reason")
     for i in range(n_rows):  # every row updates in place, through /events
         expect(reasons.nth(i)).to_have_text("location_disabled", timeout=10_000)

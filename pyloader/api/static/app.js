@@ -241,40 +241,45 @@ function overrideInput(type, value) {
 
 const readInput = (type, input) => input.value === "" ? null : type === "bool" ? input.value === "true" : type === "int" ? parseInt(input.value, 10) : +input.value;
 
+// one <tbody> per entity: a row per field (ERP value | override | effective),
+// so the three stay side by side in a narrow panel
 function entityRow(name, doc) {
   const spec = ENTITIES[name];
   const id = doc[spec.key];
+  const fields = Object.entries(spec.fields);
   const inputs = {};
-  const cells = [];
-  for (const [field, type] of Object.entries(spec.fields)) {
+  const rows = fields.map(([field, type]) => {
     const erp = ERP_STATUS[field] ? ERP_STATUS[field](doc.erp) : doc.erp ? doc.erp[field] : null;
     const ov = doc.override ? doc.override[field] : null;
     inputs[field] = overrideInput(type, ov);
     inputs[field].setAttribute("aria-label", `${field} override`);
     inputs[field].dataset.field = field;
-    cells.push(el("td", { class: "erp" }, fmt(erp, 3)), el("td", {}, inputs[field]),
-      el("td", { class: "eff" + (ov !== null && ov !== undefined ? " overridden" : ""), "data-field": field }, fmt(doc.effective[field], 3)));
-  }
+    return el("tr", { "data-field": field }, el("td", { class: "field" }, field.replaceAll("_", " ")),
+      el("td", { class: "erp" }, fmt(erp, 3)), el("td", {}, inputs[field]),
+      el("td", { class: "eff" + (ov !== null && ov !== undefined ? " overridden" : "") }, fmt(doc.effective[field], 3)));
+  });
   const save = async () => {
     const body = {};
-    for (const [field, type] of Object.entries(spec.fields)) body[field] = readInput(type, inputs[field]);
+    for (const [field, type] of fields) body[field] = readInput(type, inputs[field]);
     try {
       const updated = await api("PUT", `/settings/${name}/${encodeURIComponent(id)}`, body);
-      tr.replaceWith(entityRow(name, updated));
+      group.replaceWith(entityRow(name, updated));
       say(`Saved ${id}; the recommendations it affects update as the pipeline recomputes them.`, "#panel-message");
     } catch (e) { say(e.message, "#panel-message"); }
   };
   const clear = async () => {
     try {
       const updated = await api("DELETE", `/settings/${name}/${encodeURIComponent(id)}`);
-      tr.replaceWith(entityRow(name, updated.effective ? updated : { ...doc, override: null }));
+      group.replaceWith(entityRow(name, updated.effective ? updated : { ...doc, override: null }));
       say(`Removed the override of ${id}.`, "#panel-message");
     } catch (e) { say(e.message, "#panel-message"); }
   };
-  const tr = el("tr", { "data-id": id }, el("td", {}, id), el("td", {}, doc.erp ? doc.erp.name ?? "" : ""), ...cells,
-    el("td", {}, el("button", { class: "save", onclick: save }, "Save"), " ",
-      el("button", { class: "clear", onclick: clear, disabled: !doc.override }, "Clear")));
-  return tr;
+  rows[0].prepend(el("td", { rowspan: fields.length, class: "entity" }, el("b", {}, id), el("br"),
+    doc.erp ? doc.erp.name ?? "" : "(not sent by the ERP)", el("br"),
+    el("button", { class: "save", onclick: save }, "Save"), " ",
+    el("button", { class: "clear", onclick: clear, disabled: !doc.override }, "Clear")));
+  const group = el("tbody", { "data-id": id }, ...rows);
+  return group;
 }
 
 async function showEntities(name, q = "", cursor = null) {
@@ -283,15 +288,14 @@ async function showEntities(name, q = "", cursor = null) {
   if (q) params.set("q", q);
   if (cursor) params.set("cursor", cursor);
   const doc = await api("GET", `/${name}?${params}`);
-  const head = [el("th", {}, "id"), el("th", {}, "name")];
-  for (const field of Object.keys(spec.fields)) head.push(el("th", { class: "erp" }, `${field} ERP`), el("th", {}, "override"), el("th", {}, "effective"));
+  const head = ["", "field", "ERP", "override", "effective"].map((h) => el("th", { class: h === "ERP" ? "erp" : "" }, h));
   const search = el("input", { placeholder: "search id or name", value: q, name: "q" });
   const form = el("form", { class: "inline", onsubmit: (ev) => { ev.preventDefault(); showEntities(name, search.value.trim()); } },
     search, el("button", { type: "submit" }, "Search"));
   const more = doc.next_cursor ? el("button", { onclick: () => showEntities(name, q, doc.next_cursor) }, "Next page") : "";
   $("#panel").replaceChildren(form, el("p", { id: "panel-message", class: "message", role: "status" }),
-    el("table", { id: "entity-table" }, el("thead", {}, el("tr", {}, ...head, el("th"))),
-      el("tbody", {}, ...doc.data.map((d) => entityRow(name, d)))), more);
+    el("table", { id: "entity-table" }, el("thead", {}, el("tr", {}, ...head)),
+      ...doc.data.map((d) => entityRow(name, d))), more);
 }
 
 function showAssortments() {
