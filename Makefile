@@ -8,7 +8,7 @@ PYTHON ?= python3
 MASTERFILE_PGPORT ?= 54329
 export DATABASE_URL ?= postgresql://postgres@127.0.0.1:$(MASTERFILE_PGPORT)/masterfile
 
-.PHONY: deps kernel venv db stop migrate test demo bench bench-tenants
+.PHONY: deps kernel venv db stop migrate test demo bench bench-tenants serve
 
 deps:
 	@scripts/install-deps.sh
@@ -41,6 +41,10 @@ test: db
 demo: db
 	@$(VENV)/bin/pyloader migrate
 	@$(PY) -m pyloader.demo
+
+# the planner API and console (docs/api.md) on http://127.0.0.1:8080/
+serve: db
+	@$(VENV)/bin/pyloader serve
 
 bench: db
 	@$(PY) -m bench

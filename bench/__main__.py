@@ -18,6 +18,7 @@ SECTIONS = [
     ("master file", ["bench.bench_features"]),
     ("freshness", ["bench.bench_freshness"]),
     ("export", ["bench.bench_export"]),
+    ("api", ["bench.bench_api"]),
 ]
 
 

@@ -14,7 +14,7 @@ import sys
 from pyloader.config import ClientIdError
 
 # each module registers its own subcommand; a missing one is a packaging bug
-COMMAND_MODULES = ["tenant", "migrate", "load", "run", "status", "worker", "fake_erp", "export"]
+COMMAND_MODULES = ["tenant", "migrate", "load", "run", "status", "worker", "fake_erp", "export", "token", "serve"]
 
 
 class UsageError(Exception):

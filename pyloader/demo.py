@@ -22,6 +22,7 @@ import psycopg
 from psycopg import sql
 
 from pyloader import db, load, run, tenants
+from pyloader.api import tokens
 from pyloader.config import tenant_roles
 from pyloader.fake_erp import FakeErp, FakeErpServer
 from pyloader.fake_erp.generator import DEFAULT_END_DATE
@@ -195,6 +196,12 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     say("The pipeline keeps running on its own: pg_cron processes every tenant's queue each minute;")
     say("`pyloader worker` brings a UI edit to its recommendations within a second.")
+    with db.connect(url) as conn:  # the planner console (docs/api.md)
+        token = tokens.replace(conn, DEMO_TENANTS[0].client_id, "demo-planner")
+    say()
+    say(f"Planner console: run `make serve`, open http://127.0.0.1:8080/ and sign in as "
+        f"{DEMO_TENANTS[0].client_id} with the token")
+    say(f"  {token}")
     return 0
 
 

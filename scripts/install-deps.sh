@@ -10,6 +10,7 @@ packages=(
   libtap-parser-sourcehandler-pgtap-perl
   python3-numpy python3-venv
   postgresql-server-dev-15 gcc make libc6-dev
+  chromium
 )
 
 missing=()
