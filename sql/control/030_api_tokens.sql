@@ -22,7 +22,7 @@ CREATE OR REPLACE FUNCTION masterfile.resolve_api_token(p_token_hash bytea)
 RETURNS TABLE (token_hash bytea, client_id text, schema_name text, role text, name text)
 LANGUAGE plpgsql
 VOLATILE STRICT SECURITY DEFINER PARALLEL UNSAFE
-SET search_path = masterfile, pg_catalog, pg_temp
+SET search_path = pg_catalog, masterfile, pg_temp
 AS $$
 BEGIN
     -- guarantees: at most one row, for a token that is not revoked; its

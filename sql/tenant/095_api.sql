@@ -3,6 +3,6 @@
 -- and when (t0012); the ERP's and the pipeline's columns stay out of reach.
 DO $api$
 BEGIN
-    EXECUTE format('GRANT UPDATE (acknowledged_by, acknowledged_at) ON conflicts TO %I', current_schema() || '_ui');
+    EXECUTE format('GRANT UPDATE (acknowledged_by, acknowledged_at) ON conflicts TO %I', '@extschema@' || '_ui');
 END
 $api$;
