@@ -21,7 +21,7 @@ kernel: deps
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@$(PY) -m pip install -q --upgrade pip
-	@$(PY) -m pip install -q -e '.[test]'
+	@$(PY) -m pip install -q -e '.[test]' --config-settings editable_mode=compat
 	@touch $@
 
 venv: deps $(VENV)/.installed

@@ -17,6 +17,7 @@ SECTIONS = [
     ("loader", ["bench.bench_load"]),
     ("master file", ["bench.bench_features"]),
     ("freshness", ["bench.bench_freshness"]),
+    ("startup", ["bench.bench_startup"]),
 ]
 
 

@@ -8,6 +8,7 @@ whole at its old revision and is named in the result; the others go on.
 from __future__ import annotations
 
 import dataclasses
+from importlib import resources
 from pathlib import Path
 
 import psycopg
@@ -21,9 +22,13 @@ from sqlalchemy.pool import NullPool
 from pyloader import plpython, queries
 from pyloader.config import database_url, tenant_roles
 
-REPO = Path(__file__).resolve().parent.parent
-MIGRATIONS = REPO / "migrations"
-SQL_DIR = REPO / "sql"
+# package data (pyloader/migrations and pyloader/sql link to the repository's
+# folders): the same files in a checkout, an editable install and a wheel.
+# Alembic reads its scripts from a directory, so the package must be installed
+# as files (pip does), not run from a zip.
+PACKAGE_DATA = Path(str(resources.files("pyloader")))
+MIGRATIONS = PACKAGE_DATA / "migrations"
+SQL_DIR = PACKAGE_DATA / "sql"
 
 
 @dataclasses.dataclass
@@ -66,7 +71,7 @@ def apply_sql(conn: psycopg.Connection, kind: str) -> None:
         try:
             conn.execute(path.read_text())
         except psycopg.Error as exc:
-            raise RuntimeError(f"{path.relative_to(REPO)}: {exc}".strip()) from exc
+            raise RuntimeError(f"sql/{kind}/{path.name}: {exc}".strip()) from exc
 
 
 def upgrade_control(sa_conn) -> None:

@@ -74,7 +74,7 @@ def list_tenants(url: str | None = None) -> list[dict]:
     out = []
     with db.connect(url) as conn:
         if not db.control_schema_exists(conn):
-            return out
+            raise db.DatabaseUnavailable(db.NO_CONTROL_SCHEMA)
         for client_id, schema, created_at in conn.execute(queries.LIST_TENANTS).fetchall():
             revision = conn.execute(queries.tenant_revision(schema)).fetchone()
             depth, oldest, last_run = conn.execute(queries.tenant_summary(schema)).fetchone()

@@ -14,7 +14,6 @@ import json
 import signal
 import sys
 
-from pyloader.fake_erp import FakeErp, FakeErpServer, Faults, write_files
 from pyloader.normalize import ENTITY_ORDER
 
 
@@ -43,6 +42,8 @@ def register(sub) -> None:
 
 
 def _run(args) -> int:
+    from pyloader.fake_erp import FakeErp, FakeErpServer, Faults, write_files
+
     kw = {} if args.end_date is None else {"end_date": args.end_date}
     faults = Faults(
         error_rate=args.error_rate, rate_limit_rate=args.rate_limit_rate, retry_after=args.retry_after,

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import sys
 
-from pyloader import load
 from pyloader.cli import UsageError
 from pyloader.config import validate_client_id
 from pyloader.normalize import ENTITY_ORDER
@@ -25,13 +24,17 @@ def register(sub) -> None:
     src.add_argument("--api", metavar="URL", help="load every entity from the ERP API at URL")
     p.add_argument("--entity", action="append", choices=ENTITY_ORDER, dest="entities",
                    help="only this entity (repeatable); default: all")
-    p.add_argument("--batch-size", type=int, default=load.BATCH_SIZE, help="records per merge (default %(default)s)")
+    p.add_argument("--batch-size", type=int, default=None, help="records per merge (default: the loader's, 50,000)")
     p.add_argument("--page-size", type=int, default=5000, help="records per API page, 1..5000 (default %(default)s)")
     p.set_defaults(func=_load)
 
 
 def _load(args) -> int:
+    from pyloader import load
+
     validate_client_id(args.client_id)  # before any SQL
+    if args.batch_size is None:
+        args.batch_size = load.BATCH_SIZE
     if args.batch_size < 1:
         raise UsageError("--batch-size must be at least 1")
     if not 1 <= args.page_size <= 5000:

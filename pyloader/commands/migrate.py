@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import sys
 
-from pyloader import migrate
-
 
 def register(sub) -> None:
     p = sub.add_parser("migrate", help="upgrade the control schema and every tenant, reload sql/")
@@ -12,6 +10,8 @@ def register(sub) -> None:
 
 
 def _migrate(args) -> int:
+    from pyloader import migrate
+
     results = migrate.migrate_all()
     failed = [r for r in results if not r.ok]
     for r in failed:

@@ -1,7 +1,6 @@
 """`pyloader tenant create CLIENT_ID` and `pyloader tenant list [--json]`."""
 from __future__ import annotations
 
-from pyloader import tenants
 from pyloader.cli import UsageError, print_json
 from pyloader.config import validate_client_id
 
@@ -18,6 +17,8 @@ def register(sub) -> None:
 
 
 def _create(args) -> int:
+    from pyloader import tenants
+
     validate_client_id(args.client_id)  # before any SQL
     try:
         t = tenants.create_tenant(args.client_id)
@@ -28,6 +29,8 @@ def _create(args) -> int:
 
 
 def _list(args) -> int:
+    from pyloader import tenants
+
     rows = tenants.list_tenants()
     if args.json:
         print_json({"tenants": rows})
