@@ -3,7 +3,6 @@ tenant's runs, loads, rejects and acknowledged conflicts older than its
 retention_policy, and nothing else."""
 from __future__ import annotations
 
-
 from tests.conftest import scalar
 
 

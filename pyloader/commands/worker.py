@@ -50,7 +50,8 @@ def _run(args) -> int:
     if args.metrics_port is not None:
         from pyloader import metrics
 
-        server = metrics.serve(args.metrics_host, args.metrics_port, client_id=args.client_id)
+        # every tenant of the database, whichever the worker serves: the operator's view
+        server = metrics.serve(args.metrics_host, args.metrics_port)
         # always said, even with --quiet: with port 0 it is the only way to learn the port
         log.warning(f"worker: metrics on {server.url}", extra={"metrics_url": server.url})
     try:
