@@ -6,9 +6,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
 MASTERFILE_PGPORT ?= 54329
-export DATABASE_URL ?= postgresql://postgres@127.0.0.1:$(MASTERFILE_PGPORT)/masterfile
+LOCAL_URL := postgresql://postgres@127.0.0.1:$(MASTERFILE_PGPORT)/masterfile
+export DATABASE_URL ?= $(LOCAL_URL)
 
-.PHONY: deps kernel venv db stop migrate test demo bench
+.PHONY: deps kernel venv db stop migrate test demo bench docker-wheels docker-test
 
 deps:
 	@scripts/install-deps.sh
@@ -26,8 +27,15 @@ $(VENV)/.installed: pyproject.toml
 
 venv: deps $(VENV)/.installed
 
+# an external DATABASE_URL (another server, the containers of docker/) is
+# used as it is: the local cluster is started only when it is the target
+ifeq ($(DATABASE_URL),$(LOCAL_URL))
 db: venv kernel
 	@scripts/cluster.sh start | tail -n 1
+else
+db: venv
+	@echo "make: using the database of DATABASE_URL; no local cluster started" >&2
+endif
 
 stop:
 	@scripts/cluster.sh stop
@@ -44,3 +52,13 @@ demo: db
 
 bench: db
 	@$(PY) -m bench
+
+# the package's wheel and its dependencies', for the application image
+docker-wheels: venv
+	@rm -f docker/wheels/*.whl
+	@$(PY) -m pip wheel -q -w docker/wheels . 2>&1 | grep -v -i '^warning' || true
+	@test -n "$$(ls docker/wheels/masterfile-*.whl 2>/dev/null)" || { echo "docker-wheels: no wheel made" >&2; exit 1; }
+
+# both images from a local Debian base, docker/compose.test.yaml end to end
+docker-test: venv
+	@scripts/docker-test.sh

@@ -49,7 +49,8 @@ class _Version(argparse.Action):
             v = version("masterfile")
         except PackageNotFoundError:  # run from a checkout without installing
             v = "unknown (not installed)"
-        parser.exit(0, f"pyloader (masterfile) {v}\n")
+        print(f"pyloader (masterfile) {v}")
+        parser.exit(0)
 
 
 def _add_log_format(parser: argparse.ArgumentParser, default) -> None:
