@@ -37,7 +37,7 @@ class Parser(argparse.ArgumentParser):
 
 
 class _Version(argparse.Action):
-    """--version: the installed distribution's version, looked up only when asked."""
+    """--version: the installed version and the newest migrations, looked up only when asked."""
 
     def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
         super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
@@ -45,11 +45,14 @@ class _Version(argparse.Action):
     def __call__(self, parser, namespace, values, option_string=None):
         from importlib.metadata import PackageNotFoundError, version
 
+        from pyloader import migrate
+
         try:
             v = version("masterfile")
         except PackageNotFoundError:  # run from a checkout without installing
             v = "unknown (not installed)"
-        print(f"pyloader (masterfile) {v}")
+        print(f"pyloader (masterfile) {v}, migrations: tenant {migrate.head_revision('tenant')}, "
+              f"control {migrate.head_revision('control')}")
         parser.exit(0)
 
 

@@ -15,12 +15,15 @@ from tests.conftest import admin, pyloader, url_for
 PYLOADER = os.path.join(os.path.dirname(sys.executable), "pyloader")
 
 
-def test_version_names_the_installed_distribution():
+def test_version_names_the_installed_distribution_and_its_migrations():
     from importlib.metadata import version
+
+    from pyloader import migrate
 
     res = pyloader("--version")
     assert res.returncode == 0, res.stderr
-    assert res.stdout.strip() == f"pyloader (masterfile) {version('masterfile')}"
+    assert res.stdout.strip() == (f"pyloader (masterfile) {version('masterfile')}, migrations: tenant "
+                                  f"{migrate.head_revision('tenant')}, control {migrate.head_revision('control')}")
 
 
 def test_parsing_arguments_imports_no_database_or_numeric_library():

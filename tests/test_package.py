@@ -48,7 +48,7 @@ def test_a_wheel_in_a_fresh_venv_migrates_and_creates_a_tenant(tmp_path):
         module, migrations, n_sql, head = json.loads(where)
         assert module.startswith(str(venv)) and migrations.startswith(str(venv))  # not the checkout's
         assert n_sql == len(list((REPO / "sql" / "tenant").glob("*.sql")))
-        assert installed("--version").stdout.startswith("pyloader (masterfile) ")
+        assert f"migrations: tenant {head}, control " in installed("--version").stdout
         res = installed("migrate")
         assert res.returncode == 0, res.stderr
         res = installed("tenant", "create", "PKG-1")
