@@ -7,6 +7,9 @@
   process, against its database work: the same `run.run_until_empty()` called
   in this process, whose imports are already done, plus the interpreter's own
   start (`python -c "import argparse"`); the target is a ratio of at most 2.
+  The same against the work plus an interpreter that imports the database
+  driver (`python -c "import argparse, psycopg"`) says how much of the rest
+  is the driver's import rather than pyloader's.
 
     python -m bench.bench_startup [--repeat 15] [--out FILE]
 
@@ -44,6 +47,7 @@ def measure(repeat: int) -> dict:
     from pyloader import run, tenants
 
     python = [sys.executable, "-c", "import argparse"]
+    driver = [sys.executable, "-c", "import argparse, psycopg"]  # the interpreter and the database driver
     help_cmd = [_pyloader(), "--help"]
     url = scratch_database(DB)
     try:
@@ -51,11 +55,12 @@ def measure(repeat: int) -> dict:
         run.run_until_empty(CLIENT, url, progress=False)  # the queue is empty from here on
         env = dict(os.environ, DATABASE_URL=url)
         run_cmd = [_pyloader(), "run", CLIENT]
-        for cmd in (python, help_cmd, run_cmd):  # warm the page cache
+        for cmd in (python, driver, help_cmd, run_cmd):  # warm the page cache
             _timed(cmd, env)
-        base, helps, runs, works = [], [], [], []
+        base, drivers, helps, runs, works = [], [], [], [], []
         for _ in range(repeat):
             base.append(_timed(python))
+            drivers.append(_timed(driver))
             helps.append(_timed(help_cmd))
             runs.append(_timed(run_cmd, env))
             started = time.perf_counter()
@@ -64,9 +69,10 @@ def measure(repeat: int) -> dict:
     finally:
         drop_database(DB)
     med = {k: statistics.median(v) for k, v in
-           {"python": base, "help": helps, "run": runs, "work": works}.items()}
+           {"python": base, "driver": drivers, "help": helps, "run": runs, "work": works}.items()}
     med["help_ratio"] = med["help"] / med["python"]
     med["run_ratio"] = med["run"] / (med["work"] + med["python"])
+    med["run_driver_ratio"] = med["run"] / (med["work"] + med["driver"])
     return med
 
 
@@ -83,7 +89,9 @@ def report(m: dict, repeat: int) -> str:
         f"| `python -c \"import argparse\"` | {ms(m['python'])} | 1 | |",
         f"| `pyloader --help` | {ms(m['help'])} | {m['help_ratio']:.2f} | at most 3 |",
         f"| idle `run` in-process (its database work) | {ms(m['work'])} | | |",
+        f"| `python -c \"import argparse, psycopg\"` | {ms(m['driver'])} | | |",
         f"| idle `pyloader run` | {ms(m['run'])} | {m['run_ratio']:.2f} of work + python | at most 2 |",
+        f"| idle `pyloader run` | | {m['run_driver_ratio']:.2f} of work + python with psycopg | |",
     ])
 
 

@@ -69,6 +69,9 @@ if ! "$docker" image inspect debian:bookworm >/dev/null 2>&1; then
     "deb http://deb.debian.org/debian-security bookworm-security main" | "$docker" import - debian:bookworm >/dev/null
 fi
 
+# the published file (bridge networking) is not run here, but must be valid
+docker-compose -f docker/compose.yaml config -q
+
 say "making the wheels, then building the images"
 make -s docker-wheels
 "$docker" build -q --network=host -t masterfile-postgres:15 -f docker/db.Dockerfile . >/dev/null
