@@ -44,6 +44,18 @@ class TextFormatter(logging.Formatter):
         super().__init__("%(asctime)s %(message)s", "%Y-%m-%d %H:%M:%S")
 
 
+class _CurrentStderr(logging.StreamHandler):
+    """Writes to whatever sys.stderr is at the time: a progress display may redirect it."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value):
+        pass
+
+
 _format = "text"
 
 
@@ -54,7 +66,7 @@ def setup(fmt: str = "text", level: int = logging.INFO) -> None:
     logger = logging.getLogger(LOGGER)
     for handler in list(logger.handlers):
         logger.removeHandler(handler)
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _CurrentStderr()
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     logger.addHandler(handler)
     logger.setLevel(level)

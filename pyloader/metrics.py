@@ -55,12 +55,8 @@ SELECT jsonb_build_object(
     'load_rejected', (SELECT coalesce(jsonb_object_agg(entity, n), '{}')
                       FROM (SELECT entity, sum(rejected_count) AS n FROM loads GROUP BY entity) l),
     'rejects_stored', (SELECT count(*) FROM rejects),
-    'retries', CASE WHEN EXISTS (SELECT 1 FROM pg_attribute
-                                 WHERE attrelid = 'loads'::regclass AND attname = 'retries' AND NOT attisdropped)
-                    THEN (SELECT coalesce(jsonb_object_agg(entity, n), '{}')
-                          FROM (SELECT entity, sum((to_jsonb(l) ->> 'retries')::bigint) AS n
-                                FROM loads l GROUP BY entity) r)
-               END,
+    'retries', (SELECT coalesce(jsonb_object_agg(entity, n), '{}')
+                FROM (SELECT entity, sum(retries) AS n FROM loads GROUP BY entity) r),
     'conflicts', (SELECT count(*) FROM conflicts)
 )
 """
@@ -160,8 +156,8 @@ def families(tenants: list[dict]):
         for entity, n in f["load_rejected"].items():
             rejected.add_metric([cid, entity], float(n))
         rejects.add_metric([cid], f["rejects_stored"])
-        for entity, n in (f["retries"] or {}).items():
-            retries.add_metric([cid, entity], float(n or 0))
+        for entity, n in f["retries"].items():
+            retries.add_metric([cid, entity], float(n))
         conflicts.add_metric([cid], f["conflicts"])
     yield from (ok, depth, marks, age, failed, runs, keys_failed, keys_done, durations, loads, rejected, rejects,
                 retries, conflicts)

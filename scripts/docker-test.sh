@@ -52,10 +52,14 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 mkdir -p "$state" "$data"
-[ -S "$state/docker.sock" ] && ! "$docker" info >/dev/null 2>&1 && rm -f "$state/docker.sock"
-if "$docker" info >/dev/null 2>&1; then
-  say "a daemon already answers on $DOCKER_HOST; stop it first"; exit 1
+# a daemon an earlier, interrupted run of this script left (its pid file): stop it first
+if [ -f "$state/dockerd.pid" ] && old=$(cat "$state/dockerd.pid") && [ -n "$old" ] \
+   && [ "$(cat "/proc/$old/comm" 2>/dev/null)" = dockerd ]; then
+  say "stopping the daemon an earlier run left (pid $old)"
+  kill "$old"
+  for _ in $(seq 60); do kill -0 "$old" 2>/dev/null || break; sleep 0.5; done
 fi
+rm -f "$state/docker.sock"
 dockerd --bridge=none --iptables=false --ip6tables=false --ip-masq=false \
   -H "$DOCKER_HOST" --data-root "$data" --exec-root "$state/exec" --pidfile "$state/dockerd.pid" \
   >"$state/dockerd.log" 2>&1 &

@@ -101,8 +101,8 @@ def test_metrics_follow_the_database_between_scrapes(tenant):
     try:
         before = scrape(server.url)
         with tenant.connect() as conn:
-            conn.execute("INSERT INTO loads (source, entity, status, finished_at, rejected_count)"
-                         " VALUES ('files', 'products', 'failed', now(), 5)")
+            conn.execute("INSERT INTO loads (source, entity, status, finished_at, rejected_count, retries)"
+                         " VALUES ('files', 'products', 'failed', now(), 5, 3)")
             conn.execute("INSERT INTO rejects (load_id, entity, raw, reason)"
                          " SELECT max(load_id), 'products', 'x', 'bad' FROM loads")
         after = scrape(server.url)
@@ -113,6 +113,7 @@ def test_metrics_follow_the_database_between_scrapes(tenant):
     assert value(after, "masterfile_loads", tenant="acme", entity="products", status="failed") == 1
     assert value(after, "masterfile_load_rejected_records", tenant="acme", entity="products") == 5
     assert value(after, "masterfile_rejects_stored", tenant="acme") == 1
+    assert value(after, "masterfile_load_retries", tenant="acme", entity="products") == 3
 
 
 def test_a_scrape_reads_as_the_authenticator_and_reader_only(tenant, monkeypatch):

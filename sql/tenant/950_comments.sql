@@ -262,7 +262,7 @@ BEGIN
     ('loads', 'stale_count', 'Records older than the stored row, skipped.'),
     ('loads', 'rejected_count', 'Records rejected (see rejects).'),
     ('loads', 'message', 'Why it failed, or what it reported.'),
-    ('loads', 'retries', 'Requests retried during the load.'),
+    ('loads', 'retries', 'Requests the load retried (429, 5xx, broken connections).'),
     ('rejects', 'reject_id', 'The reject''s id.'),
     ('rejects', 'load_id', 'The load that rejected it.'),
     ('rejects', 'entity', 'The entity of the record.'),

@@ -6,6 +6,10 @@ change. apply_retention() (sql/tenant/096_retention.sql) deletes what is
 older; the indexes let it find that without reading the tables whole every
 time the scheduler calls it.
 
+loads.retries: the requests a load retried (429, 5xx, broken connections),
+so the operator's metrics (pyloader/metrics.py) read them from the table
+like every other figure; 0 for a load that did not count them.
+
     runs_kept       finished runs, by finished_at              30 days
     loads_kept      finished loads (and their rejects)         90 days
     rejects_kept    rejects, by rejected_at                    30 days
@@ -41,9 +45,11 @@ def upgrade() -> None:
         CREATE INDEX runs_finished_at ON runs (finished_at);
         CREATE INDEX loads_finished_at ON loads (finished_at);
         CREATE INDEX rejects_rejected_at ON rejects (rejected_at);
+        ALTER TABLE loads ADD COLUMN retries bigint NOT NULL DEFAULT 0;
         """
     )
 
 
 def downgrade() -> None:
-    op.execute("DROP TABLE retention_policy; DROP INDEX runs_finished_at, loads_finished_at, rejects_rejected_at")
+    op.execute("DROP TABLE retention_policy; DROP INDEX runs_finished_at, loads_finished_at, rejects_rejected_at;"
+               " ALTER TABLE loads DROP COLUMN retries")
