@@ -14,6 +14,7 @@ deleted by retention makes them fall. Every family carries a `tenant` label
 (the client id).
 
     serve(host, port)   start the endpoint in a thread; .url, .close()
+    registry()          the same figures for another server (the API's /metrics)
 """
 from __future__ import annotations
 
@@ -175,10 +176,19 @@ class MetricsServer:
         self._thread.join(timeout=5)
 
 
+def registry(url: str | None = None, client_id: str | None = None) -> CollectorRegistry:
+    """A registry holding only the tenants' collector: what /metrics serves.
+
+    The API can serve the same at its own /metrics with
+    `prometheus_client.make_asgi_app(metrics.registry())`.
+    """
+    reg = CollectorRegistry(auto_describe=False)
+    reg.register(TenantCollector(url, client_id))
+    return reg
+
+
 def serve(host: str, port: int, *, url: str | None = None, client_id: str | None = None) -> MetricsServer:
     """Serve /metrics on host:port in a daemon thread (port 0: a free one)."""
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(TenantCollector(url, client_id))
-    server, thread = start_http_server(port, addr=host, registry=registry)
+    server, thread = start_http_server(port, addr=host, registry=registry(url, client_id))
     bound = server.server_address[1]
     return MetricsServer(f"http://{host}:{bound}/metrics", server, thread)
