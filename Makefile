@@ -9,7 +9,7 @@ MASTERFILE_PGPORT ?= 54329
 LOCAL_URL := postgresql://postgres@127.0.0.1:$(MASTERFILE_PGPORT)/masterfile
 export DATABASE_URL ?= $(LOCAL_URL)
 
-.PHONY: deps kernel venv db stop migrate test demo bench docker-wheels docker-test
+.PHONY: deps kernel venv db stop migrate test demo bench bench-tenants docker-wheels docker-test
 
 deps:
 	@scripts/install-deps.sh
@@ -52,6 +52,10 @@ demo: db
 
 bench: db
 	@$(PY) -m bench
+
+# a thousand tenants on one node (long: about 40 minutes; not part of `make bench`)
+bench-tenants: db
+	@$(PY) -m bench.bench_many_tenants --out bench/out/many_tenants.md
 
 # the package's wheel and its dependencies', for the application image
 docker-wheels: venv

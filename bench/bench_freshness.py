@@ -253,7 +253,7 @@ def freshness_with_worker(url: str, schema: str, edits: int, log) -> list[float]
 
 
 def freshness_with_cron(url: str, schema: str, edits: int, log) -> list[float]:
-    scheduler.schedule_tenant(schema, url)
+    scheduler.schedule_database(url)
     editor = Editor(url, schema, seed=8)
     try:
         latencies = []

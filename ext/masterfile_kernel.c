@@ -26,6 +26,7 @@
 #include "fmgr.h"
 #include "port/pg_bswap.h"
 #include "funcapi.h"
+#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/date.h"
 #include "utils/datetime.h"
@@ -56,6 +57,7 @@ enum
 #define N_LAGS 14
 #define N_OUT 72
 #define MAX_LOOKBACK 51			/* the widest window (52) reaches 51 weeks back */
+#define MAX_WEEKS 10000		/* weeks per key a call may compute: about 190 years */
 
 static const int spans[N_SPANS] = {2, 4, 8, 13};
 /* ewm metrics in column order: units_sold, revenue, units_received, units_returned */
@@ -179,6 +181,15 @@ features_kernel(PG_FUNCTION_ARGS)
 	if (start_index < 0 || stop_index < start_index)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						errmsg("features_kernel: no weeks %d..%d to compute", start_index, stop_index)));
+	/*
+	 * Bounded: the loader keeps line dates from 1990 to two years ahead and
+	 * as_of_date likewise, about 2,000 weeks; anything far beyond is a
+	 * caller's error, not a key's history, and would allocate without bound.
+	 */
+	if (stop_index >= MAX_WEEKS)
+		ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+						errmsg("features_kernel: %d weeks requested, at most %d are computed per key",
+							   stop_index + 1, MAX_WEEKS)));
 	base = start_index - Min(MAX_LOOKBACK, start_index);
 	n = stop_index - base + 1;
 
@@ -331,6 +342,8 @@ features_kernel(PG_FUNCTION_ARGS)
 	for (int p = start_index - base; p < n; p++)
 	{
 		int			i = base + p;
+
+		CHECK_FOR_INTERRUPTS();
 		DateADT		week_start = first_week + 7 * i;
 		int			year = date_year(week_start);
 		const double *sold = x[F_SOLD];

@@ -72,18 +72,29 @@ def connect(url: str | None = None, *, role: str | None = None, autocommit: bool
     ROLE right after connecting, so permission checks are the role's own: a
     write the role may not do fails in the database, not in Python.
     """
-    target = app_conninfo(url) if role else (url or database_url())
+    if role:
+        conn = open_app(url, autocommit=autocommit)
+        conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(role)))
+        if not autocommit:
+            conn.commit()
+        return conn
+    target = url or database_url()
     try:
         conn = psycopg.connect(target, autocommit=autocommit)
     except psycopg.OperationalError as exc:
         raise DatabaseUnavailable(connection_error(target, exc)) from exc
     except psycopg.ProgrammingError as exc:  # a conninfo that does not parse
         raise DatabaseUnavailable(f"DATABASE_URL does not parse: {_first_line(exc)}") from exc
-    if role:
-        conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(role)))
-        if not autocommit:
-            conn.commit()
     return conn
+
+
+def open_app(url: str | None = None, *, autocommit: bool = False) -> psycopg.Connection:
+    """A session as the authenticator, in no tenant yet (enter_tenant() next)."""
+    target = app_conninfo(url)
+    try:
+        return psycopg.connect(target, autocommit=autocommit)
+    except psycopg.OperationalError as exc:
+        raise DatabaseUnavailable(connection_error(target, exc)) from exc
 
 
 def enter_tenant(conn: psycopg.Connection, schema: str, kind: str, *, local: bool = False) -> None:
@@ -111,11 +122,7 @@ def tenant_session(client_id: str, kind: str, url: str | None = None, *,
     The registry is read as the authenticator, so an unknown tenant is
     refused before any tenant object is touched.
     """
-    target = app_conninfo(url)
-    try:
-        conn = psycopg.connect(target, autocommit=True)
-    except psycopg.OperationalError as exc:
-        raise DatabaseUnavailable(connection_error(target, exc)) from exc
+    conn = open_app(url, autocommit=True)
     try:
         schema = tenant_schema(conn, client_id)
         enter_tenant(conn, schema, kind)

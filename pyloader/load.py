@@ -11,10 +11,18 @@ Guarantees:
   skipped (`stale`), and within a batch the newest version of a key wins.
   A tombstone soft-deletes: the row stays, `deleted` is set, and fields the
   tombstone leaves out keep their values.
-- Every load of an entity is a row in `loads` (running -> succeeded|failed)
-  with its counts: read = applied + unchanged + stale + rejected.
+- Every load of an entity is a row in `loads` (running -> succeeded |
+  failed | interrupted) with its counts: read = applied + unchanged + stale
+  + rejected. A load stopped by SIGTERM or SIGINT is marked `interrupted`;
+  one whose process died is left `running`, and the next load of the
+  tenant (which holds the tenant's load lock, so no other load can be
+  running) marks it `interrupted`.
 - From the API, an entity's watermark moves only after the whole entity
-  loaded, in the transaction that marks its load succeeded.
+  loaded, in the transaction that marks its load succeeded, and never past
+  now plus FUTURE_TOLERANCE: a record dated in the future is applied and
+  counted, but cannot make later loads ask from the year 9999.
+- An entity whose records are mostly rejects (more than `max_reject_rate`
+  of them: a CSV file named .jsonl) fails, whatever it applied.
 
 All SQL lives in this module's named statements; identifiers are composed
 with psycopg.sql.Identifier.
@@ -25,6 +33,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import functools
+import logging
 import os
 import queue
 import sys
@@ -33,13 +42,15 @@ import time
 from collections.abc import Callable, Iterator
 
 import psycopg
+import tenacity
 from psycopg import errors as pgerr
 from psycopg import sql
 
 from pyloader import db, errors
-from pyloader.config import tenant_roles
 from pyloader.normalize import ENTITY_ORDER, Entity, Normalizer, Reject, entity, raw_text
 from pyloader.sources import SourceError
+
+log = logging.getLogger("pyloader.load")
 
 # Per batch, the merge's statement triggers mark each key the batch touches,
 # whatever its number of lines: 50,000 lines touch ~17,000 keys of the large
@@ -49,11 +60,36 @@ BATCH_SIZE = 50_000
 PREFETCH_BATCHES = 2  # batches read ahead while one is merged
 READER_SWITCH_INTERVAL = 0.0005  # seconds; see prefetch()
 DB_ATTEMPTS = 3  # tries of one batch on a retryable database error
+RECONNECT_SECONDS = 20.0  # how long a lost database connection is tried again (a restart takes a few seconds)
+# an ERP's clock may run a little ahead of ours; a record dated beyond this is "in the future"
+FUTURE_TOLERANCE = dt.timedelta(minutes=5)
+MAX_REJECT_RATE = 0.5  # an entity with more rejects than this share of its records fails...
+# ...once it has this many rejects, or when it rejected everything it read: an
+# incremental load of three records, one of them bad, is not a broken feed
+# (and failing it would hold its watermark until the ERP fixed the record)
+REJECT_RATE_MIN_REJECTS = 10
+REJECT_RATE_MIN_READ = 10_000  # records read before a too-high share stops the entity early
 TOKEN_ENV = "MASTERFILE_ERP_TOKEN"
 
 
 class LoadError(RuntimeError):
     """A load that could not run at all (another load running, bad configuration)."""
+
+
+class ConnectionLost(LoadError):
+    """The database went away mid-load and did not come back: nothing can go on."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM (or SIGINT) asked the load to stop.
+
+    A KeyboardInterrupt, so psycopg cancels a statement in flight just as it
+    does on Ctrl-C.
+    """
+
+    def __init__(self, signal_name: str = "SIGINT"):
+        super().__init__(signal_name)
+        self.signal_name = signal_name
 
 
 # --- named SQL -----------------------------------------------------------------
@@ -94,6 +130,20 @@ def q_copy_rejects(schema: str) -> sql.Composed:
     return _q("COPY {s}.rejects (load_id, entity, raw, reason) FROM STDIN", schema)
 
 
+def q_reap_stale_loads(schema: str) -> sql.Composed:
+    # run under the tenant's load lock: no load of this tenant is running, so
+    # a 'running' row is one whose process died
+    return _q(
+        """
+        UPDATE {s}.loads SET status = 'interrupted', finished_at = clock_timestamp(),
+            message = concat_ws('; ', message, 'its process ended before it finished (found by a later load)')
+        WHERE status = 'running'
+        RETURNING load_id
+        """,
+        schema,
+    )
+
+
 def q_move_watermark(schema: str) -> sql.Composed:
     # never backwards: a load that saw nothing newer leaves the watermark alone
     return _q(
@@ -114,8 +164,10 @@ def q_loader_config(schema: str) -> sql.Composed:
     return _q("SELECT api_token, lookback FROM {s}.loader_config", schema)
 
 
-Q_TRY_LOCK = "SELECT pg_try_advisory_lock(hashtext(%(name)s))"
-Q_UNLOCK = "SELECT pg_advisory_unlock(hashtext(%(name)s))"
+# the tenant's own lock functions (sql/tenant/020_loader_grants.sql): the
+# loader role cannot take advisory locks itself
+Q_TRY_LOCK = "SELECT try_load_lock()"
+Q_UNLOCK = "SELECT release_load_lock()"
 
 
 def staging_name(ent: Entity) -> str:
@@ -153,6 +205,8 @@ def q_merge(schema: str, ent: Entity, *, unique: bool = False) -> sql.Composed:
     load skip the probe, which was a quarter of the merge's time on a table
     of 1.8 million lines. The largest key is read once per statement, from
     the end of the primary key.
+    The newest `updated_at` it returns (for the watermark) leaves out rows
+    dated after `horizon`, which it counts apart.
     Only `insert` and `update` rows are written, each set by its own
     sub-statement of this one statement: new keys by a plain INSERT (no
     speculative insertion, the bulk of a first load), newer versions by
@@ -209,7 +263,9 @@ def q_merge(schema: str, ent: Entity, *, unique: bool = False) -> sql.Composed:
                count(*) FILTER (WHERE verdict IN ('insert', 'update')),
                count(*) FILTER (WHERE verdict = 'unchanged'),
                count(*) FILTER (WHERE verdict = 'stale'),
-               max(updated_at)
+               max(updated_at) FILTER (WHERE updated_at <= %(horizon)s),
+               count(*) FILTER (WHERE updated_at > %(horizon)s),
+               max(updated_at) FILTER (WHERE updated_at > %(horizon)s)
         FROM classified
         """
     ).format(
@@ -234,6 +290,7 @@ class Counts:
     unchanged: int = 0
     stale: int = 0
     rejected: int = 0
+    future: int = 0  # of those read, dated after now + FUTURE_TOLERANCE (applied like any other)
 
     def add(self, other: Counts) -> None:
         for f in dataclasses.fields(self):
@@ -264,26 +321,68 @@ class EntityResult:
     entity: str
     source: str
     load_id: int | None
-    status: str  # succeeded | failed
+    status: str  # running, then succeeded | failed | interrupted
     counts: Counts
     message: str | None = None
-    watermark: dt.datetime | None = None
+    watermark: dt.datetime | None = None  # what the watermark moves to (API loads that succeed)
+    watermark_before: dt.datetime | None = None
     seconds: float = 0.0
+    unknown_fields: dict[str, int] = dataclasses.field(default_factory=dict)
+    retries: int = 0  # API requests and database batches tried again
+    newest_future: dt.datetime | None = None
+    moves_watermark: bool = False  # an API load; files never move the watermarks
     error: BaseException | None = dataclasses.field(default=None, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
         return self.status == "succeeded"
 
+    @property
+    def watermark_after(self) -> dt.datetime | None:
+        if self.ok and self.moves_watermark:
+            return _newest(self.watermark_before, self.watermark)  # it never moves back
+        return self.watermark_before
 
-def read_batches(source, batch_size: int = BATCH_SIZE, turn: ReaderTurn | None = None) -> Iterator[Batch]:
+    def as_json(self) -> dict:
+        """The entity's part of `pyloader load --json` (docs/loading.md)."""
+        c = self.counts
+        return {
+            "entity": self.entity, "status": self.status, "source": self.source, "load_id": self.load_id,
+            "read": c.read, "applied": c.applied, "unchanged": c.unchanged, "stale": c.stale,
+            "rejected": c.rejected, "future_dated": c.future, "unknown_fields": dict(self.unknown_fields),
+            "retries": self.retries,
+            "watermark_before": _iso(self.watermark_before),
+            "watermark_after": _iso(self.watermark_after),
+            "seconds": round(self.seconds, 3), "message": self.message,
+        }
+
+
+def _iso(ts: dt.datetime | None) -> str | None:
+    return None if ts is None else ts.isoformat()
+
+
+def note(result: EntityResult, horizon: dt.datetime) -> str | None:
+    """What a person should know about a load that did its job: the load row's message."""
+    parts = []
+    if result.counts.future:
+        parts.append(f"{result.counts.future} record(s) dated after {horizon.isoformat(timespec='seconds')} "
+                     f"(up to {result.newest_future.isoformat()}): applied, but the watermark does not follow them")
+    if result.unknown_fields:
+        named = ", ".join(f"{k} ({v})" for k, v in sorted(result.unknown_fields.items()))
+        parts.append(f"fields outside the contract, not stored: {named}")
+    return "; ".join(parts) or None
+
+
+def read_batches(source, batch_size: int = BATCH_SIZE, turn: ReaderTurn | None = None,
+                 norm: Normalizer | None = None) -> Iterator[Batch]:
     """Normalised batches of a source; rejects travel with the batch they were read in.
 
     When the source breaks (SourceError), the records read before it still
     come as a last batch, then the error: earlier pages' records are applied.
-    With `turn`, each record waits for the reader's turn.
+    With `turn`, each record waits for the reader's turn. `norm` (made here
+    when not given) counts the unknown fields.
     """
-    norm = Normalizer(source.entity, typed=source.typed)
+    norm = norm or Normalizer(source.entity, typed=source.typed)
     row = norm.row
     two_part_key = len(norm.entity.key) == 2
     lines: list[bytes] = []
@@ -424,14 +523,34 @@ def prefetch(it: Iterator, depth: int = PREFETCH_BATCHES, turn: ReaderTurn | Non
 
 
 class Progress:
-    """One refreshed status line on stderr, only when stderr is a terminal."""
+    """A progress bar per entity on stderr (rich), only when stderr is a terminal.
+
+    Where the source knows its size (a file: its bytes; Parquet: its rows)
+    the bar has a total and an ETA; an API does not say how many records
+    will come, so its line shows records, rate and page. Refreshed by the
+    loading thread at most every `every` seconds: no refresh thread of its own.
+    """
 
     def __init__(self, stream=None, enabled: bool | None = None, every: float = 0.5):
         self.stream = stream or sys.stderr
         self.enabled = self.stream.isatty() if enabled is None else enabled
         self.every = every
         self._last = 0.0
-        self._width = 0
+        self._bar = None
+        self._task = None
+
+    def _start(self, ent: str, source) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress as Bar, TaskProgressColumn, TextColumn, TimeRemainingColumn
+
+        console = Console(file=self.stream, force_terminal=self.enabled, stderr=self.stream is sys.stderr)
+        self._bar = Bar(
+            TextColumn("{task.description:<22}"), BarColumn(), TaskProgressColumn(),
+            TextColumn("{task.fields[records]:>12,} records {task.fields[rate]:>9,.0f}/s{task.fields[page]}"),
+            TimeRemainingColumn(), console=console, auto_refresh=False, redirect_stdout=False,
+        )
+        self._bar.start()
+        self._task = self._bar.add_task(ent, total=getattr(source, "total", None), records=0, rate=0.0, page="")
 
     def update(self, ent: str, source, counts: Counts, started: float, *, force: bool = False) -> None:
         if not self.enabled:
@@ -440,38 +559,47 @@ class Progress:
         if not force and now - self._last < self.every:
             return
         self._last = now
-        rate = counts.read / max(now - started, 1e-6)
+        if self._bar is None:
+            self._start(ent, source)
         page = getattr(source, "page", None)
-        text = f"{ent:<22} {'page ' + str(page) + '  ' if page else ''}{counts.read:>12,} records  {rate:>10,.0f}/s"
-        self.stream.write("\r" + text.ljust(self._width))
-        self._width = len(text)
-        self.stream.flush()
+        self._bar.update(self._task, completed=getattr(source, "done", counts.read), records=counts.read,
+                         rate=counts.read / max(now - started, 1e-6), page=f"  page {page}" if page else "")
+        self._bar.refresh()
 
     def done(self) -> None:
-        if self.enabled and self._width:
-            self.stream.write("\n")
-            self.stream.flush()
-            self._width = 0
+        if self._bar is not None:
+            self._bar.refresh()
+            self._bar.stop()
+            self._bar = self._task = None
 
 
 # --- the loader ----------------------------------------------------------------------
 
 
 class TenantLoader:
-    """Loads sources into one tenant over one connection, as the tenant's loader role."""
+    """Loads sources into one tenant over one tenant session, as the tenant's loader role.
+
+    The session logs in as the authenticator and SET ROLEs to the loader
+    (db.tenant_session): the records of a hostile ERP are handled by a
+    session that can never become a superuser.
+    """
 
     def __init__(self, client_id: str, url: str | None = None, *, batch_size: int = BATCH_SIZE,
-                 progress: Progress | None = None):
+                 progress: Progress | None = None, max_reject_rate: float = MAX_REJECT_RATE):
         self.client_id = client_id
         self.url = url
         self.batch_size = batch_size
         self.progress = progress or Progress(enabled=False)
+        self.max_reject_rate = max_reject_rate
         self.conn: psycopg.Connection | None = None
         self.schema = ""
+        self.reaped: list[int] = []  # loads left 'running' by a dead process, marked interrupted
+        self.results: list[EntityResult] = []  # every entity begun, the one in flight included
+        self._session: contextlib.ExitStack | None = None
         self._turn = ReaderTurn()
         self._staged: set[str] = set()
-        self._lock_name = ""
         self._locked = False
+        self._retries = 0
 
     # -- connection ---------------------------------------------------------------
 
@@ -480,49 +608,64 @@ class TenantLoader:
         if not self._lock():
             self.close()
             raise LoadError(f"another load of tenant {self.client_id!r} is running; try again when it has finished")
+        self.reaped = [r[0] for r in self.conn.execute(q_reap_stale_loads(self.schema)).fetchall()]
+        if self.reaped:
+            log.warning("load(s) %s of %s had been left running by a process that died: marked interrupted",
+                        ", ".join(map(str, self.reaped)), self.client_id)
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
 
     def connect(self) -> None:
-        conn = db.connect(self.url, autocommit=True)
+        stack = contextlib.ExitStack()
         try:
-            self.schema = db.tenant_schema(conn, self.client_id)
+            conn, schema = stack.enter_context(db.tenant_session(self.client_id, "loader", self.url))
             conn.execute("SET application_name = 'pyloader load'")
             # a batch's merge is a few milliseconds of work per thousand rows, but
             # a big table with stale statistics gets it a cost estimate that
             # triggers JIT compilation: hundreds of milliseconds per batch, for nothing
             conn.execute("SET jit = off")
-            conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(tenant_roles(self.schema)["loader"])))
-            conn.execute(sql.SQL("SET search_path = {}, pg_catalog").format(sql.Identifier(self.schema)))
         except BaseException:
-            conn.close()
+            stack.close()
             raise
-        self.conn = conn
+        self._session, self.conn, self.schema = stack, conn, schema
         self._staged = set()
-        self._lock_name = f"masterfile.load:{self.schema}"
 
     def close(self) -> None:
         if self.conn is not None:
             # the lock would go with the session, but a backend exits a moment
             # after the socket closes: release it now so the next load finds it free
-            if self._locked and not self.conn.broken:
+            if self._locked and not self.conn.broken and not self.conn.closed:
                 try:
-                    self.conn.execute(Q_UNLOCK, {"name": self._lock_name})
+                    self.conn.execute(Q_UNLOCK)
                 except psycopg.Error:
                     pass
             self._locked = False
-            self.conn.close()
             self.conn = None
+            self._session.close()
+            self._session = None
 
     def _lock(self) -> bool:
-        self._locked = bool(self.conn.execute(Q_TRY_LOCK, {"name": self._lock_name}).fetchone()[0])
+        self._locked = bool(self.conn.execute(Q_TRY_LOCK).fetchone()[0])
         return self._locked
 
-    def _reconnect(self) -> None:
+    def _reconnect(self, cause: BaseException) -> None:
+        """A new session after the old one broke, tried for RECONNECT_SECONDS; ConnectionLost if in vain."""
         self.close()
-        self.connect()
+        try:
+            for attempt in tenacity.Retrying(stop=tenacity.stop_after_delay(RECONNECT_SECONDS),
+                                             wait=tenacity.wait_exponential(multiplier=0.2, max=3),
+                                             retry=tenacity.retry_if_exception_type(db.DatabaseUnavailable),
+                                             reraise=True):
+                with attempt:
+                    self.connect()
+        except db.DatabaseUnavailable as exc:
+            raise ConnectionLost(
+                f"the database connection was lost mid-load ({errors.describe(cause)}) and could not be "
+                f"re-established within {RECONNECT_SECONDS:g} s ({errors.describe(exc)}); what earlier batches "
+                "applied stays, and the next load marks this one interrupted"
+            ) from exc
         if not self._lock():
             raise LoadError(f"another load of tenant {self.client_id!r} started while this one reconnected")
 
@@ -550,16 +693,33 @@ class TenantLoader:
         self._with_retry(run)
 
     def _with_retry(self, fn):
-        for attempt in range(1, DB_ATTEMPTS + 1):
-            try:
-                return fn()
-            except psycopg.Error as exc:
-                retryable = errors.is_retryable(exc) or isinstance(exc, pgerr.UniqueViolation)
-                if not retryable or attempt == DB_ATTEMPTS:
-                    raise
-                time.sleep(0.2 * attempt)
-                if self.conn.broken or self.conn.closed:
-                    self._reconnect()
+        """`fn` retried on a retryable database error (a new session when the old one broke).
+
+        Each retry is logged with its reason; ConnectionLost when the
+        database does not come back.
+        """
+        def retryable(exc: BaseException) -> bool:
+            return isinstance(exc, psycopg.Error) and (
+                errors.is_retryable(exc) or isinstance(exc, pgerr.UniqueViolation))
+
+        def before_sleep(state: tenacity.RetryCallState) -> None:
+            self._retries += 1
+            exc = state.outcome.exception()
+            log.warning("database: retry %d of %d in %.1f s: %s", state.attempt_number, DB_ATTEMPTS - 1,
+                        state.next_action.sleep, errors.describe(exc))
+            if self.conn is None or self.conn.broken or self.conn.closed:
+                self._reconnect(exc)
+
+        retrying = tenacity.Retrying(stop=tenacity.stop_after_attempt(DB_ATTEMPTS),
+                                     wait=tenacity.wait_incrementing(start=0.2, increment=0.2),
+                                     retry=tenacity.retry_if_exception(retryable), before_sleep=before_sleep,
+                                     reraise=True)
+        try:
+            return retrying(fn)
+        except psycopg.OperationalError as exc:
+            if self.conn is None or self.conn.broken or self.conn.closed:
+                self._reconnect(exc)  # one more chance for the caller's next step, or ConnectionLost
+            raise
 
     # -- batches ---------------------------------------------------------------------
 
@@ -568,14 +728,15 @@ class TenantLoader:
             self.conn.execute(q_create_staging(self.schema, ent))
             self._staged.add(ent.name)
 
-    def _apply(self, ent: Entity, load_id: int, batch: Batch) -> tuple[Counts, dt.datetime | None]:
+    def _apply(self, ent: Entity, load_id: int, batch: Batch, horizon: dt.datetime) -> tuple[Counts, tuple]:
         """One batch in one transaction; a retryable error retries it whole."""
-        return self._with_retry(lambda: self._apply_once(ent, load_id, batch))
+        return self._with_retry(lambda: self._apply_once(ent, load_id, batch, horizon))
 
-    def _apply_once(self, ent: Entity, load_id: int, batch: Batch) -> tuple[Counts, dt.datetime | None]:
+    def _apply_once(self, ent: Entity, load_id: int, batch: Batch, horizon: dt.datetime) -> tuple[Counts, tuple]:
+        """The batch's counts and (newest updated_at up to `horizon`, newest beyond it)."""
         self._ensure_staging(ent)
         counts = Counts(read=batch.read, rejected=len(batch.rejects))
-        newest = None
+        newest = (None, None)
         try:
             with self._turn.talking(), self.conn.transaction():
                 cur = self.conn.cursor()
@@ -583,27 +744,29 @@ class TenantLoader:
                     with cur.copy(q_copy_staging(ent)) as cp:
                         cp.write(batch.data)
                     with self._turn.waiting():
-                        applied, planned, unchanged, stale, newest = cur.execute(
-                            q_merge(self.schema, ent, unique=batch.unique), {"load_id": load_id}
+                        applied, planned, unchanged, stale, newest_ok, future, newest_future = cur.execute(
+                            q_merge(self.schema, ent, unique=batch.unique), {"load_id": load_id, "horizon": horizon}
                         ).fetchone()
                     counts.applied = applied
                     counts.unchanged = unchanged
                     counts.stale = stale + (planned - applied)  # lost a race with a concurrent writer
+                    counts.future = future
+                    newest = (newest_ok, newest_future)
                 self._record(cur, ent, load_id, counts, batch.rejects)
         except pgerr.UniqueViolation:
             raise  # another writer added a key after our probe: the batch is retried whole
-        except (pgerr.DataError, pgerr.IntegrityError) as exc:
+        except (pgerr.DataError, pgerr.IntegrityError, pgerr.ProgramLimitExceeded) as exc:
             # the normaliser lets nothing through that the table refuses; if it
             # ever does, find the guilty lines instead of losing their batch
             lines = batch.lines
             if len(lines) <= 1:
-                return self._refuse(ent, load_id, batch, exc), None
+                return self._refuse(ent, load_id, batch, exc), (None, None)
             half = len(lines) // 2
             c1, n1 = self._apply_once(ent, load_id,
-                                      Batch(b"".join(lines[:half]), batch.rejects, batch.read, batch.unique))
-            c2, n2 = self._apply_once(ent, load_id, Batch(b"".join(lines[half:]), [], 0, batch.unique))
+                                      Batch(b"".join(lines[:half]), batch.rejects, batch.read, batch.unique), horizon)
+            c2, n2 = self._apply_once(ent, load_id, Batch(b"".join(lines[half:]), [], 0, batch.unique), horizon)
             c1.add(c2)
-            return c1, max((n for n in (n1, n2) if n is not None), default=None)
+            return c1, tuple(_newest(a, b) for a, b in zip(n1, n2))
         return counts, newest
 
     def _refuse(self, ent: Entity, load_id: int, batch: Batch, exc: Exception) -> Counts:
@@ -623,59 +786,122 @@ class TenantLoader:
                     cp.write_row((load_id, ent.name, raw, reason))
         cur.execute(q_count_batch(self.schema), {"load_id": load_id, **counts.as_dict()})
 
+    def _too_many_rejects(self, counts: Counts) -> str | None:
+        if counts.rejected < REJECT_RATE_MIN_REJECTS and counts.rejected < counts.read:
+            return None
+        if counts.read and counts.rejected > self.max_reject_rate * counts.read:
+            return (f"{counts.rejected} of {counts.read} records rejected ({counts.rejected / counts.read:.0%}), "
+                    f"more than the {self.max_reject_rate:.0%} --max-reject-rate allows: is it the right file "
+                    "and format? The reasons are in the rejects table")
+        return None
+
     # -- entities ---------------------------------------------------------------------
 
-    def load(self, source, *, move_watermark: bool = False) -> EntityResult:
-        """Load one source (one entity) to the end, or until it fails; never raises for the source's faults."""
+    def load(self, source, *, move_watermark: bool = False, watermark_before: dt.datetime | None = None
+             ) -> EntityResult:
+        """Load one source (one entity) to the end, or until it fails; never raises for the source's faults.
+
+        Raises Interrupted (after marking the load interrupted) and
+        ConnectionLost (the database is gone: nothing can be marked).
+        """
         ent = entity(source.entity)
         started = time.monotonic()
+        self._retries = 0
+        horizon = dt.datetime.now(dt.timezone.utc) + FUTURE_TOLERANCE
         load_id = self._with_retry(lambda: self._start(source.label, ent.name))
-        result = EntityResult(ent.name, source.label, load_id, "running", Counts())
+        result = EntityResult(ent.name, source.label, load_id, "running", Counts(), watermark_before=watermark_before,
+                              moves_watermark=move_watermark)
+        self.results.append(result)
+        norm = Normalizer(ent, typed=source.typed)
         try:
-            for batch in prefetch(read_batches(source, self.batch_size, self._turn), turn=self._turn):
-                counts, newest = self._apply(ent, load_id, batch)
+            for batch in prefetch(read_batches(source, self.batch_size, self._turn, norm), turn=self._turn):
+                counts, (newest, newest_future) = self._apply(ent, load_id, batch, horizon)
                 result.counts.add(counts)
-                if newest is not None and (result.watermark is None or newest > result.watermark):
-                    result.watermark = newest
+                result.watermark = _newest(result.watermark, newest)
+                result.newest_future = _newest(result.newest_future, newest_future)
                 self.progress.update(ent.name, source, result.counts, started)
-            result.status = "succeeded"
+                if result.counts.read >= REJECT_RATE_MIN_READ and self._too_many_rejects(result.counts):
+                    break  # a file of rejects: no use reading it to the end
+            too_many = self._too_many_rejects(result.counts)
+            result.unknown_fields = dict(norm.unknown)
+            if too_many:
+                result.status, result.message = "failed", f"{ent.name}: {too_many}"
+            else:
+                result.status, result.message = "succeeded", note(result, horizon)
         except SourceError as exc:
             result.status, result.message, result.error = "failed", str(exc), exc
+        except ConnectionLost:
+            result.status = "interrupted"
+            raise
+        except KeyboardInterrupt as exc:
+            name = getattr(exc, "signal_name", "SIGINT")
+            result.status, result.message, result.error = "interrupted", f"stopped by {name}", exc
+            self._mark_interrupted(result)
+            raise
         except psycopg.Error as exc:
             result.status, result.message, result.error = (
                 "failed", f"{ent.name}: database error: {errors.describe(exc)}", exc)
-            if self.conn.broken or self.conn.closed:
-                self._reconnect()
+            if self.conn is None or self.conn.broken or self.conn.closed:
+                self._reconnect(exc)
         except Exception as exc:  # a bug: recorded as a failed load, then raised
             result.status, result.message, result.error = "failed", f"{ent.name}: {type(exc).__name__}: {exc}", exc
-            self._finish(result, False)
+            if self.conn is not None and not self.conn.broken:
+                self._finish(result, False)
             raise
         finally:
+            result.unknown_fields = result.unknown_fields or dict(norm.unknown)
+            result.retries = self._retries + getattr(source, "retries", 0)
+            result.seconds = time.monotonic() - started
             self.progress.update(ent.name, source, result.counts, started, force=True)
             self.progress.done()
-        result.seconds = time.monotonic() - started
         self._finish(result, move_watermark)
         return result
+
+    def _mark_interrupted(self, result: EntityResult) -> None:
+        """Best effort, once: a load that cannot be marked now is reaped by the next one."""
+        try:
+            if self.conn is None or self.conn.broken or self.conn.closed:
+                return
+            if self.conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                self.conn.rollback()
+            with self.conn.transaction():
+                self.conn.execute(q_finish_load(self.schema), {"status": "interrupted", "message": result.message,
+                                                              "load_id": result.load_id})
+        except psycopg.Error:
+            pass
+
+
+def _newest(a: dt.datetime | None, b: dt.datetime | None) -> dt.datetime | None:
+    return b if a is None else a if b is None else max(a, b)
 
 
 # --- the two ways in ------------------------------------------------------------------
 
 
 def load_files(client_id: str, directory, *, url: str | None = None, entities: list[str] | None = None,
-               batch_size: int = BATCH_SIZE, progress: Progress | None = None) -> list[EntityResult]:
-    """`pyloader load CLIENT --files DIR`: every entity file present, in contract order."""
+               batch_size: int = BATCH_SIZE, progress: Progress | None = None,
+               max_reject_rate: float = MAX_REJECT_RATE, loader_out: list | None = None) -> list[EntityResult]:
+    """`pyloader load CLIENT --files DIR`: every entity file present, in contract order.
+
+    `loader_out`, when given, receives the TenantLoader (the command line
+    reports the loads it reaped).
+    """
     from pyloader.sources.files import discover
 
     sources = discover(directory, entities)
     if not sources:
         raise SourceError(f"{directory}: no entity files (<entity>.jsonl, .csv or .parquet) found")
-    with TenantLoader(client_id, url, batch_size=batch_size, progress=progress) as loader:
+    with TenantLoader(client_id, url, batch_size=batch_size, progress=progress,
+                      max_reject_rate=max_reject_rate) as loader:
+        if loader_out is not None:
+            loader_out.append(loader)
         return [loader.load(src) for src in sources]
 
 
 def load_api(client_id: str, base_url: str, *, url: str | None = None, entities: list[str] | None = None,
              batch_size: int = BATCH_SIZE, progress: Progress | None = None, page_size: int = 5000,
-             retry=None, token: str | None = None) -> list[EntityResult]:
+             retry=None, limits=None, token: str | None = None, max_reject_rate: float = MAX_REJECT_RATE,
+             loader_out: list | None = None) -> list[EntityResult]:
     """`pyloader load CLIENT --api URL`: every entity from its watermark minus the lookback.
 
     The token comes from MASTERFILE_ERP_TOKEN, else from the tenant's
@@ -686,7 +912,10 @@ def load_api(client_id: str, base_url: str, *, url: str | None = None, entities:
 
     names = [entity(n).name for n in (entities or ENTITY_ORDER)]
     results: list[EntityResult] = []
-    with TenantLoader(client_id, url, batch_size=batch_size, progress=progress) as loader:
+    with TenantLoader(client_id, url, batch_size=batch_size, progress=progress,
+                      max_reject_rate=max_reject_rate) as loader:
+        if loader_out is not None:
+            loader_out.append(loader)
         config_token, lookback = loader.loader_config()
         token = token or os.environ.get(TOKEN_ENV) or config_token
         marks = loader.watermarks()
@@ -695,8 +924,8 @@ def load_api(client_id: str, base_url: str, *, url: str | None = None, entities:
             since = None if mark is None else mark - lookback
             # a client (a connection) per entity: a reader thread left behind by a
             # failed entity can never share a socket with the next one
-            with ApiClient(base_url, token, page_size=page_size, retry=retry) as client:
-                result = loader.load(ApiSource(client, name, since), move_watermark=True)
+            with ApiClient(base_url, token, page_size=page_size, retry=retry, limits=limits) as client:
+                result = loader.load(ApiSource(client, name, since), move_watermark=True, watermark_before=mark)
             results.append(result)
             if not result.ok and isinstance(result.error, ApiError) and result.error.fatal:
                 break

@@ -8,6 +8,8 @@ whole at its old revision and is named in the result; the others go on.
 from __future__ import annotations
 
 import dataclasses
+import functools
+import hashlib
 from importlib import resources
 from pathlib import Path
 
@@ -65,13 +67,38 @@ def sql_files(kind: str) -> list[Path]:
     return sorted((SQL_DIR / kind).glob("*.sql"))
 
 
-def apply_sql(conn: psycopg.Connection, kind: str) -> None:
-    """Run every file of sql/<kind>/ on `conn`, in the caller's transaction."""
+# sql/tenant/ names its schema as pgspot and PostgreSQL extension scripts do:
+# every function pins `SET search_path = @extschema@, pg_catalog, pg_temp`
+# (written out: FROM CURRENT would leave pg_temp first for tables)
+SCHEMA_PLACEHOLDER = "@extschema@"
+
+
+def sql_text(path: Path, schema: str | None = None) -> str:
+    """A file of sql/, with the tenant's schema in place of @extschema@ ('@extschema@': its name)."""
+    text = path.read_text()
+    if schema is not None:
+        # '@extschema@' in quotes is the schema's name as a value
+        text = text.replace(f"'{SCHEMA_PLACEHOLDER}'", sql.Literal(schema).as_string(None))
+        text = text.replace(SCHEMA_PLACEHOLDER, sql.Identifier(schema).as_string(None))
+    elif SCHEMA_PLACEHOLDER in text:
+        raise RuntimeError(f"{path.relative_to(PACKAGE_DATA)} names {SCHEMA_PLACEHOLDER} but no schema was given")
+    return text
+
+
+def apply_sql(conn: psycopg.Connection, kind: str, schema: str | None = None) -> None:
+    """Run every file of sql/<kind>/ on `conn`, in the caller's transaction.
+
+    The files run with pg_catalog first and pg_temp last on the search path,
+    as every function they create pins it (tests/pgspot/ states the same for
+    the checker); objects they create are named with their schema.
+    """
+    conn.execute(sql.SQL("SET LOCAL search_path = pg_catalog, {}, pg_temp").format(
+        sql.Identifier(schema if schema is not None else queries.CONTROL_SCHEMA)))
     for path in sql_files(kind):
         try:
-            conn.execute(path.read_text())
+            conn.execute(sql_text(path, schema))
         except psycopg.Error as exc:
-            raise RuntimeError(f"sql/{kind}/{path.name}: {exc}".strip()) from exc
+            raise RuntimeError(f"{path.relative_to(PACKAGE_DATA)}: {exc}".strip()) from exc
 
 
 def upgrade_control(sa_conn) -> None:
@@ -85,6 +112,17 @@ def upgrade_control(sa_conn) -> None:
     raw.execute("RESET search_path")
 
 
+@functools.cache
+def code_version() -> str:
+    """A digest of everything a tenant upgrade applies: the migrations, sql/ and the kernels' source."""
+    digest = hashlib.sha256()
+    paths = sorted((MIGRATIONS / "tenant" / "versions").glob("*.py")) + sql_files("control") + sql_files("tenant")
+    paths += sorted((PACKAGE_DATA / "kernels").glob("*.py")) + [Path(plpython.__file__)]
+    for path in paths:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:32]
+
+
 def upgrade_tenant(sa_conn, schema: str, target: str = "head") -> None:
     """Bring one tenant schema to head and reload its code, as its owner role.
 
@@ -94,7 +132,8 @@ def upgrade_tenant(sa_conn, schema: str, target: str = "head") -> None:
     raw = sa_conn.connection.driver_connection
     # roles and their grants on the shared kernels may have grown since the
     # tenant was created
-    raw.execute("SELECT masterfile.ensure_tenant_roles(%s)", (schema,))
+    # (a registered tenant's roles made before they carried their marker are adopted)
+    raw.execute("SELECT masterfile.ensure_tenant_roles(%s, true)", (schema,))
     raw.execute(
         sql.SQL("SET LOCAL ROLE {}; SET LOCAL search_path = {}, pg_catalog").format(
             sql.Identifier(tenant_roles(schema)["owner"]), sql.Identifier(schema)
@@ -104,25 +143,63 @@ def upgrade_tenant(sa_conn, schema: str, target: str = "head") -> None:
     # sql/ is written against the tables at head; an intermediate revision
     # (only tests stop there) gets its code when it reaches head
     if target == "head" or target == head_revision("tenant"):
-        apply_sql(raw, "tenant")
+        apply_sql(raw, "tenant", schema)
+        # marks queued before the tenant had hints (or while a hint was lost)
+        raw.execute(sql.SQL("INSERT INTO masterfile.work_hints (schema_name) SELECT %s"
+                            " WHERE EXISTS (SELECT 1 FROM {}.dirty_keys)").format(sql.Identifier(schema)), (schema,))
     raw.execute("RESET ROLE; RESET search_path")
+    if target == "head" or target == head_revision("tenant"):
+        raw.execute(queries.SET_CODE_VERSION, {"schema": schema, "version": code_version()})
 
 
-def migrate_control(url: str | None = None) -> None:
+@functools.cache
+def control_code_version() -> str:
+    """A digest of what a control upgrade applies: its migrations, sql/control and the kernels' source."""
+    digest = hashlib.sha256()
+    paths = sorted((MIGRATIONS / "control" / "versions").glob("*.py")) + sql_files("control")
+    paths += sorted((PACKAGE_DATA / "kernels").glob("*.py")) + [Path(plpython.__file__)]
+    for path in paths:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:32]
+
+
+def migrate_control(url: str | None = None, *, reload: bool = False) -> None:
+    """The control schema to head, its code reloaded; nothing at all when it is at this code already."""
+    if not reload:
+        with psycopg.connect(url or database_url(), autocommit=True) as conn:
+            if conn.execute(queries.HAS_INSTALLED_TABLE).fetchone()[0]:
+                row = conn.execute(queries.CONTROL_CODE_VERSION).fetchone()
+                if row is not None and row[0] == control_code_version():
+                    return
     with engine(url).connect() as sa_conn, sa_conn.begin():
+        raw = sa_conn.connection.driver_connection
         # one migrator at a time; a second waits instead of racing on DDL
-        sa_conn.connection.driver_connection.execute("SELECT pg_advisory_xact_lock(hashtext('masterfile.migrate'))")
+        raw.execute("SELECT pg_advisory_xact_lock(hashtext('masterfile.migrate'))")
         upgrade_control(sa_conn)
+        raw.execute(queries.SET_CONTROL_CODE_VERSION, {"version": control_code_version()})
 
 
-def migrate_all(url: str | None = None) -> list[TenantResult]:
-    """Control schema first, then every registered tenant, each on its own."""
-    migrate_control(url)
+def migrate_all(url: str | None = None, *, client_id: str | None = None, reload: bool = False) -> list[TenantResult]:
+    """Control schema first, then every registered tenant (or one), each on its own.
+
+    A tenant already upgraded to this very code (tenants.code_version) is
+    left alone, unless `reload`: a no-op migrate of many tenants is one query.
+    """
+    migrate_control(url, reload=reload)
     eng = engine(url)
+    head = head_revision("tenant")
     with eng.connect() as sa_conn:
-        schemas = [r[1] for r in sa_conn.connection.driver_connection.execute(queries.LIST_TENANTS)]
+        raw = sa_conn.connection.driver_connection
+        rows = raw.execute(queries.TENANT_CODE_VERSIONS).fetchall()
+        if client_id is not None:
+            from pyloader import db
+
+            schema = db.tenant_schema(raw, client_id)
+            rows = [r for r in rows if r[0] == schema]
         sa_conn.rollback()
-    return [migrate_tenant(eng, schema) for schema in schemas]
+    current = code_version()
+    return [TenantResult(schema, True, head) if version == current and not reload else migrate_tenant(eng, schema)
+            for schema, version in rows]
 
 
 def migrate_tenant(eng, schema: str) -> TenantResult:

@@ -24,7 +24,19 @@ import math
 import re
 from decimal import Decimal, InvalidOperation
 
-MAX_FIELD_CHARS = 10_000
+# Contract limits (docs/loading.md, "Limits"). An id is a key or a reference
+# to one (product_id, po_id, ...): it is indexed, and a btree entry holds at
+# most ~2,700 bytes, so one 3,000-character id used to fail its whole batch.
+MAX_ID_CHARS = 200
+MAX_TEXT_CHARS = 1_000  # names, categories, regions: shown, never indexed
+MAX_FIELD_CHARS = MAX_TEXT_CHARS  # the longest value any field may hold
+# Line dates (order, receipt, sale, invoice, expected delivery) outside this
+# range are typing errors or sentinels (0001-01-01, 9999-12-31); one of them
+# would give its key decades of empty weeks.
+MIN_LINE_DATE = dt.date(1990, 1, 1)
+LINE_DATE_YEARS_AHEAD = 2
+MAX_RAW_BYTES = 4_096  # what a reject keeps of its record; the rest is cut, with a marker
+MAX_UNKNOWN_NAMES = 50  # distinct unknown field names counted by name; the rest under "..."
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 # numeric accepts far more, but a value this far out is a broken record, not a quantity
 MAX_NUMERIC_EXPONENT = 100
@@ -37,8 +49,14 @@ class Reject(ValueError):
 @dataclasses.dataclass(frozen=True)
 class Field:
     name: str
-    kind: str  # text | numeric | int | date | enum
+    kind: str  # id | text | numeric | int | date | enum
     allowed: tuple[str, ...] = ()
+    # numbers: "any" (may be negative), "nonneg" (>= 0) or "positive" (> 0)
+    sign: str = "nonneg"
+
+    @property
+    def max_chars(self) -> int:
+        return MAX_ID_CHARS if self.kind == "id" else MAX_TEXT_CHARS
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,63 +84,68 @@ class Entity:
         return self.key_names + self.field_names + ("updated_at", "deleted")
 
 
+def _id(name: str) -> Field:
+    return Field(name, "id")
+
+
 def _t(name: str) -> Field:
     return Field(name, "text")
 
 
-def _n(name: str) -> Field:
-    return Field(name, "numeric")
+def _n(name: str, sign: str = "nonneg") -> Field:
+    return Field(name, "numeric", sign=sign)
 
 
 def _d(name: str) -> Field:
     return Field(name, "date")
 
 
-_LINE_NO = Field("line_no", "int")
+_LINE_NO = Field("line_no", "int", sign="any")  # a key, not a quantity
 
 ENTITIES: dict[str, Entity] = {
     e.name: e
     for e in (
         Entity(
             "products",
-            (_t("product_id"),),
-            (_t("name"), _t("category"), _t("brand"), _t("supplier_id"), _n("unit_cost"), _n("unit_price"),
+            (_id("product_id"),),
+            (_t("name"), _t("category"), _t("brand"), _id("supplier_id"), _n("unit_cost"), _n("unit_price"),
              Field("status", "enum", ("active", "discontinued"))),
         ),
         Entity(
             "locations",
-            (_t("location_id"),),
+            (_id("location_id"),),
             (_t("name"), Field("kind", "enum", ("store", "warehouse")), _t("region"),
              Field("status", "enum", ("open", "closed"))),
         ),
         Entity(
             "suppliers",
-            (_t("supplier_id"),),
-            (_t("name"), Field("lead_time_days", "int"), _n("min_order_qty"), _n("order_multiple")),
+            (_id("supplier_id"),),
+            (_t("name"), Field("lead_time_days", "int"), _n("min_order_qty"), _n("order_multiple", "positive")),
         ),
         Entity(
             "purchase_order_lines",
-            (_t("po_id"), _LINE_NO),
-            (_t("supplier_id"), _t("product_id"), _t("location_id"), _d("order_date"), _d("expected_date"),
+            (_id("po_id"), _LINE_NO),
+            (_id("supplier_id"), _id("product_id"), _id("location_id"), _d("order_date"), _d("expected_date"),
              _n("qty_ordered"), _n("unit_cost"), Field("status", "enum", ("open", "closed", "cancelled"))),
             ("product_id", "location_id", "order_date"),
         ),
         Entity(
             "receipt_lines",
-            (_t("receipt_id"), _LINE_NO),
-            (_t("po_id"), _t("product_id"), _t("location_id"), _d("received_date"), _n("qty_received")),
+            (_id("receipt_id"), _LINE_NO),
+            (_id("po_id"), _id("product_id"), _id("location_id"), _d("received_date"), _n("qty_received")),
             ("product_id", "location_id", "received_date"),
         ),
         Entity(
             "sales_lines",
-            (_t("txn_id"), _LINE_NO),
-            (_t("product_id"), _t("location_id"), _d("business_date"), _n("qty"), _n("net_amount")),
+            (_id("txn_id"), _LINE_NO),
+            # a return is a negative quantity and amount (data-contract.md)
+            (_id("product_id"), _id("location_id"), _d("business_date"), _n("qty", "any"), _n("net_amount", "any")),
             ("product_id", "location_id", "business_date"),
         ),
         Entity(
             "invoice_lines",
-            (_t("invoice_id"), _LINE_NO),
-            (_t("po_id"), _t("product_id"), _t("location_id"), _d("invoice_date"), _n("qty_invoiced"),
+            (_id("invoice_id"), _LINE_NO),
+            (_id("po_id"), _id("product_id"), _id("location_id"), _d("invoice_date"), _n("qty_invoiced"),
              _n("line_amount")),
             ("product_id", "location_id", "invoice_date"),
         ),
@@ -160,38 +183,51 @@ def _describe(value) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def _check_text(name: str, value: str) -> str:
-    if len(value) > MAX_FIELD_CHARS:
-        raise Reject(f"{name}: longer than {MAX_FIELD_CHARS} characters ({len(value)})")
+def _check_text(name: str, value: str, limit: int = MAX_FIELD_CHARS) -> str:
+    if len(value) > limit:
+        raise Reject(f"{name}: longer than {limit} characters ({len(value)})")
     if "\x00" in value:
         raise Reject(f"{name}: contains a NUL character")
     return value
 
 
-def _text(name: str, typed: bool):
+def _text(f: Field, typed: bool):
+    name, limit = f.name, f.max_chars
+
     def conv(value):
         if value is None:
             return None
         if isinstance(value, str):
             if not typed and value == "":
                 return None
-            return _copy_text(_check_text(name, value))
+            return _copy_text(_check_text(name, value, limit))
         if typed and isinstance(value, int) and not isinstance(value, bool):
-            return str(value)  # a numeric code where text belongs keeps its digits
+            return _check_text(name, str(value), limit)  # a numeric code where text belongs keeps its digits
         raise Reject(f"{name}: expected text, got {_describe(value)}")
 
     return conv
 
 
-def _finite_decimal(name: str, d: Decimal) -> str:
+def _check_sign(name: str, sign: str, n) -> None:
+    """Quantities, costs and lead times are not negative; only a sale's may be (a return)."""
+    if sign == "nonneg" and n < 0:
+        raise Reject(f"{name}: negative ({n}); only a sales line's qty and net_amount may be")
+    if sign == "positive" and n <= 0:
+        raise Reject(f"{name}: must be greater than 0 ({n})")
+
+
+def _finite_decimal(name: str, d: Decimal, sign: str = "any") -> str:
     if not d.is_finite():
         raise Reject(f"{name}: not a finite number ({d})")
     if abs(d.adjusted()) > MAX_NUMERIC_EXPONENT:
         raise Reject(f"{name}: out of range ({d})")
+    _check_sign(name, sign, d)
     return str(d)
 
 
-def _numeric(name: str, typed: bool):
+def _numeric(f: Field, typed: bool):
+    name, sign = f.name, f.sign
+
     def conv(value):
         if value is None:
             return None
@@ -200,12 +236,14 @@ def _numeric(name: str, typed: bool):
         if isinstance(value, int):
             if abs(value) >= 10**MAX_NUMERIC_EXPONENT:
                 raise Reject(f"{name}: out of range")
+            _check_sign(name, sign, value)
             return str(value)
         if isinstance(value, Decimal):
-            return _finite_decimal(name, value)
+            return _finite_decimal(name, value, sign)
         if isinstance(value, float):
             if not math.isfinite(value):
                 raise Reject(f"{name}: not a finite number ({value})")
+            _check_sign(name, sign, value)
             return repr(value)
         if isinstance(value, str):
             if typed:
@@ -217,7 +255,7 @@ def _numeric(name: str, typed: bool):
                 d = Decimal(value.strip())
             except InvalidOperation:
                 raise Reject(f"{name}: not a number ({_describe(value)})") from None
-            return _finite_decimal(name, d)
+            return _finite_decimal(name, d, sign)
         raise Reject(f"{name}: expected a number, got {_describe(value)}")
 
     return conv
@@ -226,7 +264,9 @@ def _numeric(name: str, typed: bool):
 _INT_TEXT = re.compile(r"\s*[-+]?\d{1,12}\s*")
 
 
-def _integer(name: str, typed: bool):
+def _integer(f: Field, typed: bool):
+    name, sign = f.name, f.sign
+
     def conv(value):
         if value is None:
             return None
@@ -253,13 +293,33 @@ def _integer(name: str, typed: bool):
             raise Reject(f"{name}: expected an integer, got {_describe(value)}")
         if not INT_MIN <= n <= INT_MAX:
             raise Reject(f"{name}: out of range ({n})")
+        _check_sign(name, sign, n)
         return str(n)
 
     return conv
 
 
-def _date(name: str, typed: bool):
+def line_date_range(today: dt.date | None = None) -> tuple[dt.date, dt.date]:
+    """The dates a line may carry: MIN_LINE_DATE to today plus LINE_DATE_YEARS_AHEAD years."""
+    today = today or dt.datetime.now(dt.timezone.utc).date()
+    try:
+        latest = today.replace(year=today.year + LINE_DATE_YEARS_AHEAD)
+    except ValueError:  # 29 February
+        latest = today.replace(year=today.year + LINE_DATE_YEARS_AHEAD, day=28)
+    return MIN_LINE_DATE, latest
+
+
+def _date(f: Field, typed: bool, date_range: tuple[dt.date, dt.date]):
+    name = f.name
     fromiso = dt.date.fromisoformat
+    lo, hi = date_range
+    lo_text, hi_text = lo.isoformat(), hi.isoformat()
+
+    def in_range(text: str) -> str:
+        # ISO dates compare as text
+        if not lo_text <= text <= hi_text:
+            raise Reject(f"{name}: outside {lo_text} .. {hi_text} ({text})")
+        return text
 
     def conv(value):
         if value is None:
@@ -273,17 +333,18 @@ def _date(name: str, typed: bool):
                 fromiso(value)
             except ValueError:
                 raise Reject(f"{name}: impossible date ({value})") from None
-            return value
+            return in_range(value)
         if isinstance(value, dt.datetime):
             raise Reject(f"{name}: expected a date, got a timestamp ({value.isoformat()})")
         if isinstance(value, dt.date):
-            return value.isoformat()
+            return in_range(value.isoformat())
         raise Reject(f"{name}: expected a date YYYY-MM-DD, got {_describe(value)}")
 
     return conv
 
 
-def _enum(name: str, allowed: tuple[str, ...], typed: bool):
+def _enum(f: Field, typed: bool):
+    name, allowed = f.name, f.allowed
     allowed_set = frozenset(allowed)
     choices = " or ".join(allowed)
 
@@ -340,46 +401,79 @@ _BIG = 10**MAX_NUMERIC_EXPONENT
 
 
 class Normalizer:
-    """Per-entity validation, compiled once; `row` is the per-record hot path."""
+    """Per-entity validation, compiled once; `row` is the per-record hot path.
 
-    def __init__(self, ent: Entity | str, *, typed: bool = True):
+    `unknown` counts the fields records carried that the contract does not
+    name (by field name): they are not stored, but reported, never dropped
+    silently.
+    """
+
+    def __init__(self, ent: Entity | str, *, typed: bool = True, today: dt.date | None = None):
         self.entity = ent if isinstance(ent, Entity) else entity(ent)
         self.typed = typed
+        self.date_range = line_date_range(today)
         plan = []
         must = set(self.entity.key_names) | set(self.entity.required)
         for f in self.entity.key + self.entity.fields:
-            if f.kind == "text":
-                conv, fast = _text(f.name, typed), _FAST_TEXT
+            if f.kind in ("id", "text"):
+                conv, fast = _text(f, typed), _FAST_TEXT
             elif f.kind == "numeric":
-                conv, fast = _numeric(f.name, typed), _FAST_NUMERIC
+                conv, fast = _numeric(f, typed), _FAST_NUMERIC
             elif f.kind == "int":
-                conv, fast = _integer(f.name, typed), _FAST_INT
+                conv, fast = _integer(f, typed), _FAST_INT
             elif f.kind == "date":
-                conv, fast = _date(f.name, typed), _FAST_DATE
+                conv, fast = _date(f, typed, self.date_range), _FAST_DATE
             elif f.kind == "enum":
-                conv, fast = _enum(f.name, f.allowed, typed), 0
+                conv, fast = _enum(f, typed), 0
             else:  # pragma: no cover - a definition error
                 raise AssertionError(f.kind)
-            plan.append((f.name, fast, conv, f.name in must))
+            # the smallest integer the fast path takes as it is (the converter checks the rest)
+            lowest = {"any": -_BIG + 1, "nonneg": 0, "positive": 1}[f.sign]
+            if fast == _FAST_INT:
+                lowest = max(lowest, INT_MIN)
+            # a Decimal the fast path takes: any, or one without a minus sign (comparing
+            # a Decimal with a number costs more than the rest of its checks)
+            unsigned_only = f.sign != "any"
+            if f.sign == "positive":
+                fast_decimal = False
+            else:
+                fast_decimal = fast == _FAST_NUMERIC
+            plan.append((f.name, fast, conv, f.name in must, f.max_chars, lowest, fast_decimal, unsigned_only))
         self._plan = tuple(plan)
         self._key_names = frozenset(self.entity.key_names)
+        self._known = frozenset(self.entity.columns)
         self._valid_dates: set[str] = set()
+        self.unknown: dict[str, int] = {}
+
+    def _count_unknown(self, record: dict) -> None:
+        unknown = self.unknown
+        for k in record:
+            if k not in self._known:
+                name = k if isinstance(k, str) else repr(k)
+                if name not in unknown:
+                    if len(unknown) >= MAX_UNKNOWN_NAMES:
+                        name = "..."
+                    elif len(name) > 64:
+                        name = name[:61] + "..."
+                unknown[name] = unknown.get(name, 0) + 1
 
     def row(self, record, seq: int) -> bytes:
         """One COPY line (with `seq` last) for a record, or Reject."""
         if not isinstance(record, dict):
             raise Reject(f"not a JSON object ({type(record).__name__})")
+        if not self._known.issuperset(record):
+            self._count_unknown(record)
         get = record.get
         out = []
         append = out.append
         valid_dates = self._valid_dates
-        for name, fast, conv, must in self._plan:
+        for name, fast, conv, must, limit, lowest, fast_decimal, unsigned_only in self._plan:
             value = get(name)
             # fast paths for the common plain values; anything unusual takes the full converter
             t = type(value)
             if t is str:
                 if fast == _FAST_TEXT:
-                    if value and len(value) <= MAX_FIELD_CHARS and value.isprintable() and "\\" not in value \
+                    if value and len(value) <= limit and value.isprintable() and "\\" not in value \
                             and not (must and value.isspace()):
                         append(value)
                         continue
@@ -387,16 +481,16 @@ class Normalizer:
                     append(value)
                     continue
             elif t is int:
-                if fast == _FAST_NUMERIC and -_BIG < value < _BIG or fast == _FAST_INT and INT_MIN <= value <= INT_MAX:
+                if fast == _FAST_NUMERIC and lowest <= value < _BIG or fast == _FAST_INT and lowest <= value <= INT_MAX:
                     append(str(value))
                     continue
-            elif t is Decimal and fast == _FAST_NUMERIC and value.is_finite() \
+            elif t is Decimal and fast_decimal and value.is_finite() and not (unsigned_only and value.is_signed()) \
                     and -MAX_NUMERIC_EXPONENT <= value.adjusted() <= MAX_NUMERIC_EXPONENT:
                 append(str(value))
                 continue
             value = conv(value)
             if fast == _FAST_DATE and t is str and value is not None:
-                # dates repeat across records: remember the ones already proven valid
+                # dates repeat across records: remember the ones already proven valid (and in range)
                 if len(valid_dates) > 100_000:
                     valid_dates.clear()
                 valid_dates.add(value)
@@ -430,16 +524,29 @@ class Normalizer:
             raise Reject("text is not valid Unicode (a lone surrogate)") from None
 
 
-def raw_text(value) -> str:
-    """What a reject keeps of a record: its text, storable in a text column."""
+def raw_text(value, limit: int = MAX_RAW_BYTES) -> str:
+    """What a reject keeps of a record: its text, storable in a text column, at most `limit` bytes.
+
+    A longer record keeps its first bytes and ends with a marker saying how
+    long it was: a 30 MB line is a reason to look at the source, not to fill
+    the rejects table.
+    """
     if isinstance(value, (bytes, bytearray)):
-        text = bytes(value).decode("utf-8", "backslashreplace")
+        size = len(value)
+        text = bytes(value[: limit + 4]).decode("utf-8", "backslashreplace")
     elif isinstance(value, str):
         text = value
+        size = None
     else:
         import json
 
         text = json.dumps(value, default=str, ensure_ascii=False)
+        size = None
     text = text.rstrip("\r\n")
     # PostgreSQL text holds neither NUL nor lone surrogates: keep them visible instead
-    return text.replace("\x00", "\\u0000").encode("utf-8", "backslashreplace").decode("utf-8")
+    data = text.replace("\x00", "\\u0000").encode("utf-8", "backslashreplace")
+    if size is None:
+        size = len(data)
+    if len(data) <= limit and size <= limit + 2:  # + a line end
+        return data.decode("utf-8")
+    return data[:limit].decode("utf-8", "ignore") + f" ...[cut: {size} bytes in all]"

@@ -81,7 +81,7 @@ def render_function(name: str, params: list[str], source_path: Path, call: str, 
         f"CREATE OR REPLACE FUNCTION {name}(\n    {sep.join(params)})\n"
         "LANGUAGE plpython3u\n"
         "IMMUTABLE PARALLEL SAFE CALLED ON NULL INPUT SECURITY INVOKER\n"
-        "SET search_path = pg_catalog\n"
+        "SET search_path = pg_catalog, pg_temp\n"
         f"AS {tag}\n{body}\n{tag};\n"
     )
 

@@ -15,10 +15,41 @@ TENANT_BY_SCHEMA = "SELECT client_id FROM masterfile.tenants WHERE schema_name =
 
 LIST_TENANTS = "SELECT client_id, schema_name, created_at FROM masterfile.tenants ORDER BY client_id"
 
+LIST_TENANTS_ENABLED = "SELECT client_id, schema_name, created_at, enabled FROM masterfile.tenants ORDER BY client_id"
+
 REGISTER_TENANT = """
 INSERT INTO masterfile.tenants (client_id, schema_name)
 VALUES (%(client_id)s, %(schema)s)
 ON CONFLICT (client_id) DO NOTHING
+"""
+
+UNREGISTER_TENANT = """
+WITH hints AS (DELETE FROM masterfile.work_hints WHERE schema_name = %(schema)s)
+DELETE FROM masterfile.tenants WHERE client_id = %(client_id)s
+"""
+
+HAS_INSTALLED_TABLE = "SELECT to_regclass('masterfile.installed') IS NOT NULL"
+
+CONTROL_CODE_VERSION = "SELECT code_version FROM masterfile.installed"
+
+SET_CONTROL_CODE_VERSION = """
+INSERT INTO masterfile.installed (code_version) VALUES (%(version)s)
+ON CONFLICT (singleton) DO UPDATE SET code_version = excluded.code_version
+"""
+
+TENANT_CODE_VERSIONS = "SELECT schema_name, code_version FROM masterfile.tenants ORDER BY client_id"
+
+SET_CODE_VERSION = "UPDATE masterfile.tenants SET code_version = %(version)s WHERE schema_name = %(schema)s"
+
+SET_TENANT_ENABLED = "UPDATE masterfile.tenants SET enabled = %(enabled)s WHERE client_id = %(client_id)s"
+
+TENANT_ROLE_COLLISIONS = "SELECT masterfile.tenant_role_collisions(%(schema)s)"
+
+# a role with privileges or objects in another database of the cluster
+ROLE_USED_ELSEWHERE = """
+SELECT EXISTS (SELECT 1 FROM pg_shdepend d JOIN pg_roles r ON r.oid = d.refobjid
+               WHERE r.rolname = %(role)s AND d.dbid NOT IN (0, (SELECT oid FROM pg_database
+                                                               WHERE datname = current_database())))
 """
 
 ROLE_EXISTS = "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = %(role)s)"
@@ -29,6 +60,16 @@ SCHEMA_EXISTS = "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = %(sch
 # with the schema if the tenant is placed on another node.
 def tenant_revision(schema: str) -> sql.Composed:
     return sql.SQL("SELECT version_num FROM {}.alembic_version").format(sql.Identifier(schema))
+
+
+def tenant_summaries(schemas: list[str]) -> sql.Composed:
+    """(schema, revision, queue depth, oldest mark, last run) of each tenant, in one statement."""
+    return sql.SQL(" UNION ALL ").join(
+        sql.SQL("SELECT {name}, (SELECT version_num FROM {s}.alembic_version), q.*").format(
+            name=sql.Literal(schema), s=sql.Identifier(schema)) + sql.SQL(" FROM (") + tenant_summary(schema)
+        + sql.SQL(") q")
+        for schema in schemas
+    )
 
 
 def tenant_summary(schema: str) -> sql.Composed:
@@ -48,14 +89,14 @@ def tenant_summary(schema: str) -> sql.Composed:
 # another one (the tenant's); names carry the database so test clones never clash.
 CRON_DATABASE = "SELECT current_setting('cron.database_name', true)"
 
-CRON_JOB_IDS_FOR_DB = "SELECT jobid FROM cron.job WHERE jobname LIKE %(prefix)s"
+CRON_JOBS_FOR_DB = "SELECT jobid, jobname FROM cron.job WHERE jobname LIKE %(prefix)s"
 
 CRON_SCHEDULE = """
 SELECT cron.schedule_in_database(%(jobname)s, %(schedule)s, %(command)s, %(database)s, %(username)s, %(active)s)
 """
 
 # by id: unscheduling by name finds only the caller's own jobs, and these
-# belong to the tenants' pipeline roles
+# belong to the authenticator role
 CRON_UNSCHEDULE = "SELECT cron.unschedule(%(jobid)s)"
 
 
@@ -68,6 +109,17 @@ def last_run(schema: str) -> sql.Composed:
     return sql.SQL(
         "SELECT run_id, keys_done FROM {s}.runs"
         " WHERE run_id = currval(pg_get_serial_sequence(quote_ident({name}) || '.runs', 'run_id'))"
+    ).format(s=sql.Identifier(schema), name=sql.Literal(schema))
+
+
+def fail_last_run(schema: str) -> sql.Composed:
+    """Mark the run this session started last 'failed' (it raised) and free its liveness lock."""
+    return sql.SQL(
+        "UPDATE {s}.runs SET status = 'failed', finished_at = clock_timestamp(),"
+        " message = 'the run raised an error; see the caller''s log'"
+        " WHERE run_id = currval(pg_get_serial_sequence(quote_ident({name}) || '.runs', 'run_id'))"
+        " AND status = 'running'"
+        " RETURNING pg_advisory_unlock(masterfile.lock_key({name}, 'run/' || run_id))"
     ).format(s=sql.Identifier(schema), name=sql.Literal(schema))
 
 
@@ -110,3 +162,17 @@ def tenant_status(schema: str) -> sql.Composed:
         )
         """
     ).format(s=sql.Identifier(schema))
+
+
+# --- the scheduler (sql/control/040_scheduling.sql) ----------------------------------
+
+DISPATCH = """
+CALL masterfile.dispatch(%(max_seconds)s, %(slice_seconds)s, %(batch)s, %(trigger)s, %(only)s)
+"""
+
+# tenants with hints that a dispatcher may take now
+HINTED = """
+SELECT EXISTS (SELECT 1 FROM masterfile.work_hints h JOIN masterfile.tenants t
+               ON t.schema_name = h.schema_name AND t.enabled
+               WHERE h.not_before <= now() AND (%(only)s::text IS NULL OR h.schema_name = %(only)s))
+"""

@@ -1,30 +1,47 @@
-"""pg_cron jobs: the safety net that processes every tenant's queue.
+"""pg_cron: a few dispatcher jobs per database that process every tenant.
+
+Each database gets `sessions` jobs (default: the server's cores, as this
+machine sees them; MASTERFILE_SCHEDULER_SESSIONS to set it) that run every
+minute as the authenticator role and CALL masterfile.dispatch(): tenants with
+queued work are known from masterfile.work_hints, so an idle tick reads one
+index and writes nothing, and at most `sessions` sessions do pipeline work
+whatever the number of tenants (sql/control/040_scheduling.sql).
 
 pg_cron lives in one database (cron.database_name) and runs jobs in others,
-so jobs are scheduled through a connection to that database, under the
-tenant's pipeline role. Job names carry the database and schema, so two
-databases of one cluster (test clones) never share a job.
+so jobs are scheduled through a connection to that database. Job names carry
+the database, so two databases of one cluster (test clones) never share a job.
 """
 from __future__ import annotations
+
+import os
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from pyloader import queries
-from pyloader.config import database_url, tenant_roles
+from pyloader.config import app_role, database_url
 
 PROCESS_SCHEDULE = "* * * * *"  # pg_cron 1.4: minutes are the finest grain
+DISPATCH_COMMAND = "CALL masterfile.dispatch(50, 5, 500, 'cron')"
 PURGE_JOB = "masterfile:purge-job-run-details"
 PURGE_COMMAND = "DELETE FROM cron.job_run_details WHERE end_time < now() - interval '1 day'"
 
 
-def job_name(database: str, schema: str) -> str:
-    return f"masterfile:{database}:{schema}:process"
+def sessions() -> int:
+    """How many dispatcher jobs (sessions doing pipeline work at most) per database."""
+    value = os.environ.get("MASTERFILE_SCHEDULER_SESSIONS")
+    n = int(value) if value else (os.cpu_count() or 2)
+    if n < 1:
+        raise ValueError(f"MASTERFILE_SCHEDULER_SESSIONS must be at least 1, got {value!r}")
+    return n
 
 
-def process_command(schema: str) -> str:
-    # quote_ident rules: a tenant schema is [a-z0-9_] only, validated upstream
-    return f'CALL "{schema}".run_scheduled()'
+def job_prefix(database: str) -> str:
+    return f"masterfile:{database}:"
+
+
+def dispatch_job_name(database: str, index: int) -> str:
+    return f"{job_prefix(database)}dispatch:{index}"
 
 
 def cron_connection(url: str | None = None) -> tuple[psycopg.Connection, str]:
@@ -40,39 +57,34 @@ def cron_connection(url: str | None = None) -> tuple[psycopg.Connection, str]:
     return psycopg.connect(make_conninfo(**params), autocommit=True), this_db
 
 
-def schedule_tenant(schema: str, url: str | None = None, *, active: bool = True) -> None:
-    """(Re)schedule a tenant's processing job; scheduling twice keeps one job."""
+def schedule_database(url: str | None = None, *, count: int | None = None) -> list[str]:
+    """(Re)schedule the database's dispatcher jobs; scheduling twice keeps the same jobs.
+
+    Jobs of an older layout (one per tenant) and dispatchers beyond `count`
+    are removed.
+    """
+    count = sessions() if count is None else count
     conn, database = cron_connection(url)
+    wanted = [dispatch_job_name(database, i) for i in range(1, count + 1)]
     with conn:
-        conn.execute(
-            queries.CRON_SCHEDULE,
-            {
-                "jobname": job_name(database, schema),
-                "schedule": PROCESS_SCHEDULE,
-                "command": process_command(schema),
-                "database": database,
-                "username": tenant_roles(schema)["pipeline"],
-                "active": active,
-            },
-        )
-        conn.execute(
-            queries.CRON_SCHEDULE,
-            {
-                "jobname": PURGE_JOB,
-                "schedule": "17 * * * *",
-                "command": PURGE_COMMAND,
-                "database": conn.info.dbname,
-                "username": conn.info.user,
-                "active": True,
-            },
-        )
+        for name in wanted:
+            conn.execute(queries.CRON_SCHEDULE, {"jobname": name, "schedule": PROCESS_SCHEDULE,
+                                                 "command": DISPATCH_COMMAND, "database": database,
+                                                 "username": app_role(), "active": True})
+        for jobid, name in conn.execute(queries.CRON_JOBS_FOR_DB, {"prefix": _like_prefix(job_prefix(database))}):
+            if name not in wanted:
+                conn.execute(queries.CRON_UNSCHEDULE, {"jobid": jobid})
+        conn.execute(queries.CRON_SCHEDULE, {"jobname": PURGE_JOB, "schedule": "17 * * * *",
+                                             "command": PURGE_COMMAND, "database": conn.info.dbname,
+                                             "username": conn.info.user, "active": True})
+    return wanted
 
 
 def unschedule_database(database: str, url: str | None = None) -> int:
     """Remove every job that runs in `database` (a dropped test clone)."""
     conn, _ = cron_connection(url)
     with conn:
-        ids = [r[0] for r in conn.execute(queries.CRON_JOB_IDS_FOR_DB, {"prefix": _like_prefix(f"masterfile:{database}:")})]
+        ids = [r[0] for r in conn.execute(queries.CRON_JOBS_FOR_DB, {"prefix": _like_prefix(job_prefix(database))})]
         for jobid in ids:
             conn.execute(queries.CRON_UNSCHEDULE, {"jobid": jobid})
     return len(ids)

@@ -53,6 +53,12 @@ def create_tenant(
         if created:
             if raw.execute(queries.SCHEMA_EXISTS, {"schema": schema}).fetchone()[0]:
                 raise TenantConflict(f"schema {schema!r} exists but belongs to no registered tenant")
+            taken = [r[0] for r in raw.execute(queries.TENANT_ROLE_COLLISIONS, {"schema": schema})]
+            if taken:
+                raise TenantConflict(
+                    f"client id {client_id!r} needs roles {', '.join(taken)}, which exist and belong to "
+                    "something else (another tenant's roles, or roles made outside masterfile)"
+                )
             raw.execute("SELECT masterfile.ensure_tenant_roles(%s)", (schema,))
             raw.execute(
                 sql.SQL(
@@ -65,24 +71,72 @@ def create_tenant(
     if schedule:
         from pyloader import scheduler
 
-        scheduler.schedule_tenant(schema, url)
+        scheduler.schedule_database(url)
     return Tenant(client_id, schema, created)
 
 
+def set_enabled(client_id: str, enabled: bool, url: str | None = None) -> str:
+    """Stop or resume a tenant's scheduling; its data and its queue stay."""
+    validate_client_id(client_id)
+    with db.connect(url, autocommit=True) as conn:
+        schema = db.tenant_schema(conn, client_id)
+        conn.execute(queries.SET_TENANT_ENABLED, {"client_id": client_id, "enabled": enabled})
+    return schema
+
+
+def drop_tenant(client_id: str, url: str | None = None) -> dict:
+    """Drop a tenant in one transaction: schema, registry row, hints, roles.
+
+    Roles are cluster-wide: a role that still holds privileges in another
+    database (the same client id there) is kept, and named in the result.
+    """
+    validate_client_id(client_id)
+    schema = schema_for(client_id)
+    roles = tenant_roles(schema)
+    with db.connect(url) as conn:
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext('masterfile.tenants'))")
+            db.tenant_schema(conn, client_id)
+            conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+            conn.execute(queries.UNREGISTER_TENANT, {"client_id": client_id, "schema": schema})
+            dropped, kept = [], []
+            for role in roles.values():
+                if not conn.execute(queries.ROLE_EXISTS, {"role": role}).fetchone()[0]:
+                    continue
+                conn.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))
+                if conn.execute(queries.ROLE_USED_ELSEWHERE, {"role": role}).fetchone()[0]:
+                    kept.append(role)
+                else:
+                    dropped.append(role)
+            for role in dropped:
+                conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
+    return {"client_id": client_id, "schema": schema, "roles_dropped": dropped, "roles_kept": kept}
+
+
 def list_tenants(url: str | None = None) -> list[dict]:
-    """Every tenant with its schema, revision, queue depth and last run."""
+    """Every tenant with its schema, revision, queue depth and last run.
+
+    One statement per 200 tenants (each tenant's summary is a branch of a
+    UNION ALL), so a thousand tenants cost a handful of round trips.
+    """
     out = []
     with db.connect(url) as conn:
         if not db.control_schema_exists(conn):
             raise db.DatabaseUnavailable(db.NO_CONTROL_SCHEMA)
-        for client_id, schema, created_at in conn.execute(queries.LIST_TENANTS).fetchall():
-            revision = conn.execute(queries.tenant_revision(schema)).fetchone()
-            depth, oldest, last_run = conn.execute(queries.tenant_summary(schema)).fetchone()
+        registry = conn.execute(queries.LIST_TENANTS_ENABLED).fetchall()
+        summaries = {}
+        for i in range(0, len(registry), 200):
+            chunk = [r[1] for r in registry[i:i + 200]]
+            for row in conn.execute(queries.tenant_summaries(chunk)).fetchall():
+                summaries[row[0]] = row[1:]
+        for client_id, schema, created_at, enabled in registry:
+            revision, depth, oldest, last_run = summaries[schema]
             out.append(
                 {
                     "client_id": client_id,
                     "schema": schema,
-                    "revision": revision[0] if revision else None,
+                    "enabled": enabled,
+                    "revision": revision,
                     "queue_depth": depth,
                     "oldest_dirty_at": _iso(oldest),
                     "last_run": last_run,

@@ -1,24 +1,28 @@
-"""The low-latency runner: process a tenant's queue as soon as it is marked.
+"""The low-latency runner: process tenants' queues as soon as they are marked.
 
-mark_keys() (sql/tenant/070_dirty_marking.sql) sends NOTIFY masterfile_dirty
-with the tenant's schema in the transaction that marks; the notification is
-delivered when that transaction commits. The worker LISTENs, and for each
-named tenant CALLs `<schema>.process_dirty()` as the tenant's pipeline role,
-in slices, until its queue is empty. Every `poll_seconds` it looks at every
-tenant anyway (a notification is a hint: the queue is the source of truth,
-and one sent while the worker was down is gone). pg_cron stays the safety net.
+The marking code (sql/tenant/070_dirty_marking.sql) adds a work hint for its
+tenant and sends NOTIFY masterfile_dirty, with no payload, in the transaction
+that marks; the notification is delivered when that transaction commits. The
+worker LISTENs on that one channel with one connection, and on every
+notification (or every `poll_seconds`) wakes a bounded pool of `sessions`
+connections, each of which CALLs masterfile.dispatch(): the same scheduler
+pg_cron's jobs run, which takes the tenants that have hints in turn, one slice
+each, as their pipeline roles. pg_cron stays the safety net.
 
 Guarantees:
-- LISTEN starts before the first look at the queues, so no mark committed
-  after the worker started waits for the poll.
-- A tenant with nothing queued (and end_week unchanged) is not CALLed, so an
-  idle worker writes no `runs` rows.
-- Tenants are served in slices of at most `slice_seconds`, round robin, so a
-  large backlog of one tenant delays another by about one slice.
-- A tenant whose CALL processed nothing while keys are queued (another runner
-  holds them) is left to that runner until the next notification or poll.
-- stop() (SIGTERM, SIGINT) ends the worker after the slice in progress:
-  process_dirty commits per batch, so nothing half-done is left behind.
+- One LISTEN connection and at most `sessions` processing connections, all
+  logged in as the authenticator role, whatever the number of tenants.
+- A notification is only a wake-up: its payload is ignored (any role can
+  send one on any channel), and the worker never runs a query while it
+  reads notifications. What to process comes from the hints and the queues.
+- LISTEN starts before the first dispatch, so no mark committed after the
+  worker started waits for the poll.
+- An idle wake-up reads one index and writes nothing.
+- Tenants are served in slices of at most `slice_seconds`, oldest hint first,
+  so a large backlog of one tenant delays another by about one slice, and
+  not at all while another session of the pool is free.
+- stop() (SIGTERM, SIGINT) ends the worker after the slices in progress:
+  every batch commits, so nothing half-done is left behind.
 """
 from __future__ import annotations
 
@@ -32,63 +36,50 @@ import psycopg
 from psycopg import sql
 
 from pyloader import db, queries
-from pyloader.config import tenant_roles, validate_client_id
+from pyloader.config import schema_for, validate_client_id
 
 CHANNEL = "masterfile_dirty"
 WAIT_STEP = 1.0  # the longest a stop request waits while the worker is idle
 RECONNECT_DELAYS = (0.5, 1, 2, 5, 10)
 
-
-# --- named SQL ------------------------------------------------------------------
-
 LISTEN = sql.SQL("LISTEN {}").format(sql.Identifier(CHANNEL))
-
-
-def q_has_work(schema: str) -> sql.Composed:
-    """Marks are queued, or end_week moved (check_end_week() would queue every key)."""
-    return sql.SQL(
-        "SELECT EXISTS (SELECT 1 FROM {s}.dirty_keys)"
-        " OR (SELECT end_week FROM {s}.pipeline_state) IS DISTINCT FROM {s}.end_week()"
-    ).format(s=sql.Identifier(schema))
-
-
-def q_last_run(schema: str) -> sql.Composed:
-    return sql.SQL(
-        "SELECT keys_done, rows_written FROM {}.runs WHERE trigger = %(trigger)s ORDER BY run_id DESC LIMIT 1"
-    ).format(sql.Identifier(schema))
-
-
-# --- the worker -----------------------------------------------------------------
 
 
 class Worker:
     """Serves every tenant of the database at DATABASE_URL, or one (client_id)."""
 
     def __init__(self, url: str | None = None, client_id: str | None = None, *, poll_seconds: float = 10.0,
-                 batch_size: int = 500, slice_seconds: float = 5.0,
+                 batch_size: int = 500, slice_seconds: float = 5.0, sessions: int | None = None,
                  log: Callable[[str], None] | None = None):
         if client_id is not None:
             validate_client_id(client_id)
         self.url = url
         self.client_id = client_id
+        self.only = schema_for(client_id) if client_id is not None else None
         self.poll_seconds = poll_seconds
         self.batch_size = batch_size
         self.slice_seconds = slice_seconds
+        self.sessions = sessions or os.cpu_count() or 2
+        if self.sessions < 1:
+            raise ValueError(f"sessions must be at least 1, got {sessions}")
         self.log = log or (lambda msg: None)
         # one runs.trigger per worker process, to find its own runs
         self.trigger = f"worker {os.getpid()}"
         self._stop = threading.Event()
-        # set while every served queue is empty and the worker waits (tests, benchmarks)
+        self._wake = threading.Condition()
+        self._generation = 0  # bumped by every wake-up
+        self._busy = 0  # pool sessions inside a dispatch call, under _wake
+        # set while the pool is idle and nothing eligible is hinted (tests, benchmarks)
         self.idle = threading.Event()
         self._listen: psycopg.Connection | None = None
-        self._conns: dict[str, psycopg.Connection] = {}
-        self.tenants: dict[str, str] = {}  # schema -> client id
-        self.totals = {"calls": 0, "keys_done": 0, "rows_written": 0, "notifications": 0}
+        self.totals = {"calls": 0, "turns": 0, "keys_done": 0, "rows_written": 0, "notifications": 0}
+        self._totals_lock = threading.Lock()
+        self.peak_sessions = 0
 
     # -- control
 
     def stop(self) -> None:
-        """Ask the worker to end after the slice in progress (safe from a signal handler)."""
+        """Ask the worker to end after the slices in progress (safe from a signal handler)."""
         self._stop.set()
 
     @property
@@ -98,127 +89,141 @@ class Worker:
     # -- main loop
 
     def run(self, *, once: bool = False) -> dict:
-        """Serve until stop(); with `once`, empty every tenant's queue and return.
+        """Serve until stop(); with `once`, dispatch until nothing is hinted and return.
 
         A database that cannot be reached at the start is an error; one lost
         later is waited for, reconnecting with backoff (not with `once`).
         """
-        self._connect()
+        if self.only is not None:
+            with db.open_app(self.url, autocommit=True) as conn:
+                db.tenant_schema(conn, self.client_id)  # an unknown tenant is an error now
+        if once:
+            with db.open_app(self.url, autocommit=True) as conn:
+                while not self.stopping and self._dispatch(conn, max_seconds=self.slice_seconds):
+                    pass
+            return self._result()
+        self._connect_listener()
+        pool = [threading.Thread(target=self._session, name=f"worker-session-{i}", daemon=True)
+                for i in range(self.sessions)]
+        for t in pool:
+            t.start()
         attempt = 0
         try:
+            self._signal()  # catch up on whatever is hinted already
+            next_poll = time.monotonic() + self.poll_seconds
             while not self.stopping:
                 try:
                     if self._listen is None:
-                        self._connect()
+                        self._connect_listener()
                         attempt = 0
-                    self._serve(once)
-                    break
+                        self._signal()
+                    timeout = max(0.0, min(WAIT_STEP, next_poll - time.monotonic()))
+                    # read every pending notification first: no query runs on
+                    # this connection while psycopg's generator holds it
+                    notes = list(self._listen.notifies(timeout=timeout, stop_after=1))
+                    if notes:
+                        self.totals["notifications"] += len(notes)
+                        self._signal()
+                    if time.monotonic() >= next_poll:
+                        next_poll = time.monotonic() + self.poll_seconds
+                        self._signal()
                 except (psycopg.OperationalError, db.DatabaseUnavailable) as exc:
-                    self._close()
-                    if once:
-                        raise
+                    self._close_listener()
                     delay = RECONNECT_DELAYS[min(attempt, len(RECONNECT_DELAYS) - 1)]
                     attempt += 1
                     self.log(f"worker: database unavailable ({_first_line(exc)}); retrying in {delay}s")
                     self._stop.wait(delay)
         finally:
+            self._stop.set()
+            self._signal()
+            for t in pool:
+                t.join()
             self.idle.clear()
-            self._close()
-        return dict(self.totals, tenants=sorted(self.tenants.values()))
+            self._close_listener()
+        return self._result()
 
-    def _serve(self, once: bool) -> None:
-        pending = list(self.tenants)  # catch up on whatever is queued already
-        next_poll = time.monotonic() + self.poll_seconds
+    def _result(self) -> dict:
+        return dict(self.totals, sessions=self.sessions, peak_sessions=self.peak_sessions)
+
+    def _signal(self) -> None:
+        with self._wake:
+            self._generation += 1
+            self.idle.clear()
+            self._wake.notify_all()
+
+    # -- the pool
+
+    def _session(self) -> None:
+        """One pool session: dispatch while anything eligible is hinted, then wait for a wake-up."""
+        conn: psycopg.Connection | None = None
+        seen = -1
+        attempt = 0
         while not self.stopping:
-            if pending:
-                self.idle.clear()
-                schema = pending.pop(0)
-                if self._slice(schema):
-                    pending.append(schema)  # more queued: after the others had their turn
-                self._collect(pending, timeout=0)
-                continue
-            if once:
-                return
-            now = time.monotonic()
-            if now >= next_poll:
-                self._load_tenants()
-                pending.extend(self.tenants)
-                next_poll = now + self.poll_seconds
-                continue
-            self.idle.set()
-            self._collect(pending, timeout=min(WAIT_STEP, next_poll - now))
-
-    def _collect(self, pending: list[str], timeout: float) -> None:
-        """Add the tenants named by notifications to `pending` (waiting up to `timeout`)."""
-        for note in self._listen.notifies(timeout=timeout, stop_after=1):
-            self.totals["notifications"] += 1
-            schema = note.payload
-            if schema not in self.tenants and self.client_id is None:
-                self._load_tenants()  # a tenant created since the worker started
-            if schema in self.tenants and schema not in pending:
-                pending.append(schema)
-
-    def _slice(self, schema: str) -> bool:
-        """Process one slice of a tenant's queue; True when more is queued and it made progress."""
-        try:
-            return self._process(schema)
-        except psycopg.OperationalError:
-            raise  # the connection: run() reconnects
-        except psycopg.Error as exc:
-            # the tenant's own problem (a migration in progress, a dropped
-            # schema): the others go on, and the next poll tries again
-            self.log(f"worker: {schema}: {_first_line(exc)}")
-            return False
-
-    def _process(self, schema: str) -> bool:
-        conn = self._tenant_conn(schema)
-        if not conn.execute(q_has_work(schema)).fetchone()[0]:
-            return False
-        started = time.monotonic()
-        conn.execute(queries.process_dirty(schema),
-                     {"batch": self.batch_size, "seconds": self.slice_seconds, "trigger": self.trigger})
-        keys_done, rows = conn.execute(q_last_run(schema), {"trigger": self.trigger}).fetchone()
-        self.totals["calls"] += 1
-        self.totals["keys_done"] += keys_done
-        self.totals["rows_written"] += rows
-        if keys_done:
-            self.log(f"worker: {self.tenants[schema]}: {keys_done} keys, {rows} rows written in "
-                     f"{time.monotonic() - started:.3f}s")
-        return keys_done > 0 and conn.execute(q_has_work(schema)).fetchone()[0]
-
-    # -- connections
-
-    def _connect(self) -> None:
-        self._listen = db.connect(self.url, autocommit=True)
-        self._listen.execute(LISTEN)
-        self._load_tenants()
-
-    def _load_tenants(self) -> None:
-        if self.client_id is not None:
-            self.tenants = {db.tenant_schema(self._listen, self.client_id): self.client_id}
-        else:
-            self.tenants = {schema: client_id for client_id, schema, _ in
-                            self._listen.execute(queries.LIST_TENANTS).fetchall()}
-        for schema in set(self._conns) - set(self.tenants):
-            self._conns.pop(schema).close()
-
-    def _tenant_conn(self, schema: str) -> psycopg.Connection:
-        conn = self._conns.get(schema)
-        if conn is None or conn.closed:
-            # one session per tenant, kept: the PL/Python kernel loads once
-            conn = db.connect(self.url, role=tenant_roles(schema)["pipeline"], autocommit=True)
-            self._conns[schema] = conn
-        return conn
-
-    def _close(self) -> None:
-        for conn in [self._listen, *self._conns.values()]:
-            if conn is not None:
-                try:
-                    conn.close()
-                except psycopg.Error:
+            with self._wake:
+                while self._generation == seen and not self.stopping:
+                    if self._busy == 0:
+                        self.idle.set()
+                    self._wake.wait(WAIT_STEP)
+                if self.stopping:
+                    break
+                seen = self._generation
+            try:
+                if conn is None or conn.closed:
+                    conn = db.open_app(self.url, autocommit=True)
+                    attempt = 0
+                while not self.stopping and self._dispatch(conn, max_seconds=self.slice_seconds):
                     pass
+            except psycopg.Error as exc:
+                # a tenant's own problem (a migration in progress, a dropped
+                # schema) or the connection: a new session, and the next
+                # wake-up tries again; the others go on
+                self.log(f"worker: {_first_line(exc)}")
+                if conn is not None:
+                    conn.close()  # its session locks (a dispatch turn) go with it
+                conn = None
+                delay = RECONNECT_DELAYS[min(attempt, len(RECONNECT_DELAYS) - 1)]
+                attempt += 1
+                self._stop.wait(delay)
+                seen = -1
+        if conn is not None:
+            conn.close()
+
+    def _dispatch(self, conn: psycopg.Connection, *, max_seconds: float) -> bool:
+        """One dispatch call; True when it did work and more is eligible."""
+        with self._wake:
+            self._busy += 1
+            self.peak_sessions = max(self.peak_sessions, self._busy)
+        try:
+            started = time.monotonic()
+            turns, keys, rows = conn.execute(queries.DISPATCH, {
+                "max_seconds": max_seconds, "slice_seconds": self.slice_seconds, "batch": self.batch_size,
+                "trigger": self.trigger, "only": self.only}).fetchone()
+            with self._totals_lock:
+                self.totals["calls"] += 1
+                self.totals["turns"] += turns
+                self.totals["keys_done"] += keys
+                self.totals["rows_written"] += rows
+            if keys:
+                self.log(f"worker: {turns} tenant turns, {keys} keys, {rows} rows written in "
+                         f"{time.monotonic() - started:.3f}s")
+            return turns > 0 and conn.execute(queries.HINTED, {"only": self.only}).fetchone()[0]
+        finally:
+            with self._wake:
+                self._busy -= 1
+
+    # -- the listener
+
+    def _connect_listener(self) -> None:
+        self._listen = db.open_app(self.url, autocommit=True)
+        self._listen.execute(LISTEN)
+
+    def _close_listener(self) -> None:
+        if self._listen is not None:
+            try:
+                self._listen.close()
+            except psycopg.Error:
+                pass
         self._listen = None
-        self._conns = {}
 
 
 def _first_line(exc: BaseException) -> str:

@@ -15,7 +15,7 @@ from pyloader.fake_erp import Dataset, FakeErp, FakeErpServer, Faults, iter_reco
 from pyloader.fake_erp.generator import ENTITY_ORDER, LATE_BY_US, format_us, parse_us
 from pyloader.load import read_batches
 from pyloader.normalize import entity
-from pyloader.sources.api import ApiClient, ApiError, ApiSource, RetryPolicy
+from pyloader.sources.api import ApiClient, ApiError, ApiSource, PageLimits, RetryPolicy
 from pyloader.sources.files import FileSource, loads_json
 
 FAST = RetryPolicy(backoff=0.001, max_backoff=0.01, timeout=5)
@@ -30,9 +30,9 @@ def full(ds, name, generation=0):
     return [loads_json(json.dumps(rec)) for _, rec in iter_records(ds, name, generation)]
 
 
-def fetch_all(url, name, *, token=None, since=None, page_size=50, retry=FAST, sleep=None):
+def fetch_all(url, name, *, token=None, since=None, page_size=50, retry=FAST, sleep=None, limits=None):
     kw = {} if sleep is None else {"sleep": sleep}
-    with ApiClient(url, token, page_size=page_size, retry=retry, **kw) as client:
+    with ApiClient(url, token, page_size=page_size, retry=retry, limits=limits, **kw) as client:
         return [rec for page in client.pages(name, since) for rec in page.records], client
 
 
@@ -178,6 +178,64 @@ def test_gives_up_after_its_attempts_with_the_last_reason(erp, server):
         fetch_all(server.url, "products", token="s3cret", sleep=slept.append,
                   retry=RetryPolicy(backoff=0.001, max_backoff=1))
     assert len(slept) == 5 and slept == sorted(slept)  # doubling backoff (jitter never undoes a doubling)
+
+
+def test_a_429_with_retry_after_zero_backs_off_and_each_retry_is_logged(erp, server, caplog):
+    erp.faults.status_for["products"] = 429  # always, with Retry-After: 0
+    slept = []
+    policy = RetryPolicy(backoff=0.2, max_backoff=10)
+    with caplog.at_level("WARNING", logger="pyloader.load"), \
+            pytest.raises(ApiError, match=r"giving up after 6 attempts: HTTP 429 \(rate limited\)"):
+        fetch_all(server.url, "products", token="s3cret", sleep=slept.append, retry=policy)
+    # Retry-After: 0 is a floor under the backoff, not a licence to hammer the API
+    assert len(slept) == 5 and all(s >= 0.75 * 0.2 * 2**i for i, s in enumerate(slept))
+    assert sum(slept) > 4
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 5 and all(f"products page 1 from {server.url}: retry {i} of 5 in " in line
+                                   and line.endswith("HTTP 429 (rate limited)") for i, line in enumerate(lines, 1))
+    assert "s3cret" not in " ".join(lines)
+
+
+def test_a_server_that_drips_bytes_is_cut_off_at_the_deadline(erp, server):
+    erp.faults.drip_for["products"] = 0.05  # a few hundred bytes: a minute of answer, never a silent second
+    t0 = time.monotonic()
+    with pytest.raises(ApiError, match=r"giving up after 2 attempts: timed out \(no complete answer within 0.5 s\)"):
+        fetch_all(server.url, "products", token="s3cret",
+                  retry=RetryPolicy(attempts=2, backoff=0.001, timeout=5, deadline=0.5))
+    assert time.monotonic() - t0 < 10  # the whole answer would take minutes
+    assert erp.stats["dripped"] == 2
+    # the client is not poisoned: the next collection comes at once
+    got, _ = fetch_all(server.url, "locations", token="s3cret")
+    assert got == full(erp.dataset, "locations")
+
+
+def test_a_page_past_the_size_cap_is_refused(erp, server):
+    erp.faults.huge_page_for["products"] = 8 << 20  # no Content-Length: the cap counts what arrives
+    with pytest.raises(ApiError, match=r"products page 1 .*larger than 1,048,576 bytes .* --page-size") as exc:
+        fetch_all(server.url, "products", token="s3cret", limits=PageLimits(max_page_bytes=1 << 20))
+    assert not exc.value.fatal
+
+
+def test_cursors_that_go_round_in_a_circle_stop_the_collection(erp, server):
+    erp.faults.cursor_loop.add("sales_lines")
+    with pytest.raises(ApiError, match=r"sales_lines page 3 .*next_cursor repeats one already followed"):
+        fetch_all(server.url, "sales_lines", token="s3cret", page_size=50)
+    assert erp.stats["looped"] == 1
+
+
+def test_a_new_cursor_on_every_page_stops_past_a_sane_count(erp, server):
+    erp.faults.endless.add("products")
+    with pytest.raises(ApiError, match=r"products page 20 .*20 empty pages in a row"):
+        fetch_all(server.url, "products", token="s3cret", limits=PageLimits(max_empty_pages=20))
+    with pytest.raises(ApiError, match=r"products page 30 .*more than 30 pages"):
+        fetch_all(server.url, "products", token="s3cret", limits=PageLimits(max_pages=30))
+
+
+def test_extra_records_come_on_the_first_page(erp, server):
+    odd = {"product_id": "P-ODD", "updated_at": "9999-12-31T00:00:00Z"}
+    erp.faults.extra_records["products"] = [odd]
+    got, _ = fetch_all(server.url, "products", token="s3cret")
+    assert got[0] == odd and got[1:] == full(erp.dataset, "products")
 
 
 def test_an_unreachable_api_is_a_fatal_connection_failure():

@@ -96,7 +96,7 @@ def test_every_fault_at_once_loses_nothing_and_applies_nothing_twice(tenant, erp
     res = run_load(tenant, srv, page_size=25, retry=RetryPolicy(backoff=0.001, max_backoff=0.01, timeout=0.6))
     ds = erp.dataset
     counts = ds.counts()
-    assert all(r.ok for r in res.values()), {n: r.message for n, r in res.items()}
+    assert all(r.ok for r in res.values()), {n: (r.status, r.message) for n, r in res.items() if not r.ok}
     for what in ("errors", "rate_limited", "dropped", "slow", "repeated"):
         assert erp.stats.get(what), (what, erp.stats)
     with tenant.connect() as conn:
@@ -269,17 +269,20 @@ def test_cli_unreachable_api_is_one_clear_line(tenant):
         url = s.url  # closed again: nothing listens there
     res = pyloader("load", tenant.client_id, "--api", url, url=tenant.url, timeout=120)
     assert res.returncode == 1
-    (line,) = res.stderr.strip().splitlines()
-    assert "connection failed" in line and url in line
+    *retries, line = res.stderr.strip().splitlines()
+    assert "connection failed" in line and url in line and "giving up after 6 attempts" in line
+    # each retry is one line with its reason, as it happens
+    assert len(retries) == 5 and all(f"retry {i} of 5 in " in r and "connection failed" in r
+                                     for i, r in enumerate(retries, 1))
 
 
-def test_cli_loads_from_the_api_with_progress_on_a_terminal(tenant, erp, srv):
+def pyloader_on_a_terminal(*args: str, env: dict) -> tuple[subprocess.CompletedProcess, str]:
+    """Run the command line with stderr on a pseudo-terminal: its result, and what the terminal showed."""
     master, slave = pty.openpty()
     try:
-        env = dict(os.environ, DATABASE_URL=tenant.url, **{load.TOKEN_ENV: TOKEN})
         exe = os.path.join(os.path.dirname(os.sys.executable), "pyloader")
-        proc = subprocess.run([exe, "load", tenant.client_id, "--api", srv.url, "--page-size", "100"],
-                              stdout=subprocess.PIPE, stderr=slave, env=env, timeout=120, text=True)
+        proc = subprocess.run([exe, *args], stdout=subprocess.PIPE, stderr=slave, env=dict(os.environ, **env),
+                              timeout=120, text=True)
         os.close(slave)
         slave = None
         chunks = []
@@ -295,7 +298,12 @@ def test_cli_loads_from_the_api_with_progress_on_a_terminal(tenant, erp, srv):
         os.close(master)
         if slave is not None:
             os.close(slave)
-    tty = b"".join(chunks).decode()
+    return proc, b"".join(chunks).decode()
+
+
+def test_cli_loads_from_the_api_with_progress_on_a_terminal(tenant, erp, srv):
+    proc, tty = pyloader_on_a_terminal("load", tenant.client_id, "--api", srv.url, "--page-size", "100",
+                                       env={"DATABASE_URL": tenant.url, load.TOKEN_ENV: TOKEN})
     assert proc.returncode == 0, tty
     assert [line.split()[:2] for line in proc.stdout.splitlines()] == [[n, "succeeded"] for n in ENTITY_ORDER]
     assert "sales_lines" in tty and "records" in tty and "/s" in tty and "page" in tty

@@ -10,7 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pyloader.normalize import ENTITIES, MAX_FIELD_CHARS, Normalizer, Reject, raw_text
+from pyloader.normalize import (
+    ENTITIES, MAX_FIELD_CHARS, MAX_ID_CHARS, MAX_RAW_BYTES, MAX_TEXT_CHARS, Normalizer, Reject, line_date_range, raw_text,
+)
 from pyloader.sources.files import loads_json
 
 SALE = {
@@ -100,7 +102,11 @@ def test_columns_follow_the_contract():
         (sale(qty=Decimal("1E+1000")), "qty: out of range"),
         (sale(line_no=2**31), "line_no: out of range"),
         (sale(line_no=Decimal("1.5")), "line_no: expected an integer"),
-        (sale(product_id="x" * (MAX_FIELD_CHARS + 1)), "product_id: longer than 10000 characters"),
+        (sale(product_id="x" * (MAX_ID_CHARS + 1)), "product_id: longer than 200 characters (201)"),
+        (sale(txn_id="x" * 3000), "txn_id: longer than 200 characters (3000)"),
+        (sale(business_date="0001-01-01"), "business_date: outside 1990-01-01 .. "),
+        (sale(business_date="1989-12-31"), "business_date: outside 1990-01-01 .. "),
+        (sale(business_date="9999-12-31"), "business_date: outside 1990-01-01 .. "),
         (sale(location_id="L\x001"), "location_id: contains a NUL character"),
         (sale(location_id="L\ud8001"), "text is not valid Unicode"),
         (sale(product_id=...), "line lacks product_id"),
@@ -225,6 +231,89 @@ def test_remembered_dates_never_let_a_bad_one_through():
         else:
             with pytest.raises(Reject, match=expected):
                 n.row(rec, 0)
+
+
+def test_contract_limits_on_ids_text_dates_and_signs():
+    today = dt.date(2026, 3, 1)
+    assert line_date_range(today) == (dt.date(1990, 1, 1), dt.date(2028, 3, 1))
+    assert line_date_range(dt.date(2024, 2, 29)) == (dt.date(1990, 1, 1), dt.date(2026, 2, 28))
+    n = Normalizer("sales_lines", today=today)
+    ok = fields(n.row(sale(product_id="p" * MAX_ID_CHARS, business_date="2028-03-01"), 0))
+    assert ok[2] == "p" * MAX_ID_CHARS and ok[4] == "2028-03-01"
+    for date in ("2028-03-02", "1989-12-31"):
+        with pytest.raises(Reject, match=f"business_date: outside 1990-01-01 .. 2028-03-01 \\({date}\\)"):
+            n.row(sale(business_date=date), 0)
+    # a date proven valid once is cached: the range applies before the cache
+    with pytest.raises(Reject, match="outside"):
+        n.row(sale(business_date=dt.date(1900, 1, 1)), 0)
+    po = {"po_id": "PO1", "line_no": 1, "product_id": "P1", "location_id": "L1", "order_date": "2025-01-01",
+          "expected_date": "0001-01-01", "updated_at": "2025-01-01T00:00:00Z"}
+    assert reason(po, "purchase_order_lines").startswith("expected_date: outside 1990-01-01")
+    # names may be longer than ids, up to MAX_TEXT_CHARS
+    prod = {"product_id": "P1", "name": "n" * MAX_TEXT_CHARS, "updated_at": "2025-01-01T00:00:00Z"}
+    assert fields(Normalizer("products").row(prod, 0))[1] == "n" * MAX_TEXT_CHARS
+    assert reason(dict(prod, name="n" * (MAX_TEXT_CHARS + 1)), "products") == "name: longer than 1000 characters (1001)"
+    assert reason(dict(prod, supplier_id="s" * 201), "products").startswith("supplier_id: longer than 200")
+    assert MAX_FIELD_CHARS == MAX_TEXT_CHARS
+
+
+@pytest.mark.parametrize("entity_name, field, value, typed", [
+    ("suppliers", "lead_time_days", -700, True),
+    ("suppliers", "lead_time_days", "-1", False),
+    ("suppliers", "min_order_qty", Decimal("-0.5"), True),
+    ("suppliers", "order_multiple", 0, True),
+    ("suppliers", "order_multiple", Decimal("-2"), True),
+    ("products", "unit_cost", -1, True),
+    ("products", "unit_price", -0.01, True),
+    ("purchase_order_lines", "qty_ordered", -3, True),
+    ("receipt_lines", "qty_received", "-3", False),
+    ("invoice_lines", "qty_invoiced", Decimal("-1"), True),
+])
+def test_negative_quantities_and_lead_times_are_refused(entity_name, field, value, typed):
+    ent = ENTITIES[entity_name]
+    rec = {k: "K" for k in ent.key_names}
+    rec.update({"line_no": 1, "product_id": "P", "location_id": "L", "updated_at": "2025-01-01T00:00:00Z"})
+    rec.update({f.name: "2025-01-01" for f in ent.fields if f.kind == "date"})
+    rec[field] = value
+    if not typed:
+        rec = {k: str(v) for k, v in rec.items()}
+    assert reason(rec, entity_name, typed).startswith(f"{field}: ")
+    assert "negative" in reason(rec, entity_name, typed) or "greater than 0" in reason(rec, entity_name, typed)
+
+
+def test_a_return_is_a_negative_sale():
+    line = Normalizer("sales_lines").row(sale(qty=-2, net_amount=Decimal("-10.50")), 0)
+    assert fields(line)[5:7] == ["-2", "-10.50"]
+    csv_line = Normalizer("sales_lines", typed=False).row(
+        {k: str(v) for k, v in sale(qty=-2, net_amount="-1.5").items()}, 0)
+    assert fields(csv_line)[5:7] == ["-2", "-1.5"]
+    # zero is a quantity; zero lead time is a same-day supplier
+    s = Normalizer("suppliers").row({"supplier_id": "S", "lead_time_days": 0, "min_order_qty": 0,
+                                     "updated_at": "2025-01-01T00:00:00Z"}, 0)
+    assert fields(s)[2:4] == ["0", "0"]
+
+
+def test_unknown_fields_are_counted_by_name():
+    n = Normalizer("sales_lines")
+    n.row(sale(colour="red"), 0)
+    n.row(sale(colour="blue", size=3), 1)
+    n.row(sale(), 2)
+    with pytest.raises(Reject):
+        n.row(sale(qty="x", colour="green"), 3)  # counted even when the record is refused
+    assert n.unknown == {"colour": 3, "size": 1}
+    many = Normalizer("products")
+    many.row({"product_id": "P", "updated_at": "2025-01-01T00:00:00Z", **{f"f{i}": 1 for i in range(80)}}, 0)
+    assert len(many.unknown) == 51 and many.unknown["..."] == 30
+
+
+def test_raw_text_is_capped_with_a_marker():
+    assert raw_text(b"x" * MAX_RAW_BYTES + b"\n") == "x" * MAX_RAW_BYTES  # exactly the cap: whole
+    cut = raw_text(b"y" * 30_000_000)
+    assert cut.startswith("y" * MAX_RAW_BYTES) and cut.endswith(" ...[cut: 30000000 bytes in all]")
+    assert len(cut.encode()) < MAX_RAW_BYTES + 64
+    wide = raw_text("\u00e9" * 5000)  # two bytes each: cut on a character boundary
+    assert wide.endswith(" ...[cut: 10000 bytes in all]") and wide.startswith("\u00e9" * 2048)
+    assert raw_text({"k": "z" * 10_000}).endswith("bytes in all]")
 
 
 def test_raw_text_keeps_what_postgres_can_store():

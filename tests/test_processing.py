@@ -189,8 +189,10 @@ def test_the_lock_table_holds_every_cron_job_claiming_a_full_batch(loaded):
     assert held["advisory"] == keys > 0
     others = sum(n for kind, n in held.items() if kind != "advisory")
     with loaded.connect() as conn:
-        source = scalar(conn, "SELECT prosrc FROM pg_proc WHERE oid = 'run_scheduled'::regproc")
-        batch = int(re.search(r"process_dirty\((\d+)", source).group(1))
+        from pyloader import scheduler
+
+        # CALL masterfile.dispatch(max seconds, slice seconds, batch size, trigger)
+        batch = int(re.search(r"dispatch\([^,]+,[^,]+,\s*(\d+)", scheduler.DISPATCH_COMMAND).group(1))
         slots = scalar(conn, "SELECT current_setting('max_locks_per_transaction')::int"
                              " * (current_setting('max_connections')::int"
                              " + current_setting('max_prepared_transactions')::int)")
@@ -199,7 +201,7 @@ def test_the_lock_table_holds_every_cron_job_claiming_a_full_batch(loaded):
 
 
 def test_pg_cron_processes_the_queue(make_tenant):
-    """The real scheduler: the tenant's job runs process_dirty as its pipeline role."""
+    """The real scheduler: the database's dispatcher jobs process the tenant's queue as its pipeline role."""
     t = make_tenant("cronned", schedule=True)
     with t.connect("loader") as conn:
         for table, rows in lines.generate(3, products=2, locations=2).items():
@@ -218,10 +220,13 @@ def test_pg_cron_processes_the_queue(make_tenant):
 
     cron, _ = scheduler.cron_connection(t.url)
     with cron:
-        row = cron.execute("SELECT username, active FROM cron.job WHERE jobname = %s",
-                           (scheduler.job_name(psycopg.conninfo.conninfo_to_dict(t.url)["dbname"], t.schema),)
-                           ).fetchone()
-    assert row == (f"{t.schema}_pipeline", True)
+        database = psycopg.conninfo.conninfo_to_dict(t.url)["dbname"]
+        rows = cron.execute("SELECT jobname, username, active, command FROM cron.job WHERE database = %s"
+                            " ORDER BY jobname", (database,)).fetchall()
+    # a few dispatcher jobs per database, none per tenant, run as the authenticator
+    assert [r[0] for r in rows] == [scheduler.dispatch_job_name(database, i)
+                                    for i in range(1, scheduler.sessions() + 1)]
+    assert {(r[1], r[2], r[3]) for r in rows} == {("masterfile_app", True, scheduler.DISPATCH_COMMAND)}
 
 
 # --- the incremental result equals a from-scratch rebuild, whatever happens ---

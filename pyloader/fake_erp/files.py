@@ -87,7 +87,7 @@ def _parquet(path: Path, name: str, records) -> None:
 
     ent = entity(name)
     kinds = {f.name: f.kind for f in ent.key + ent.fields}
-    arrow = {"text": pa.string(), "enum": pa.string(), "int": pa.int32(), "numeric": pa.float64(),
+    arrow = {"id": pa.string(), "text": pa.string(), "enum": pa.string(), "int": pa.int32(), "numeric": pa.float64(),
              "date": pa.date32()}
     schema = pa.schema([pa.field(n, arrow[k]) for n, k in kinds.items()]
                        + [pa.field("updated_at", pa.timestamp("us", tz="UTC")), pa.field("deleted", pa.bool_())])

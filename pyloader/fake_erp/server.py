@@ -42,6 +42,12 @@ class Faults:
     malformed_rate: float = 0.0  # records replaced by a broken variant of themselves
     broken_from_page: dict = dataclasses.field(default_factory=dict)  # entity -> page no. from which pages are not JSON
     status_for: dict = dataclasses.field(default_factory=dict)  # entity -> HTTP status always answered
+    # hostile modes (issue 14): an API that is not merely unreliable but holds on or never ends
+    drip_for: dict = dataclasses.field(default_factory=dict)  # entity -> seconds between bytes of every answer
+    huge_page_for: dict = dataclasses.field(default_factory=dict)  # entity -> bytes streamed, no Content-Length
+    cursor_loop: set = dataclasses.field(default_factory=set)  # entities whose third page points back: A -> B -> A
+    endless: set = dataclasses.field(default_factory=set)  # entities whose pages are empty, each with a new cursor
+    extra_records: dict = dataclasses.field(default_factory=dict)  # entity -> records added to its first page
 
 
 MALFORMED_KINDS = (
@@ -90,7 +96,7 @@ def malformed(name: str, rec: dict, h: int) -> dict:
     elif kind == "empty_key":
         rec[ent.key_names[0]] = ""
     else:
-        rec[[f.name for f in ent.fields if f.kind == "text"][-1]] = "x" * 10_001
+        rec[[f.name for f in ent.fields if f.kind in ("id", "text")][-1]] = "x" * 10_001
     return rec
 
 
@@ -125,6 +131,7 @@ class FakeErp:
         self._rng = random.Random(seed if fault_seed is None else fault_seed)
         self._lock = threading.Lock()
         self._just_faulted: set[str] = set()
+        self._first_cursor: dict[str, str] = {}
         self.stats: dict[str, int] = {}
 
     def count(self, what: str, n: int = 1) -> None:
@@ -160,6 +167,10 @@ class FakeErp:
     def page(self, name: str, *, since: str | None, cursor: str | None, limit: int) -> tuple[bytes, int]:
         """The body of one page and its page number."""
         ds = self.dataset
+        if name in self.faults.endless:
+            n = int(cursor[len("endless-"):]) if cursor and cursor.startswith("endless-") else 0
+            self.count("endless_pages")
+            return json.dumps({"data": [], "next_cursor": f"endless-{n + 1}"}).encode(), n + 1
         if cursor:
             generation, since_us, page_no, repeated, positions = decode_cursor(cursor)
         else:
@@ -186,13 +197,20 @@ class FakeErp:
         if after is not None:
             # more may follow; an exhausted stream answers an empty last page
             after = list(after)
-        if after is not None and cursor is not None and not repeated and self._repeat():
+        if cursor is None:
+            records = list(self.faults.extra_records.get(name, ())) + records
+        if name in self.faults.cursor_loop and after is not None and cursor is not None and page_no >= 3:
+            next_cursor = self._first_cursor[name]  # already followed: A -> B -> A
+            self.count("looped")
+        elif after is not None and cursor is not None and not repeated and self._repeat():
             next_cursor = encode_cursor(generation, since_us, page_no, positions, True)
             self.count("repeated")
         elif after is not None:
             next_cursor = encode_cursor(generation, since_us, page_no + 1, after, False)
         else:
             next_cursor = None
+        if cursor is None and next_cursor is not None:
+            self._first_cursor[name] = next_cursor
         self.count("records", n)
         body = json.dumps({"data": records, "next_cursor": next_cursor}, separators=(",", ":"))
         return body.encode(), page_no
@@ -214,6 +232,9 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def _send(self, status: int, body: bytes, headers: dict | None = None) -> None:
+        drip = self.erp.faults.drip_for.get(self._entity)
+        if drip:
+            return self._drip(status, body, drip)
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -221,6 +242,38 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(k, v)
         self.end_headers()
         self.wfile.write(body)
+
+    _entity = None  # the collection of the request being answered
+
+    def _drip(self, status: int, body: bytes, seconds: float) -> None:
+        """The whole answer, status line first, one byte every `seconds`: no socket timeout ever trips."""
+        self.erp.count("dripped")
+        head = (f"HTTP/1.1 {status} OK\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n").encode()
+        self.close_connection = True
+        try:
+            for i in range(len(head) + len(body)):
+                self.wfile.write((head + body)[i:i + 1])
+                self.wfile.flush()
+                time.sleep(seconds)
+        except OSError:
+            pass  # the client gave up: what a deadline is for
+
+    def _huge(self, size: int) -> None:
+        """A 200 page that never says its length and runs to `size` bytes (spaces are valid JSON)."""
+        self.erp.count("huge_pages")
+        self.close_connection = True
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        try:
+            self.wfile.write(b'{"data": [], "next_cursor": null}')
+            chunk = b" " * 65536
+            for _ in range(size // len(chunk) + 1):
+                self.wfile.write(chunk)
+        except OSError:
+            pass
 
     def _error(self, status: int, message: str, headers: dict | None = None) -> None:
         self._send(status, json.dumps({"error": message}).encode(), headers)
@@ -244,7 +297,9 @@ class _Handler(BaseHTTPRequestHandler):
             return self._error(401, "missing or wrong bearer token")
         if len(parts) != 2 or parts[0] != "v1" or parts[1] not in ENTITIES:
             return self._error(404, f"no collection {url.path}")
-        name = parts[1]
+        name = self._entity = parts[1]
+        if name in erp.faults.huge_page_for:
+            return self._huge(int(erp.faults.huge_page_for[name]))
         if name in erp.faults.status_for:
             status = int(erp.faults.status_for[name])
             return self._error(status, "injected", {"Retry-After": "0"} if status == 429 else None)

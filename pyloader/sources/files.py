@@ -53,6 +53,32 @@ class FileSource:
         self.fmt = fmt
         self.typed = fmt != "csv"
         self.position = 0  # records read so far, for progress lines
+        self._fh = None  # the open file, whose offset tells progress how far the reader is
+        self._finished = False
+
+    @property
+    def total(self) -> int | None:
+        """How much there is to read, in the unit of `done`: bytes (rows for Parquet)."""
+        try:
+            if self.fmt == "parquet":
+                import pyarrow.parquet as pq
+
+                return pq.ParquetFile(self.path).metadata.num_rows
+            return self.path.stat().st_size
+        except Exception:  # an unreadable file fails when it is read, not here
+            return None
+
+    @property
+    def done(self) -> int:
+        if self.fmt == "parquet":
+            return self.position
+        if self._finished:
+            return self.total or 0
+        fh = self._fh
+        try:
+            return fh.tell() if fh is not None and not fh.closed else 0
+        except (OSError, ValueError):
+            return 0
 
     @property
     def label(self) -> str:
@@ -66,6 +92,7 @@ class FileSource:
                 yield from self._csv()
             else:
                 yield from self._parquet()
+            self._finished = True
         except SourceError:
             raise
         except (OSError, csv.Error, ValueError) as exc:
@@ -82,7 +109,13 @@ class FileSource:
 
     def _jsonl(self):
         with open(self.path, "rb") as fh:
+            self._fh = fh
+            first = True
             for line in fh:
+                if first:
+                    # a UTF-8 byte order mark (editors on Windows write one) is not part of the record
+                    line = line.removeprefix(b"\xef\xbb\xbf")
+                    first = False
                 if not line.strip():
                     continue
                 self.position += 1
@@ -96,6 +129,7 @@ class FileSource:
         key = entity(self.entity).key_names
         # surrogateescape: a line with bad bytes is read, and refused alone by the normaliser
         with open(self.path, newline="", encoding="utf-8", errors="surrogateescape") as fh:
+            self._fh = fh.buffer  # text files cannot tell() while iterated; their buffer can
             reader = csv.reader(fh)
             header = next(reader, None)
             if header is None:

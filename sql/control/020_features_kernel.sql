@@ -107,7 +107,7 @@ CREATE OR REPLACE FUNCTION masterfile.features_kernel(
 RETURNS SETOF record
 LANGUAGE c
 IMMUTABLE PARALLEL SAFE CALLED ON NULL INPUT SECURITY INVOKER
-SET search_path = pg_catalog
+SET search_path = pg_catalog, pg_temp
 AS 'masterfile_kernel', 'features_kernel';
 
 REVOKE ALL ON FUNCTION masterfile.features_kernel(date, integer, integer, integer[], double precision[], double precision[], double precision[], double precision[], double precision[], double precision[], double precision[], double precision[], boolean[], double precision[], bytea, bytea) FROM PUBLIC;

@@ -3,11 +3,11 @@
 -- transition tables (new_rows, old_rows), and <prefix>_on_truncate.
 -- PostgreSQL allows one event per trigger that has transition tables, hence
 -- four; the function tells them apart by TG_OP.
-CREATE OR REPLACE FUNCTION attach_statement_triggers(p_table text, p_prefix text, p_function text, p_args text[])
+CREATE OR REPLACE FUNCTION @extschema@.attach_statement_triggers(p_table text, p_prefix text, p_function text, p_args text[])
 RETURNS void
 LANGUAGE plpgsql
 VOLATILE PARALLEL UNSAFE
-SET search_path FROM CURRENT
+SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
 DECLARE
     v_call text := format('%I(%s)', p_function,

@@ -9,11 +9,11 @@
 -- OLD instead would overwrite a user who saves the same row twice under the
 -- same name.
 
-CREATE OR REPLACE FUNCTION note_explicit_stamp()
+CREATE OR REPLACE FUNCTION @extschema@.note_explicit_stamp()
 RETURNS trigger
 LANGUAGE plpgsql
 VOLATILE PARALLEL UNSAFE
-SET search_path FROM CURRENT
+SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
 BEGIN
     -- fires only for rows of an UPDATE that names column TG_ARGV[0]
@@ -22,11 +22,11 @@ BEGIN
 END;
 $$;
 
-CREATE OR REPLACE FUNCTION stamp_ui_update()
+CREATE OR REPLACE FUNCTION @extschema@.stamp_ui_update()
 RETURNS trigger
 LANGUAGE plpgsql
 VOLATILE PARALLEL UNSAFE
-SET search_path FROM CURRENT
+SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
 DECLARE
     v_at_named boolean := coalesce(current_setting('masterfile.explicit_updated_at', true), '') = 'on';
@@ -54,7 +54,7 @@ DECLARE
 BEGIN
     FOR v_table IN
         SELECT c.relname FROM pg_class c
-        WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind = 'r'
+        WHERE c.relnamespace = '@extschema@'::pg_catalog.regnamespace AND c.relkind = 'r'
           AND (c.relname LIKE 'ui\_%' OR c.relname = 'settings')
     LOOP
         -- names sort in firing order: the notes (stamp_1_*) before the stamp (stamp_2_*)
@@ -70,3 +70,26 @@ BEGIN
     END LOOP;
 END
 $stamps$;
+
+-- as_of_date at most two years ahead (the table's CHECK keeps it within
+-- 1990..2100; "ahead of today" cannot be a CHECK, which must not depend on
+-- the clock): a date far ahead makes every key compute weeks that do not exist.
+CREATE OR REPLACE FUNCTION @extschema@.refuse_far_as_of_date()
+RETURNS trigger
+LANGUAGE plpgsql
+STABLE PARALLEL SAFE
+SET search_path = pg_catalog, @extschema@, pg_temp
+AS $$
+BEGIN
+    -- guarantees: no settings row is written with as_of_date beyond today + 2 years
+    IF NEW.as_of_date > current_date + interval '2 years' THEN
+        RAISE EXCEPTION 'as_of_date % is more than two years ahead of today', NEW.as_of_date
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'settings_as_of_date_range';
+    END IF;
+    RETURN NEW;
+END;
+$$;
+
+CREATE OR REPLACE TRIGGER refuse_far_as_of_date BEFORE INSERT OR UPDATE OF as_of_date ON settings
+    FOR EACH ROW WHEN (NEW.as_of_date IS NOT NULL)
+    EXECUTE FUNCTION refuse_far_as_of_date();

@@ -6,7 +6,7 @@
 -- then the ERP's columns are null. Ids are gathered in a UNION rather than a
 -- FULL JOIN so that a filter on the id reaches each table's primary key.
 
-CREATE OR REPLACE VIEW effective_products AS
+CREATE OR REPLACE VIEW @extschema@.effective_products AS
 SELECT k.product_id,
        e.name,
        e.category,
@@ -24,7 +24,7 @@ LEFT JOIN erp_products e ON e.product_id = k.product_id AND NOT e.deleted
 LEFT JOIN ui_product_settings u ON u.product_id = k.product_id
 CROSS JOIN settings s;
 
-CREATE OR REPLACE VIEW effective_locations AS
+CREATE OR REPLACE VIEW @extschema@.effective_locations AS
 SELECT k.location_id,
        e.name,
        e.kind,
@@ -37,7 +37,7 @@ FROM (SELECT location_id FROM erp_locations WHERE NOT deleted
 LEFT JOIN erp_locations e ON e.location_id = k.location_id AND NOT e.deleted
 LEFT JOIN ui_location_settings u ON u.location_id = k.location_id;
 
-CREATE OR REPLACE VIEW effective_suppliers AS
+CREATE OR REPLACE VIEW @extschema@.effective_suppliers AS
 SELECT k.supplier_id,
        e.name,
        coalesce(u.lead_time_days, e.lead_time_days, s.default_lead_time_days) AS lead_time_days,
@@ -52,7 +52,7 @@ LEFT JOIN ui_supplier_settings u ON u.supplier_id = k.supplier_id
 CROSS JOIN settings s;
 
 -- Only the UI speaks about assortment: a key without a row here is assorted.
-CREATE OR REPLACE VIEW effective_assortments AS
+CREATE OR REPLACE VIEW @extschema@.effective_assortments AS
 SELECT product_id,
        location_id,
        coalesce(assorted, true) AS assorted

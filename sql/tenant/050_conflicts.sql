@@ -22,11 +22,11 @@
 -- 'active', lead time '21'), ui_value the UI's ('true', '14'); `field` names the
 -- UI's override column.
 
-CREATE OR REPLACE FUNCTION record_conflicts_from_products()
+CREATE OR REPLACE FUNCTION @extschema@.record_conflicts_from_products()
 RETURNS trigger
 LANGUAGE plpgsql
 VOLATILE SECURITY DEFINER PARALLEL UNSAFE
-SET search_path FROM CURRENT
+SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
 BEGIN
     -- guarantees: a conflicts row for each product this statement wrote whose
@@ -57,11 +57,11 @@ BEGIN
 END;
 $$;
 
-CREATE OR REPLACE FUNCTION record_conflicts_from_locations()
+CREATE OR REPLACE FUNCTION @extschema@.record_conflicts_from_locations()
 RETURNS trigger
 LANGUAGE plpgsql
 VOLATILE SECURITY DEFINER PARALLEL UNSAFE
-SET search_path FROM CURRENT
+SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
 BEGIN
     -- guarantees: a conflicts row for each location this statement wrote whose
@@ -92,11 +92,11 @@ BEGIN
 END;
 $$;
 
-CREATE OR REPLACE FUNCTION record_conflicts_from_suppliers()
+CREATE OR REPLACE FUNCTION @extschema@.record_conflicts_from_suppliers()
 RETURNS trigger
 LANGUAGE plpgsql
 VOLATILE SECURITY DEFINER PARALLEL UNSAFE
-SET search_path FROM CURRENT
+SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
 BEGIN
     -- guarantees: a conflicts row for each supplier this statement wrote and

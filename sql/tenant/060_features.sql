@@ -1,11 +1,11 @@
 -- The master file's stored features: recomputed per key from its earliest
 -- dirty week onward, seeded from the stored row of the week before.
 
-CREATE OR REPLACE FUNCTION end_week()
+CREATE OR REPLACE FUNCTION @extschema@.end_week()
 RETURNS date
 LANGUAGE sql
 STABLE PARALLEL SAFE
-SET search_path FROM CURRENT
+SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
     -- the Monday of the week before as_of_date (the last complete week);
     -- as_of_date null rolls with the calendar
@@ -16,24 +16,24 @@ $$;
 -- Session-lived work tables, emptied at every commit. Created here once per
 -- session rather than per call so plans stay cached and the catalog is not
 -- churned by every batch.
-CREATE OR REPLACE FUNCTION ensure_work_tables()
+CREATE OR REPLACE FUNCTION @extschema@.ensure_work_tables()
 RETURNS void
 LANGUAGE plpgsql
 VOLATILE PARALLEL UNSAFE
-SET search_path FROM CURRENT
+SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
 DECLARE
     -- bump when a definition below changes: a session that outlived the
     -- upgrade (the worker keeps its own) then drops and recreates them
-    c_version constant text := '7';
+    c_version constant text := '9';
 BEGIN
     -- guarantees: pg_temp.mf_batch and mf_claim exist as defined here, empty
-    -- at commit (an older session's mf_series and mf_new are dropped)
+    -- at commit, and mf_retry (kept across commits) (an older session's mf_series and mf_new are dropped)
     IF current_setting('masterfile.work_tables', true) IS NOT DISTINCT FROM c_version
        AND to_regclass('pg_temp.mf_claim') IS NOT NULL THEN
         RETURN;
     END IF;
-    DROP TABLE IF EXISTS pg_temp.mf_batch, pg_temp.mf_claim, pg_temp.mf_series, pg_temp.mf_new;
+    DROP TABLE IF EXISTS pg_temp.mf_batch, pg_temp.mf_claim, pg_temp.mf_series, pg_temp.mf_new, pg_temp.mf_retry;
     -- one row per key: where its computation starts and stops, and the
     -- running state of the stored row of the week before the start
     CREATE TEMP TABLE mf_batch (
@@ -74,6 +74,16 @@ BEGIN
         from_week   date,
         scope       text NOT NULL
     ) ON COMMIT DELETE ROWS;
+    -- keys set aside after a passing failure (deadlock, lock timeout): they
+    -- keep their marks, and this session does not claim them again before
+    -- retry_after (a backoff, not a spin on a row another transaction holds)
+    CREATE TEMP TABLE mf_retry (
+        product_id  text NOT NULL,
+        location_id text NOT NULL,
+        error       text,
+        retry_after timestamptz NOT NULL,
+        PRIMARY KEY (product_id, location_id)
+    );
     PERFORM set_config('masterfile.work_tables', c_version, false);
     -- new tables have no statistics
     PERFORM set_config('masterfile.analyzed_mf_batch', '', false);
@@ -86,11 +96,11 @@ $$;
 -- ANALYZE makes every statement reading the table be planned again, which
 -- costs more than a one-key pass itself; so analyze only when the row count
 -- moved to another power of two since this session last did.
-CREATE OR REPLACE FUNCTION analyze_work_table(p_table text, p_rows bigint)
+CREATE OR REPLACE FUNCTION @extschema@.analyze_work_table(p_table text, p_rows bigint)
 RETURNS void
 LANGUAGE plpgsql
 VOLATILE PARALLEL UNSAFE
-SET search_path FROM CURRENT
+SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
 DECLARE
     v_setting text := 'masterfile.analyzed_' || p_table;
@@ -107,11 +117,11 @@ $$;
 -- Recompute the features of the given keys, each from its week onward
 -- (null: from its first week). Writes only rows whose values changed and
 -- returns how many feature rows it wrote (inserted, replaced or deleted).
-CREATE OR REPLACE FUNCTION refresh_features(p_product_ids text[], p_location_ids text[], p_from_weeks date[])
+CREATE OR REPLACE FUNCTION @extschema@.refresh_features(p_product_ids text[], p_location_ids text[], p_from_weeks date[])
 RETURNS bigint
 LANGUAGE plpgsql
 VOLATILE PARALLEL UNSAFE
-SET search_path FROM CURRENT
+SET search_path = pg_catalog, @extschema@, pg_temp
 -- the estimates run to a million rows per batch (a set-returning function
 -- is taken for 1,000 rows per key), and JIT then spends ~200 ms compiling
 -- each statement of a batch that takes less

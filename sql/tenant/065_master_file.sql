@@ -4,7 +4,7 @@
 
 -- The 13 effective attributes of every known key, with the contract's
 -- defaults where the ERP or the UI has said nothing about the entity.
-CREATE OR REPLACE VIEW key_attributes AS
+CREATE OR REPLACE VIEW @extschema@.key_attributes AS
 SELECT k.product_id,
        k.location_id,
        p.category,
@@ -27,7 +27,7 @@ LEFT JOIN effective_locations l ON l.location_id = k.location_id
 LEFT JOIN effective_suppliers s ON s.supplier_id = p.supplier_id
 LEFT JOIN effective_assortments a ON a.product_id = k.product_id AND a.location_id = k.location_id;
 
-CREATE OR REPLACE VIEW master_file AS
+CREATE OR REPLACE VIEW @extschema@.master_file AS
 SELECT
     f.product_id,
     f.location_id,

@@ -1,18 +1,59 @@
 -- Dirty marking: every change to a feature input queues the keys it touches,
 -- in the same transaction as the change.
 
+-- Tell the scheduler this tenant has queued work, in the marking
+-- transaction: a row in masterfile.work_hints (row-level security keeps the
+-- owner to its own schema) and a wake-up for listening workers. The
+-- notification carries nothing: any role can send one on any channel, so a
+-- worker trusts only the hints and the queue.
+CREATE OR REPLACE FUNCTION @extschema@.hint_work()
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE PARALLEL UNSAFE
+SECURITY DEFINER
+SET search_path = pg_catalog, @extschema@, pg_temp
+AS $$
+BEGIN
+    -- guarantees: a hint of this tenant committed with the caller's marks
+    INSERT INTO masterfile.work_hints (schema_name) VALUES ('@extschema@');
+    PERFORM pg_notify('masterfile_dirty', '');
+END;
+$$;
+
+-- After a turn of the scheduler: delete the hints up to p_max_hint, in one
+-- statement that also sees the queue; while keys are still queued a new
+-- hint takes their place at the back of the line (p_stalled: the turn made
+-- no progress, e.g. its keys were locked, so not before 10 s from now).
+-- Marks committed after the statement's snapshot have hints it cannot see,
+-- and cannot delete.
+CREATE OR REPLACE FUNCTION @extschema@.settle_work_hints(p_max_hint bigint, p_stalled boolean)
+RETURNS void
+LANGUAGE sql
+VOLATILE PARALLEL UNSAFE
+SECURITY DEFINER
+SET search_path = pg_catalog, @extschema@, pg_temp
+AS $$
+    WITH requeued AS (
+        INSERT INTO masterfile.work_hints (schema_name, not_before)
+        SELECT '@extschema@', now() + CASE WHEN p_stalled THEN interval '10 seconds' ELSE interval '0' END
+        WHERE EXISTS (SELECT 1 FROM dirty_keys)
+        RETURNING 1
+    )
+    DELETE FROM masterfile.work_hints WHERE schema_name = '@extschema@' AND hint_id <= p_max_hint
+$$;
+
 -- Queue keys from a week on (null week: from the key's first week).
 -- Coalesces: a key that already waits, unclaimed, from an earlier or the
 -- same week with a scope that covers this one is not queued again. A mark a
 -- run has claimed (row-locked) does not count, since that run's snapshot may
 -- predate this change; locking the covering mark FOR KEY SHARE keeps a run
 -- from claiming and deleting it before this transaction commits.
-CREATE OR REPLACE FUNCTION mark_keys(p_product_ids text[], p_location_ids text[], p_from_weeks date[], p_scope text)
+CREATE OR REPLACE FUNCTION @extschema@.mark_keys(p_product_ids text[], p_location_ids text[], p_from_weeks date[], p_scope text)
 RETURNS bigint
 LANGUAGE plpgsql
 VOLATILE PARALLEL UNSAFE
 SECURITY DEFINER
-SET search_path FROM CURRENT
+SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
 DECLARE
     v_n bigint;
@@ -32,37 +73,36 @@ BEGIN
         FOR KEY SHARE SKIP LOCKED);
     GET DIAGNOSTICS v_n = ROW_COUNT;
     IF v_n > 0 THEN
-        -- a hint for listening workers; the queue stays the source of truth
-        PERFORM pg_notify('masterfile_dirty', current_schema());
+        PERFORM hint_work();
     END IF;
     RETURN v_n;
 END;
 $$;
 
 -- Queue every key (a full rebuild from the given week, null: from the start).
-CREATE OR REPLACE FUNCTION mark_all_keys(p_from_week date, p_scope text)
+CREATE OR REPLACE FUNCTION @extschema@.mark_all_keys(p_from_week date, p_scope text)
 RETURNS void
 LANGUAGE plpgsql
 VOLATILE PARALLEL UNSAFE
 SECURITY DEFINER
-SET search_path FROM CURRENT
+SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
 BEGIN
     -- guarantees: one global mark, expanded into per-key marks by the next run
     INSERT INTO dirty_keys (product_id, location_id, from_week, scope) VALUES (NULL, NULL, p_from_week, p_scope);
-    PERFORM pg_notify('masterfile_dirty', current_schema());
+    PERFORM hint_work();
 END;
 $$;
 
 -- Statement-level trigger on an ERP line table. Arguments: the line's date
 -- column, its key columns, and the columns that feed features (a change of
 -- any other column, e.g. load_id alone, marks nothing).
-CREATE OR REPLACE FUNCTION mark_dirty_from_lines()
+CREATE OR REPLACE FUNCTION @extschema@.mark_dirty_from_lines()
 RETURNS trigger
 LANGUAGE plpgsql
 VOLATILE PARALLEL UNSAFE
 SECURITY DEFINER
-SET search_path FROM CURRENT
+SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
 DECLARE
     v_date  text := TG_ARGV[0];
@@ -132,12 +172,12 @@ $triggers$;
 -- first week the move adds or removes (check_end_week does the work and
 -- records the end_week now accounted for; a run repeats the check for
 -- calendar rolls while as_of_date is null).
-CREATE OR REPLACE FUNCTION mark_dirty_from_as_of_date()
+CREATE OR REPLACE FUNCTION @extschema@.mark_dirty_from_as_of_date()
 RETURNS trigger
 LANGUAGE plpgsql
 VOLATILE PARALLEL UNSAFE
 SECURITY DEFINER
-SET search_path FROM CURRENT
+SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
 BEGIN
     -- guarantees: the weeks between the old and the new end_week are queued

@@ -3,11 +3,11 @@
 
 -- When end_week moved (as_of_date set, or the calendar rolled with it null),
 -- queue every key from the first week added or removed.
-CREATE OR REPLACE FUNCTION check_end_week()
+CREATE OR REPLACE FUNCTION @extschema@.check_end_week()
 RETURNS void
 LANGUAGE plpgsql
 VOLATILE PARALLEL UNSAFE
-SET search_path FROM CURRENT
+SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
 DECLARE
     v_now  date := end_week();
@@ -30,11 +30,11 @@ END;
 $$;
 
 -- Turn global marks (null key) into one mark per known key.
-CREATE OR REPLACE FUNCTION expand_global_marks()
+CREATE OR REPLACE FUNCTION @extschema@.expand_global_marks()
 RETURNS void
 LANGUAGE plpgsql
 VOLATILE PARALLEL UNSAFE
-SET search_path FROM CURRENT
+SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
 DECLARE
     v_g record;
@@ -60,11 +60,11 @@ $$;
 -- another expands a full rebuild's mark (in that runner's batch) sees the
 -- mark locked and no key queued, and stops with the rebuild left to the
 -- other.
-CREATE OR REPLACE FUNCTION prepare_queue()
+CREATE OR REPLACE FUNCTION @extschema@.prepare_queue()
 RETURNS void
 LANGUAGE plpgsql
 VOLATILE PARALLEL UNSAFE
-SET search_path FROM CURRENT
+SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
 BEGIN
     -- guarantees: at return, no global mark committed before the call is
@@ -80,12 +80,12 @@ $$;
 -- One batch: claim up to p_batch_size keys, recompute them, delete their
 -- claimed marks. Returns the keys processed, feature and plan rows written,
 -- the keys set aside, and the seconds spent on features and on plans.
-CREATE OR REPLACE FUNCTION process_batch(p_batch_size integer, OUT keys_done bigint, OUT feature_rows bigint,
+CREATE OR REPLACE FUNCTION @extschema@.process_batch(p_batch_size integer, OUT keys_done bigint, OUT feature_rows bigint,
                                          OUT plan_rows bigint, OUT keys_failed bigint,
                                          OUT feature_seconds double precision, OUT plan_seconds double precision)
 LANGUAGE plpgsql
 VOLATILE PARALLEL UNSAFE
-SET search_path FROM CURRENT
+SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
 DECLARE
     v_p       text[];
@@ -96,6 +96,7 @@ DECLARE
     v_err     text;
     v_rows    bigint[];
     v_attempt integer;
+    v_state   text;
 BEGIN
     -- guarantees: a claimed key's marks are deleted only with its results (or
     -- its entry in failed_keys); marks added meanwhile are new rows and stay
@@ -123,8 +124,11 @@ BEGIN
         INSERT INTO mf_claim (mark_id, product_id, location_id, from_week, scope)
         WITH candidates AS (
             SELECT product_id, location_id, min(mark_id) AS first_mark
-            FROM dirty_keys
+            FROM dirty_keys d
             WHERE product_id IS NOT NULL
+              AND NOT EXISTS (SELECT 1 FROM pg_temp.mf_retry r
+                              WHERE r.product_id = d.product_id AND r.location_id = d.location_id
+                                AND r.retry_after > clock_timestamp())
             GROUP BY product_id, location_id
             ORDER BY first_mark
             LIMIT p_batch_size * 2
@@ -132,7 +136,7 @@ BEGIN
         claimed AS (
             SELECT product_id, location_id
             FROM candidates
-            WHERE pg_try_advisory_xact_lock(hashtextextended(current_schema() || '/' || product_id || '/' || location_id, 0))
+            WHERE pg_try_advisory_xact_lock(hashtextextended('@extschema@' || '/' || product_id || '/' || location_id, 0))
             ORDER BY first_mark
             LIMIT p_batch_size
         )
@@ -173,7 +177,17 @@ BEGIN
                 feature_seconds := feature_seconds + v_rows[3] / 1e6;
                 plan_seconds := plan_seconds + v_rows[4] / 1e6;
             EXCEPTION WHEN OTHERS THEN
-                GET STACKED DIAGNOSTICS v_err = MESSAGE_TEXT;
+                GET STACKED DIAGNOSTICS v_err = MESSAGE_TEXT, v_state = RETURNED_SQLSTATE;
+                IF v_state IN ('40001', '40P01', '55P03', '57014') THEN
+                    -- a passing failure (serialization, deadlock, lock or
+                    -- statement timeout): the key keeps its marks, and is
+                    -- claimed again after a backoff
+                    INSERT INTO pg_temp.mf_retry (product_id, location_id, error, retry_after)
+                    VALUES (v_p[i], v_l[i], v_err, clock_timestamp() + interval '10 seconds')
+                    ON CONFLICT (product_id, location_id) DO UPDATE
+                        SET error = excluded.error, retry_after = excluded.retry_after;
+                    CONTINUE;
+                END IF;
                 INSERT INTO failed_keys (product_id, location_id, from_week, scope, error)
                 VALUES (v_p[i], v_l[i], v_w[i], CASE WHEN v_feat[i] THEN 'features' ELSE 'plan' END, v_err)
                 ON CONFLICT (product_id, location_id) DO UPDATE
@@ -184,19 +198,27 @@ BEGIN
         END LOOP;
     END;
     DELETE FROM failed_keys f USING unnest(v_p, v_l) AS k(p, l)
-    WHERE f.product_id = k.p AND f.location_id = k.l AND f.failed_at < transaction_timestamp();
-    DELETE FROM dirty_keys d USING mf_claim c WHERE d.mark_id = c.mark_id;
-    keys_done := array_length(v_p, 1);
+    WHERE f.product_id = k.p AND f.location_id = k.l AND f.failed_at < transaction_timestamp()
+      AND NOT EXISTS (SELECT 1 FROM pg_temp.mf_retry r WHERE r.product_id = k.p AND r.location_id = k.l
+                      AND r.retry_after > clock_timestamp());
+    DELETE FROM dirty_keys d USING mf_claim c
+    WHERE d.mark_id = c.mark_id
+      AND NOT EXISTS (SELECT 1 FROM pg_temp.mf_retry r
+                      WHERE r.product_id = c.product_id AND r.location_id = c.location_id
+                        AND r.retry_after > clock_timestamp());
+    keys_done := array_length(v_p, 1)
+                 - (SELECT count(*) FROM pg_temp.mf_retry r JOIN unnest(v_p, v_l) AS k(p, l)
+                    ON r.product_id = k.p AND r.location_id = k.l AND r.retry_after > clock_timestamp());
 END;
 $$;
 
 -- Features (where the key's inputs changed) then plans, for one set of keys.
-CREATE OR REPLACE FUNCTION refresh_batch(p_product_ids text[], p_location_ids text[], p_from_weeks date[],
+CREATE OR REPLACE FUNCTION @extschema@.refresh_batch(p_product_ids text[], p_location_ids text[], p_from_weeks date[],
                                          p_features boolean[])
 RETURNS bigint[]
 LANGUAGE plpgsql
 VOLATILE PARALLEL UNSAFE
-SET search_path FROM CURRENT
+SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
 DECLARE
     v_fp text[];
@@ -225,64 +247,27 @@ BEGIN
 END;
 $$;
 
--- The procedures commit, and PostgreSQL refuses transaction control in a
--- procedure that has a SET clause; so instead of pinning search_path they
--- are generated with every object qualified by this tenant's schema.
-DO $procs$
-BEGIN
-    EXECUTE format($p$
-CREATE OR REPLACE PROCEDURE %1$I.process_dirty(p_batch_size integer DEFAULT 500,
-                                               p_max_seconds double precision DEFAULT 50,
-                                               p_trigger text DEFAULT 'manual')
+-- The tenant's own entry points: the loop itself is
+-- masterfile.process_tenant() (sql/control/040_scheduling.sql), shared by
+-- every tenant and the scheduler. Procedures that commit may have no SET
+-- clause, so these name everything qualified.
+CREATE OR REPLACE PROCEDURE @extschema@.process_dirty(p_batch_size integer DEFAULT 500,
+                                                      p_max_seconds double precision DEFAULT 50,
+                                                      p_trigger text DEFAULT 'manual')
 LANGUAGE plpgsql
-AS $body$
-DECLARE
-    v_run     bigint;
-    v_start   timestamptz := clock_timestamp();
-    v_batch   record;
+AS $$
 BEGIN
     -- guarantees: batches of keys until the queue is empty or p_max_seconds
     -- have passed, each committed with exactly its claimed marks removed
-    INSERT INTO %1$I.runs (trigger) VALUES (p_trigger) RETURNING run_id INTO v_run;
-    COMMIT;
-    LOOP
-        -- Derived data only: a crash may lose the last commits, but each one
-        -- deletes its marks in the same transaction, so what is lost is still
-        -- queued and is recomputed; no need to wait for the WAL flush.
-        PERFORM set_config('synchronous_commit', 'off', true);
-        PERFORM %1$I.prepare_queue();
-        COMMIT;
-        PERFORM set_config('synchronous_commit', 'off', true);
-        SELECT * INTO v_batch FROM %1$I.process_batch(p_batch_size);
-        UPDATE %1$I.runs
-        SET keys_done = keys_done + v_batch.keys_done,
-            rows_written = rows_written + v_batch.feature_rows + v_batch.plan_rows,
-            feature_rows = feature_rows + v_batch.feature_rows, plan_rows = plan_rows + v_batch.plan_rows,
-            keys_failed = keys_failed + v_batch.keys_failed,
-            feature_seconds = feature_seconds + v_batch.feature_seconds,
-            plan_seconds = plan_seconds + v_batch.plan_seconds
-        WHERE run_id = v_run;
-        COMMIT;
-        -- done when nothing could be claimed, or a short batch left the queue
-        -- empty (which spares a last, empty batch)
-        EXIT WHEN v_batch.keys_done = 0
-               OR (v_batch.keys_done < p_batch_size AND NOT EXISTS (SELECT 1 FROM %1$I.dirty_keys))
-               OR clock_timestamp() - v_start > make_interval(secs => p_max_seconds);
-    END LOOP;
-    UPDATE %1$I.runs SET finished_at = clock_timestamp(), status = 'succeeded' WHERE run_id = v_run;
-    COMMIT;
+    CALL masterfile.process_tenant('@extschema@', p_batch_size, p_max_seconds, p_trigger);
 END;
-$body$;
+$$;
 
-CREATE OR REPLACE PROCEDURE %1$I.run_scheduled()
+CREATE OR REPLACE PROCEDURE @extschema@.run_scheduled()
 LANGUAGE plpgsql
-AS $body$
+AS $$
 BEGIN
-    -- the pg_cron job: at most 50 s of work per minute tick; pg_cron never
-    -- overlaps a job with itself, and claims keep other runners apart
-    CALL %1$I.process_dirty(500, 50, 'cron');
+    -- at most 50 s of work, as one turn of the scheduler takes
+    CALL masterfile.process_tenant('@extschema@', 500, 50, 'cron');
 END;
-$body$;
-$p$, current_schema());
-END
-$procs$;
+$$;

@@ -8,11 +8,11 @@
 -- the key values (p_key_cols) of the rows whose p_cols changed. Both sides
 -- are joined on the key, so an INSERT compares with an absent (all-null) row,
 -- a DELETE with an absent new row, and an UPDATE that moves a key marks both.
-CREATE OR REPLACE FUNCTION plan_changes_query(p_op text, p_key_cols text[], p_cols text[])
+CREATE OR REPLACE FUNCTION @extschema@.plan_changes_query(p_op text, p_key_cols text[], p_cols text[])
 RETURNS text
 LANGUAGE sql
 IMMUTABLE STRICT PARALLEL SAFE
-SET search_path FROM CURRENT
+SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
     SELECT format(
         'WITH c AS (SELECT %1$s, %2$s FROM %3$s o FULL JOIN %4$s n ON %5$s WHERE (%6$s) IS DISTINCT FROM (%7$s))'
@@ -29,11 +29,11 @@ AS $$
 $$;
 
 -- Queue the given keys for their plans only.
-CREATE OR REPLACE FUNCTION mark_plans(p_product_ids text[], p_location_ids text[])
+CREATE OR REPLACE FUNCTION @extschema@.mark_plans(p_product_ids text[], p_location_ids text[])
 RETURNS void
 LANGUAGE plpgsql
 VOLATILE PARALLEL UNSAFE
-SET search_path FROM CURRENT
+SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
 BEGIN
     -- guarantees: every given key is queued with scope 'plan' (or already covered)
@@ -47,12 +47,12 @@ $$;
 -- erp_products (supplier_id, status, deleted) and ui_product_settings
 -- (discontinued, service_level): every key of the product. TG_ARGV[0]: the
 -- plan-relevant columns.
-CREATE OR REPLACE FUNCTION mark_plans_from_products()
+CREATE OR REPLACE FUNCTION @extschema@.mark_plans_from_products()
 RETURNS trigger
 LANGUAGE plpgsql
 VOLATILE PARALLEL UNSAFE
 SECURITY DEFINER
-SET search_path FROM CURRENT
+SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
 DECLARE
     v_ids text[];
@@ -78,12 +78,12 @@ $$;
 
 -- erp_locations (status, deleted) and ui_location_settings (enabled): every
 -- key at the location.
-CREATE OR REPLACE FUNCTION mark_plans_from_locations()
+CREATE OR REPLACE FUNCTION @extschema@.mark_plans_from_locations()
 RETURNS trigger
 LANGUAGE plpgsql
 VOLATILE PARALLEL UNSAFE
 SECURITY DEFINER
-SET search_path FROM CURRENT
+SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
 DECLARE
     v_ids text[];
@@ -110,12 +110,12 @@ $$;
 -- erp_suppliers (lead_time_days, min_order_qty, order_multiple, deleted) and
 -- ui_supplier_settings (the four overrides): every key of the supplier's
 -- products (erp_products.supplier_id, as effective_products reads it).
-CREATE OR REPLACE FUNCTION mark_plans_from_suppliers()
+CREATE OR REPLACE FUNCTION @extschema@.mark_plans_from_suppliers()
 RETURNS trigger
 LANGUAGE plpgsql
 VOLATILE PARALLEL UNSAFE
 SECURITY DEFINER
-SET search_path FROM CURRENT
+SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
 DECLARE
     v_ids text[];
@@ -143,12 +143,12 @@ END;
 $$;
 
 -- ui_assortments (assorted): the key itself.
-CREATE OR REPLACE FUNCTION mark_plans_from_assortments()
+CREATE OR REPLACE FUNCTION @extschema@.mark_plans_from_assortments()
 RETURNS trigger
 LANGUAGE plpgsql
 VOLATILE PARALLEL UNSAFE
 SECURITY DEFINER
-SET search_path FROM CURRENT
+SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
 DECLARE
     v_p text[];
@@ -172,12 +172,12 @@ $$;
 -- horizon needs no work: the forecasts view reads it); as_of_date is the
 -- pipeline's own check (check_end_week), which a listening worker is told to
 -- run now.
-CREATE OR REPLACE FUNCTION mark_plans_from_settings()
+CREATE OR REPLACE FUNCTION @extschema@.mark_plans_from_settings()
 RETURNS trigger
 LANGUAGE plpgsql
 VOLATILE PARALLEL UNSAFE
 SECURITY DEFINER
-SET search_path FROM CURRENT
+SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
 BEGIN
     -- guarantees: every key is queued for its plan when a plan-relevant setting changed
@@ -188,7 +188,7 @@ BEGIN
     END IF;
     IF EXISTS (SELECT 1 FROM old_rows o JOIN new_rows n USING (singleton)
                WHERE o.as_of_date IS DISTINCT FROM n.as_of_date) THEN
-        PERFORM pg_notify('masterfile_dirty', current_schema());
+        PERFORM hint_work();
     END IF;
     RETURN NULL;
 END;

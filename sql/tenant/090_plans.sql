@@ -8,7 +8,7 @@
 -- t0009: a calendar roll rewrote horizon_weeks rows per key for a new
 -- as_of_week). A key without features at end_week has no forecasts: its
 -- recommendation is deleted, or kept `inactive` when it holds a UI decision.
-CREATE OR REPLACE VIEW forecasts AS
+CREATE OR REPLACE VIEW @extschema@.forecasts AS
 SELECT r.product_id,
        r.location_id,
        r.as_of_week,
@@ -23,11 +23,11 @@ WHERE r.reason IS DISTINCT FROM 'inactive';
 
 -- Session-lived work table of refresh_plans, emptied at every commit (see
 -- ensure_work_tables in 060_features.sql for why it is not created per call).
-CREATE OR REPLACE FUNCTION ensure_plan_work_table()
+CREATE OR REPLACE FUNCTION @extschema@.ensure_plan_work_table()
 RETURNS void
 LANGUAGE plpgsql
 VOLATILE PARALLEL UNSAFE
-SET search_path FROM CURRENT
+SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
 BEGIN
     -- guarantees: pg_temp.mf_plan exists, empty at commit (a session that
@@ -58,12 +58,12 @@ $$;
 -- Recompute the pipeline's columns of recommendations of the given keys
 -- (forecasts are a view over them). Returns the recommendation rows
 -- inserted, updated or deleted.
-CREATE OR REPLACE FUNCTION refresh_plans(p_product_ids text[], p_location_ids text[])
+CREATE OR REPLACE FUNCTION @extschema@.refresh_plans(p_product_ids text[], p_location_ids text[])
 RETURNS bigint
 LANGUAGE plpgsql
 VOLATILE PARALLEL UNSAFE
 SECURITY INVOKER
-SET search_path FROM CURRENT
+SET search_path = pg_catalog, @extschema@, pg_temp
 -- a batch is a few thousand rows, but the views' estimates run to billions
 -- and JIT compiling them costs seconds
 SET jit = off
@@ -229,12 +229,12 @@ $$;
 -- Whether the UI has spoken on a recommendation (its columns hold anything
 -- but their defaults): such a row is never deleted. Columns rather than the
 -- row type, so the table can still be dropped without this function.
-CREATE OR REPLACE FUNCTION recommendation_has_decision(p_decision text, p_approved_qty double precision,
+CREATE OR REPLACE FUNCTION @extschema@.recommendation_has_decision(p_decision text, p_approved_qty double precision,
                                                        p_decided_by text, p_decided_at timestamptz, p_note text)
 RETURNS boolean
 LANGUAGE sql
 IMMUTABLE PARALLEL SAFE
-SET search_path FROM CURRENT
+SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
     SELECT p_decision IS DISTINCT FROM 'pending' OR p_approved_qty IS NOT NULL OR p_decided_by IS NOT NULL
         OR p_decided_at IS NOT NULL OR p_note IS NOT NULL
@@ -242,12 +242,12 @@ $$;
 
 -- The pipeline's only way to delete a recommendation: it has no DELETE on
 -- the table, and this deletes the given keys' rows that hold no decision.
-CREATE OR REPLACE FUNCTION delete_undecided_recommendations(p_product_ids text[], p_location_ids text[])
+CREATE OR REPLACE FUNCTION @extschema@.delete_undecided_recommendations(p_product_ids text[], p_location_ids text[])
 RETURNS bigint
 LANGUAGE plpgsql
 VOLATILE PARALLEL UNSAFE
 SECURITY DEFINER
-SET search_path FROM CURRENT
+SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
 DECLARE
     v_n bigint;
@@ -265,11 +265,11 @@ END;
 $$;
 
 -- The database itself refuses to delete a decided row, whoever asks.
-CREATE OR REPLACE FUNCTION refuse_deleting_decided_recommendation()
+CREATE OR REPLACE FUNCTION @extschema@.refuse_deleting_decided_recommendation()
 RETURNS trigger
 LANGUAGE plpgsql
 VOLATILE PARALLEL UNSAFE
-SET search_path FROM CURRENT
+SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
 BEGIN
     -- fires only for rows holding a UI decision (see the trigger's WHEN)
@@ -290,12 +290,12 @@ EXECUTE FUNCTION refuse_deleting_decided_recommendation();
 -- through delete_undecided_recommendations(), never directly.
 DO $grants$
 DECLARE
-    v_pipeline text := current_schema() || '_pipeline';
+    v_pipeline text := '@extschema@' || '_pipeline';
 BEGIN
     EXECUTE format('REVOKE DELETE ON recommendations FROM %I', v_pipeline);
     EXECUTE format('GRANT EXECUTE ON FUNCTION ensure_plan_work_table(),'
                    ' delete_undecided_recommendations(text[], text[]) TO %I', v_pipeline);
     EXECUTE format('GRANT EXECUTE ON FUNCTION recommendation_has_decision(text, double precision, text,'
-                   ' timestamptz, text) TO %I', current_schema());
+                   ' timestamptz, text) TO %I', '@extschema@');
 END
 $grants$;

@@ -12,10 +12,11 @@
 --
 -- SECURITY DEFINER: the pipeline role, which calls it, may not delete loads,
 -- rejects or conflicts; the owner deletes, and only rows this function picks.
-CREATE OR REPLACE FUNCTION apply_retention()
+CREATE OR REPLACE FUNCTION @extschema@.apply_retention()
 RETURNS jsonb
 LANGUAGE plpgsql
 VOLATILE SECURITY DEFINER PARALLEL UNSAFE
+SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
 DECLARE
     v_policy    retention_policy;
@@ -56,12 +57,10 @@ BEGIN
 END
 $$;
 
--- search_path written out (the tenant's schema, then pg_catalog, then pg_temp
--- last), so a caller's temporary objects can never stand in for the tenant's
+-- the scheduler runs it as the pipeline role; nobody else may
+REVOKE ALL ON FUNCTION @extschema@.apply_retention() FROM PUBLIC;
 DO $retention$
 BEGIN
-    EXECUTE format('ALTER FUNCTION apply_retention() SET search_path = %I, pg_catalog, pg_temp', current_schema());
-    EXECUTE 'REVOKE ALL ON FUNCTION apply_retention() FROM PUBLIC';
-    EXECUTE format('GRANT EXECUTE ON FUNCTION apply_retention() TO %I', current_schema() || '_pipeline');
+    EXECUTE format('GRANT EXECUTE ON FUNCTION %I.apply_retention() TO %I', '@extschema@', '@extschema@' || '_pipeline');
 END
 $retention$;

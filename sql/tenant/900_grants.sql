@@ -6,11 +6,11 @@
 --   <schema>_pipeline  writes derived tables and consumes the queue
 DO $grants$
 DECLARE
-    v_schema   text := current_schema();
-    v_reader   text := current_schema();
-    v_loader   text := current_schema() || '_loader';
-    v_pipeline text := current_schema() || '_pipeline';
-    v_ui       text := current_schema() || '_ui';
+    v_schema   text := '@extschema@';
+    v_reader   text := '@extschema@';
+    v_loader   text := '@extschema@' || '_loader';
+    v_pipeline text := '@extschema@' || '_pipeline';
+    v_ui       text := '@extschema@' || '_ui';
     -- recommendations: these columns are the UI's, every other one the pipeline's
     v_ui_columns text[] := ARRAY['decision', 'approved_qty', 'decided_by', 'decided_at', 'note'];
     v_pipeline_insert text;
@@ -42,7 +42,7 @@ BEGIN
     -- the loader's erp_* grants are in 020_loader_grants.sql
     FOR v_table IN
         SELECT c.relname FROM pg_class c
-        WHERE c.relnamespace = v_schema::regnamespace AND c.relkind = 'r' AND c.relname LIKE 'ui\_%'
+        WHERE c.relnamespace = v_schema::pg_catalog.regnamespace AND c.relkind = 'r' AND c.relname LIKE 'ui\_%'
     LOOP
         EXECUTE format('GRANT INSERT, UPDATE, DELETE ON %I TO %I', v_table, v_ui);
     END LOOP;
@@ -56,7 +56,7 @@ BEGIN
                FILTER (WHERE a.attname NOT IN ('product_id', 'location_id'))
       INTO v_pipeline_insert, v_pipeline_update
       FROM pg_attribute a
-     WHERE a.attrelid = 'recommendations'::regclass AND a.attnum > 0 AND NOT a.attisdropped
+     WHERE a.attrelid = 'recommendations'::pg_catalog.regclass AND a.attnum > 0 AND NOT a.attisdropped
        AND a.attname <> ALL (v_ui_columns);
     EXECUTE format('GRANT INSERT (%s), UPDATE (%s) ON recommendations TO %I',
                    v_pipeline_insert, v_pipeline_update, v_pipeline);
@@ -64,7 +64,7 @@ BEGIN
                    (SELECT string_agg(quote_ident(c), ', ') FROM unnest(v_ui_columns) c), v_ui);
 
     -- functions are private unless a file grants them
-    FOR v_fn IN SELECT p.oid::regprocedure FROM pg_proc p WHERE p.pronamespace = v_schema::regnamespace LOOP
+    FOR v_fn IN SELECT p.oid::pg_catalog.regprocedure FROM pg_proc p WHERE p.pronamespace = v_schema::pg_catalog.regnamespace LOOP
         EXECUTE format('REVOKE ALL ON ROUTINE %s FROM PUBLIC', v_fn);
     END LOOP;
     -- what the pipeline runs; the reader may ask which week is computed
@@ -76,5 +76,7 @@ BEGIN
                    ' check_end_week(), expand_global_marks(), prepare_queue(), mark_all_keys(date, text)'
                    ' TO %I', v_pipeline);
     EXECUTE format('GRANT EXECUTE ON FUNCTION end_week() TO %I', v_reader);
+    EXECUTE format('GRANT EXECUTE ON FUNCTION settle_work_hints(bigint, boolean) TO %I', v_pipeline);
+    EXECUTE format('GRANT EXECUTE ON FUNCTION try_load_lock(), release_load_lock() TO %I', v_loader);
 END
 $grants$;

@@ -16,12 +16,12 @@ like every other figure; 0 for a load that did not count them.
     conflicts_kept  acknowledged conflicts, by acknowledged_at 90 days
 
 Revision ID: t0013
-Revises: t0010
+Revises: t0015
 """
 from alembic import op
 
 revision = "t0013"
-down_revision = "t0010"
+down_revision = "t0015"
 branch_labels = None
 depends_on = None
 
