@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import os
 import sys
 
@@ -34,6 +33,34 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message):
         self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+class LazyChoices:
+    """An argument's choices, computed when argparse first needs them (a value
+    to check, a help page), so registering a command imports nothing heavy.
+    Give the argument a metavar: argparse lists choices in usage otherwise."""
+
+    def __init__(self, source):
+        self._source = source
+        self._values = None
+
+    def _all(self) -> tuple:
+        if self._values is None:
+            self._values = tuple(self._source())
+        return self._values
+
+    def __contains__(self, value) -> bool:
+        return value in self._all()
+
+    def __iter__(self):
+        return iter(self._all())
+
+
+def entity_names() -> tuple[str, ...]:
+    """The ERP entities, in load order (pyloader.normalize, imported on first use)."""
+    from pyloader.normalize import ENTITY_ORDER
+
+    return ENTITY_ORDER
 
 
 class _Version(argparse.Action):
@@ -90,6 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def print_json(doc) -> None:
+    import json
+
     json.dump(doc, sys.stdout, indent=2, default=str)
     sys.stdout.write("\n")
 

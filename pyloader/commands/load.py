@@ -13,9 +13,8 @@ import json
 import signal
 import sys
 
-from pyloader.cli import UsageError
+from pyloader.cli import LazyChoices, UsageError, entity_names
 from pyloader.config import validate_client_id
-from pyloader.normalize import ENTITY_ORDER
 
 EXIT_STATUS = {"SIGINT": 130, "SIGTERM": 143}
 
@@ -30,8 +29,8 @@ def register(sub) -> None:
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--files", metavar="DIR", help="load DIR/<entity>.jsonl, .csv and .parquet")
     src.add_argument("--api", metavar="URL", help="load every entity from the ERP API at URL")
-    p.add_argument("--entity", action="append", choices=ENTITY_ORDER, dest="entities",
-                   help="only this entity (repeatable); default: all")
+    p.add_argument("--entity", action="append", choices=LazyChoices(entity_names), dest="entities",
+                   metavar="ENTITY", help="only this entity (repeatable; one of %(choices)s); default: all")
     p.add_argument("--batch-size", type=int, default=None, help="records per merge (default: the loader's, 50,000)")
     p.add_argument("--page-size", type=int, default=5000, help="records per API page, 1..5000 (default %(default)s)")
     p.add_argument("--max-reject-rate", type=float, default=None, metavar="RATE",
