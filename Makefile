@@ -6,9 +6,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
 MASTERFILE_PGPORT ?= 54329
-export DATABASE_URL ?= postgresql://postgres@127.0.0.1:$(MASTERFILE_PGPORT)/masterfile
+LOCAL_URL := postgresql://postgres@127.0.0.1:$(MASTERFILE_PGPORT)/masterfile
+export DATABASE_URL ?= $(LOCAL_URL)
 
-.PHONY: deps kernel venv db stop migrate test demo bench bench-tenants serve
+.PHONY: deps kernel venv db stop migrate test demo bench bench-tenants serve docker-wheels docker-test
 
 deps:
 	@scripts/install-deps.sh
@@ -21,13 +22,20 @@ kernel: deps
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@$(PY) -m pip install -q --upgrade pip
-	@$(PY) -m pip install -q -e '.[test]'
+	@$(PY) -m pip install -q -e '.[test]' --config-settings editable_mode=compat
 	@touch $@
 
 venv: deps $(VENV)/.installed
 
+# an external DATABASE_URL (another server, the containers of docker/) is
+# used as it is: the local cluster is started only when it is the target
+ifeq ($(DATABASE_URL),$(LOCAL_URL))
 db: venv kernel
 	@scripts/cluster.sh start | tail -n 1
+else
+db: venv
+	@echo "make: using the database of DATABASE_URL; no local cluster started" >&2
+endif
 
 stop:
 	@scripts/cluster.sh stop
@@ -52,3 +60,13 @@ bench: db
 # a thousand tenants on one node (long: about 40 minutes; not part of `make bench`)
 bench-tenants: db
 	@$(PY) -m bench.bench_many_tenants --out bench/out/many_tenants.md
+
+# the package's wheel and its dependencies', for the application image
+docker-wheels: venv
+	@rm -f docker/wheels/*.whl
+	@$(PY) -m pip wheel -q -w docker/wheels . 2>&1 | grep -v -i '^warning' || true
+	@test -n "$$(ls docker/wheels/masterfile-*.whl 2>/dev/null)" || { echo "docker-wheels: no wheel made" >&2; exit 1; }
+
+# both images from a local Debian base, docker/compose.test.yaml end to end
+docker-test: venv
+	@scripts/docker-test.sh

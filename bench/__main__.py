@@ -19,6 +19,7 @@ SECTIONS = [
     ("freshness", ["bench.bench_freshness"]),
     ("export", ["bench.bench_export"]),
     ("api", ["bench.bench_api"]),
+    ("startup", ["bench.bench_startup"]),
 ]
 
 

@@ -31,6 +31,9 @@ from pyloader.config import (
 )
 
 
+NO_CONTROL_SCHEMA = "this database has no masterfile control schema: run `pyloader migrate` first"
+
+
 class DatabaseUnavailable(RuntimeError):
     """The database named by DATABASE_URL cannot be reached."""
 
@@ -165,9 +168,7 @@ def tenant_schema(conn: psycopg.Connection, client_id: str) -> str:
     try:
         row = conn.execute(queries.TENANT_BY_CLIENT_ID, {"client_id": client_id}).fetchone()
     except psycopg.errors.UndefinedTable as exc:
-        raise DatabaseUnavailable(
-            "this database has no masterfile control schema: run `pyloader migrate` first"
-        ) from exc
+        raise DatabaseUnavailable(NO_CONTROL_SCHEMA) from exc
     if row is None:
         raise UnknownTenant(f"unknown tenant {client_id!r} (create it with `pyloader tenant create {client_id}`)")
     if row[0] != schema:  # the registry is the authority; this only guards a corrupted registry

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+from importlib import resources
 from pathlib import Path
 
 import psycopg
@@ -23,9 +24,13 @@ from sqlalchemy.pool import NullPool
 from pyloader import plpython, queries
 from pyloader.config import database_url, tenant_roles
 
-REPO = Path(__file__).resolve().parent.parent
-MIGRATIONS = REPO / "migrations"
-SQL_DIR = REPO / "sql"
+# package data (pyloader/migrations and pyloader/sql link to the repository's
+# folders): the same files in a checkout, an editable install and a wheel.
+# Alembic reads its scripts from a directory, so the package must be installed
+# as files (pip does), not run from a zip.
+PACKAGE_DATA = Path(str(resources.files("pyloader")))
+MIGRATIONS = PACKAGE_DATA / "migrations"
+SQL_DIR = PACKAGE_DATA / "sql"
 
 
 @dataclasses.dataclass
@@ -76,7 +81,7 @@ def sql_text(path: Path, schema: str | None = None) -> str:
         text = text.replace(f"'{SCHEMA_PLACEHOLDER}'", sql.Literal(schema).as_string(None))
         text = text.replace(SCHEMA_PLACEHOLDER, sql.Identifier(schema).as_string(None))
     elif SCHEMA_PLACEHOLDER in text:
-        raise RuntimeError(f"{path.relative_to(REPO)} names {SCHEMA_PLACEHOLDER} but no schema was given")
+        raise RuntimeError(f"{path.relative_to(PACKAGE_DATA)} names {SCHEMA_PLACEHOLDER} but no schema was given")
     return text
 
 
@@ -93,7 +98,7 @@ def apply_sql(conn: psycopg.Connection, kind: str, schema: str | None = None) ->
         try:
             conn.execute(sql_text(path, schema))
         except psycopg.Error as exc:
-            raise RuntimeError(f"{path.relative_to(REPO)}: {exc}".strip()) from exc
+            raise RuntimeError(f"{path.relative_to(PACKAGE_DATA)}: {exc}".strip()) from exc
 
 
 def upgrade_control(sa_conn) -> None:
@@ -112,7 +117,7 @@ def code_version() -> str:
     """A digest of everything a tenant upgrade applies: the migrations, sql/ and the kernels' source."""
     digest = hashlib.sha256()
     paths = sorted((MIGRATIONS / "tenant" / "versions").glob("*.py")) + sql_files("control") + sql_files("tenant")
-    paths += sorted((REPO / "pyloader" / "kernels").glob("*.py")) + [Path(plpython.__file__)]
+    paths += sorted((PACKAGE_DATA / "kernels").glob("*.py")) + [Path(plpython.__file__)]
     for path in paths:
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:32]
@@ -152,7 +157,7 @@ def control_code_version() -> str:
     """A digest of what a control upgrade applies: its migrations, sql/control and the kernels' source."""
     digest = hashlib.sha256()
     paths = sorted((MIGRATIONS / "control" / "versions").glob("*.py")) + sql_files("control")
-    paths += sorted((REPO / "pyloader" / "kernels").glob("*.py")) + [Path(plpython.__file__)]
+    paths += sorted((PACKAGE_DATA / "kernels").glob("*.py")) + [Path(plpython.__file__)]
     for path in paths:
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:32]

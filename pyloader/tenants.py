@@ -122,7 +122,7 @@ def list_tenants(url: str | None = None) -> list[dict]:
     out = []
     with db.connect(url) as conn:
         if not db.control_schema_exists(conn):
-            return out
+            raise db.DatabaseUnavailable(db.NO_CONTROL_SCHEMA)
         registry = conn.execute(queries.LIST_TENANTS_ENABLED).fetchall()
         summaries = {}
         for i in range(0, len(registry), 200):

@@ -46,26 +46,15 @@ ensure_reachable() {
   done
 }
 
-# Settings added after a cluster was first made: appended to an older
-# cluster's postgresql.conf before it starts (read at server start).
+# The shared settings (scripts/masterfile.conf) are copied into the data
+# directory at every start, so a cluster made before a change gets it at its
+# next start; a cluster made before the file existed gets the include line.
 cluster_settings_upgrade() {
   local conf="$pgdata/postgresql.conf"
-  if ! grep -q '^max_locks_per_transaction' "$conf"; then
-    # every running batch holds one advisory lock per key it claimed
-    # (pg_cron's: 500) besides its relation locks, and the lock table is
-    # shared: 32 concurrent cron jobs need ~20,000 slots, the default
-    # (64 x max_connections) gives ~13,000
-    echo "max_locks_per_transaction = 512" >>"$conf"
-  fi
-  if ! grep -q '^temp_file_limit' "$conf"; then
-    # one session's temporary files: a runaway query fails instead of
-    # filling the disk for every tenant
-    echo "temp_file_limit = 10GB" >>"$conf"
-  fi
-  if ! grep -q '^cron.log_run' "$conf"; then
-    # the dispatcher's idle ticks write nothing (runs are recorded in each
-    # tenant's runs table when there is work)
-    echo "cron.log_run = off" >>"$conf"
+  install -o postgres -m 0644 "$repo/scripts/masterfile.conf" "$pgdata/masterfile.conf"
+  if ! grep -q "^include 'masterfile.conf'" "$conf"; then
+    printf "\n# --- masterfile: the shared settings, then this cluster's own ---\ninclude 'masterfile.conf'\nport = %s\ncron.database_name = '%s'\n" \
+      "$port" "$dbname" >>"$conf"
   fi
 }
 
@@ -76,24 +65,12 @@ init_cluster() {
     --locale=C.UTF-8 >"$pgroot/initdb.log" 2>&1 || die "initdb failed, see $pgroot/initdb.log"
   cat >>"$pgdata/postgresql.conf" <<CONF
 
-# --- masterfile project-local cluster ---
+# --- masterfile: the shared settings, then this cluster's own ---
+include 'masterfile.conf'
 listen_addresses = '127.0.0.1'
 port = $port
 unix_socket_directories = ''
-max_connections = 200
-shared_buffers = 512MB
-work_mem = 64MB
-maintenance_work_mem = 256MB
-max_wal_size = 4GB
-checkpoint_timeout = 15min
-# full-page images dominate the WAL of bulk loads and rebuilds; lz4 halves it
-wal_compression = lz4
-timezone = 'UTC'
-log_timezone = 'UTC'
-shared_preload_libraries = 'pg_cron'
 cron.database_name = '$dbname'
-cron.host = '127.0.0.1'
-cron.max_running_jobs = 32
 CONF
   # trust on loopback only: this cluster is a developer's, never reachable
   # from another machine (listen_addresses above).

@@ -11,13 +11,18 @@ never ends, for trying the loader's limits (docs/loading.md). POST {URL}/admin/g
 """
 from __future__ import annotations
 
-import datetime as dt
 import json
 import signal
 import sys
 
-from pyloader.fake_erp import FakeErp, FakeErpServer, Faults, write_files
-from pyloader.normalize import ENTITY_ORDER
+from pyloader.cli import LazyChoices, entity_names
+
+
+
+def _date(text: str):
+    import datetime as dt  # not at start-up: only when the option is given
+
+    return dt.date.fromisoformat(text)
 
 
 def register(sub) -> None:
@@ -25,13 +30,14 @@ def register(sub) -> None:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--size", default="small", help="tiny, small, medium, large or PxLxD (default %(default)s)")
     p.add_argument("--generation", type=int, default=0, help="rounds of corrections/deletions/late lines")
-    p.add_argument("--end-date", type=dt.date.fromisoformat, default=None, help="last business day (YYYY-MM-DD)")
+    p.add_argument("--end-date", type=_date, default=None, help="last business day (YYYY-MM-DD)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8080, help="0 picks a free port")
     p.add_argument("--token", default=None, help="require this bearer token (default: any)")
     p.add_argument("--write", metavar="DIR", help="write DIR/<entity>.<format> instead of serving")
     p.add_argument("--format", choices=("jsonl", "csv", "parquet"), default="jsonl")
-    p.add_argument("--entity", action="append", choices=ENTITY_ORDER, dest="entities")
+    p.add_argument("--entity", action="append", choices=LazyChoices(entity_names), dest="entities",
+                   metavar="ENTITY", help="only this entity (repeatable; one of %(choices)s)")
     f = p.add_argument_group("faults (rates 0..1)")
     f.add_argument("--error-rate", type=float, default=0.0, help="answer 5xx")
     f.add_argument("--rate-limit-rate", type=float, default=0.0, help="answer 429")
@@ -51,6 +57,8 @@ def register(sub) -> None:
 
 
 def _run(args) -> int:
+    from pyloader.fake_erp import FakeErp, FakeErpServer, Faults, write_files
+
     kw = {} if args.end_date is None else {"end_date": args.end_date}
     faults = Faults(
         error_rate=args.error_rate, rate_limit_rate=args.rate_limit_rate, retry_after=args.retry_after,

@@ -10,14 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import json
-import logging
 import signal
 import sys
 
-from pyloader import load
-from pyloader.cli import UsageError
+from pyloader.cli import LazyChoices, UsageError, entity_names
 from pyloader.config import validate_client_id
-from pyloader.normalize import ENTITY_ORDER
 
 EXIT_STATUS = {"SIGINT": 130, "SIGTERM": 143}
 
@@ -32,30 +29,21 @@ def register(sub) -> None:
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--files", metavar="DIR", help="load DIR/<entity>.jsonl, .csv and .parquet")
     src.add_argument("--api", metavar="URL", help="load every entity from the ERP API at URL")
-    p.add_argument("--entity", action="append", choices=ENTITY_ORDER, dest="entities",
-                   help="only this entity (repeatable); default: all")
-    p.add_argument("--batch-size", type=int, default=load.BATCH_SIZE, help="records per merge (default %(default)s)")
+    p.add_argument("--entity", action="append", choices=LazyChoices(entity_names), dest="entities",
+                   metavar="ENTITY", help="only this entity (repeatable; one of %(choices)s); default: all")
+    p.add_argument("--batch-size", type=int, default=None, help="records per merge (default: the loader's, 50,000)")
     p.add_argument("--page-size", type=int, default=5000, help="records per API page, 1..5000 (default %(default)s)")
-    p.add_argument("--max-reject-rate", type=float, default=load.MAX_REJECT_RATE, metavar="RATE",
-                   help="an entity with a larger share of rejects fails, 0..1 (default %(default)s)")
+    p.add_argument("--max-reject-rate", type=float, default=None, metavar="RATE",
+                   help="an entity with a larger share of rejects fails, 0..1 (default: the loader's, 0.5)")
     p.add_argument("--json", action="store_true", help="one JSON document on stdout instead of a line per entity")
     p.set_defaults(func=_load)
-
-
-class _StderrHandler(logging.Handler):
-    """Log lines as `pyloader: ...` on whatever sys.stderr is now (rich's progress redirects it)."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            sys.stderr.write(f"pyloader: {self.format(record)}\n")
-            sys.stderr.flush()
-        except Exception:  # noqa: BLE001 - logging must never break the load
-            self.handleError(record)
 
 
 @contextlib.contextmanager
 def _stop_on_signals():
     """SIGTERM and SIGINT raise load.Interrupted once; a second signal waits for the cleanup."""
+    from pyloader import load
+
     fired = []
 
     def handler(signum, frame):
@@ -72,21 +60,14 @@ def _stop_on_signals():
             signal.signal(s, h)
 
 
-@contextlib.contextmanager
-def _log_to_stderr():
-    logger = logging.getLogger("pyloader")
-    handler = _StderrHandler(logging.INFO)
-    logger.addHandler(handler)
-    level, logger.level = logger.level, logging.INFO
-    try:
-        yield
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
-
-
 def _load(args) -> int:
+    from pyloader import load
+
     validate_client_id(args.client_id)  # before any SQL
+    if args.batch_size is None:
+        args.batch_size = load.BATCH_SIZE
+    if args.max_reject_rate is None:
+        args.max_reject_rate = load.MAX_REJECT_RATE
     if args.batch_size < 1:
         raise UsageError("--batch-size must be at least 1")
     if not 1 <= args.page_size <= 5000:
@@ -98,7 +79,7 @@ def _load(args) -> int:
     kw = dict(entities=args.entities, batch_size=args.batch_size, progress=progress,
               max_reject_rate=args.max_reject_rate, loader_out=loaders)
     interrupted = lost = None
-    with _log_to_stderr(), _stop_on_signals():
+    with _stop_on_signals():  # log lines (retries) reach stderr through pyloader/logs.py
         try:
             if args.files:
                 results = load.load_files(args.client_id, args.files, **kw)

@@ -1,7 +1,6 @@
 """`pyloader run CLIENT_ID`: process the tenant's dirty keys until none is queued."""
 from __future__ import annotations
 
-from pyloader import run
 from pyloader.cli import UsageError, print_json
 from pyloader.config import validate_client_id
 
@@ -17,6 +16,8 @@ def register(sub) -> None:
 
 
 def _run(args) -> int:
+    from pyloader import run
+
     validate_client_id(args.client_id)  # before any SQL
     if args.batch_size < 1 or args.runners < 1:
         raise UsageError("--batch-size and --runners must be at least 1")

@@ -1,7 +1,6 @@
 """`pyloader status CLIENT_ID [--json]`: queue, runs, loads, rejects, conflicts."""
 from __future__ import annotations
 
-from pyloader import db, queries
 from pyloader.cli import print_json
 from pyloader.config import validate_client_id
 
@@ -14,6 +13,8 @@ def register(sub) -> None:
 
 
 def _status(args) -> int:
+    from pyloader import db, queries
+
     validate_client_id(args.client_id)
     with db.connect() as conn:
         schema = db.tenant_schema(conn, args.client_id)

@@ -1,7 +1,6 @@
 """`pyloader tenant create|list|disable|enable|drop`: provisioning and the operator's switches."""
 from __future__ import annotations
 
-from pyloader import tenants
 from pyloader.cli import UsageError, print_json
 from pyloader.config import validate_client_id
 
@@ -28,6 +27,8 @@ def register(sub) -> None:
 
 
 def _create(args) -> int:
+    from pyloader import tenants
+
     validate_client_id(args.client_id)  # before any SQL
     try:
         t = tenants.create_tenant(args.client_id)
@@ -38,6 +39,8 @@ def _create(args) -> int:
 
 
 def _list(args) -> int:
+    from pyloader import tenants
+
     rows = tenants.list_tenants()
     if args.json:
         print_json({"tenants": rows})
@@ -53,6 +56,8 @@ def _list(args) -> int:
 
 
 def _switch(args) -> int:
+    from pyloader import tenants
+
     validate_client_id(args.client_id)
     schema = tenants.set_enabled(args.client_id, args.enabled)
     print(f"tenant {args.client_id}: scheduling {'enabled' if args.enabled else 'disabled'} ({schema})")
@@ -60,6 +65,8 @@ def _switch(args) -> int:
 
 
 def _drop(args) -> int:
+    from pyloader import tenants
+
     validate_client_id(args.client_id)
     if not args.yes:
         raise UsageError(f"dropping tenant {args.client_id!r} deletes all its data; repeat with --yes")
