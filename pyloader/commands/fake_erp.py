@@ -48,7 +48,7 @@ def register(sub) -> None:
     f.add_argument("--repeat-rate", type=float, default=0.0, help="serve a page twice")
     f.add_argument("--malformed-rate", type=float, default=0.0, help="records replaced by broken variants")
     h = p.add_argument_group("hostile modes, for the entities named by --hostile-entity (default: all)")
-    h.add_argument("--hostile-entity", action="append", choices=ENTITY_ORDER, dest="hostile_entities")
+    h.add_argument("--hostile-entity", action="append", choices=LazyChoices(entity_names), dest="hostile_entities")
     h.add_argument("--drip", type=float, metavar="SECONDS", help="send every answer one byte every SECONDS")
     h.add_argument("--huge-page", type=int, metavar="BYTES", help="answer a page of BYTES with no Content-Length")
     h.add_argument("--cursor-loop", action="store_true", help="the third page's next_cursor points back (A -> B -> A)")
@@ -65,7 +65,7 @@ def _run(args) -> int:
         drop_rate=args.drop_rate, slow_rate=args.slow_rate, slow_seconds=args.slow_seconds,
         repeat_rate=args.repeat_rate, malformed_rate=args.malformed_rate,
     )
-    hostile = args.hostile_entities or list(ENTITY_ORDER)
+    hostile = args.hostile_entities or list(entity_names())
     if args.drip:
         faults.drip_for.update(dict.fromkeys(hostile, args.drip))
     if args.huge_page:
