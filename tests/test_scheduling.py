@@ -201,3 +201,18 @@ def test_pg_cron_dispatchers_process_one_busy_tenant_among_idle_ones(make_tenant
         database = psycopg.conninfo.conninfo_to_dict(busy.url)["dbname"]
         assert scalar(cron, "SELECT count(*) FROM cron.job_run_details d JOIN cron.job j USING (jobid)"
                             " WHERE j.database = %s", (database,)) == 0
+
+
+def test_a_dispatcher_turn_applies_the_tenants_retention(make_tenant):
+    a = make_tenant("acme")
+    with a.connect() as conn:
+        conn.execute("INSERT INTO runs (trigger, started_at, finished_at, status)"
+                     " VALUES ('old', now() - interval '400 days', now() - interval '400 days', 'succeeded'),"
+                     "        ('recent', now() - interval '1 day', now() - interval '1 day', 'succeeded')")
+    assert dispatch(a.url) == (0, 0, 0)  # an idle tick deletes nothing
+    with a.connect() as conn:
+        assert scalar(conn, "SELECT count(*) FROM runs WHERE trigger IN ('old', 'recent')") == 2
+    load(a)
+    assert dispatch(a.url)[0] == 1
+    with a.connect() as conn:
+        assert [r[0] for r in conn.execute("SELECT trigger FROM runs WHERE trigger IN ('old', 'recent')")] == ["recent"]

@@ -182,6 +182,9 @@ BEGIN
             turns := turns + 1;
             keys_done := keys_done + v_done;
             rows_written := rows_written + v_rows;
+            -- the tenant's bookkeeping past its retention_policy goes, on the
+            -- turns that did work (an idle tick deletes, so writes, nothing)
+            EXECUTE pg_catalog.format('SELECT %I.apply_retention()', v_schema);
         END IF;
         EXECUTE pg_catalog.format('SELECT %I.settle_work_hints($1, $2)', v_schema) USING v_max, v_done = 0;
         -- the work tables are the tenant role's own temporary tables: the
