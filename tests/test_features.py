@@ -138,7 +138,9 @@ def test_truncate_rebuilds_everything(loaded):
     check_against_reference(loaded)
 
 
-@pytest.mark.parametrize("move", [7, 35, -21, 400, 2100])
+# a move far ahead (1,200 days: over three years of weeks) within the two years past
+# today that as_of_date may reach
+@pytest.mark.parametrize("move", [7, 35, -21, 400, 1200])
 def test_as_of_date_moves(loaded, move):
     process(loaded)
     new_as_of = AS_OF + dt.timedelta(days=move)

@@ -250,6 +250,6 @@ def test_kernel_function_is_the_repository_kernel(tenant):
         grantees = row_set(conn, "SELECT grantee::regrole::text FROM pg_proc,"
                                  " aclexplode(proacl) WHERE oid = 'masterfile.forecast_batch'::regproc")
     assert body.strip() in plpython.forecast_batch_sql()
-    assert props == ("i", "s", False, ["search_path=pg_catalog"])
+    assert props == ("i", "s", False, ["search_path=pg_catalog, pg_temp"])
     assert {(tenant.schema,), (f"{tenant.schema}_owner",)} <= grantees
     assert ("-",) not in grantees and ("public",) not in grantees

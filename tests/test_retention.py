@@ -59,8 +59,6 @@ def test_retention_follows_the_tenants_own_policy(tenant):
 
 def test_acknowledged_conflicts_go_when_old_and_others_stay(tenant):
     with tenant.connect() as conn:
-        # the acknowledgement columns come with the API's migration; a
-        # tenant without them has nothing acknowledged, so nothing goes
         conn.execute(
             "INSERT INTO conflicts (entity, entity_key, field, erp_updated_at, detected_at) VALUES"
             " ('product', 'P1', 'status', now() - interval '200 days', now() - interval '200 days'),"
@@ -68,11 +66,13 @@ def test_acknowledged_conflicts_go_when_old_and_others_stay(tenant):
             " ('product', 'P3', 'status', now() - interval '200 days', now() - interval '200 days')"
         )
     with tenant.connect("pipeline") as conn:
-        assert scalar(conn, "SELECT apply_retention()")["conflicts"] == 0
+        assert scalar(conn, "SELECT apply_retention()")["conflicts"] == 0  # none acknowledged
     with tenant.connect() as conn:
-        conn.execute("ALTER TABLE conflicts ADD COLUMN IF NOT EXISTS acknowledged_at timestamptz")
-        conn.execute("UPDATE conflicts SET acknowledged_at = now() - interval '91 days' WHERE entity_key = 'P1'")
-        conn.execute("UPDATE conflicts SET acknowledged_at = now() - interval '89 days' WHERE entity_key = 'P2'")
+        # acknowledged (t0012: who and when, together) 91 and 89 days ago
+        conn.execute("UPDATE conflicts SET acknowledged_by = 'ann', acknowledged_at = now() - interval '91 days'"
+                     " WHERE entity_key = 'P1'")
+        conn.execute("UPDATE conflicts SET acknowledged_by = 'ann', acknowledged_at = now() - interval '89 days'"
+                     " WHERE entity_key = 'P2'")
     with tenant.connect("pipeline") as conn:
         assert scalar(conn, "SELECT apply_retention()")["conflicts"] == 1
     with tenant.connect() as conn:

@@ -3,23 +3,28 @@ from __future__ import annotations
 
 import signal
 
-from pyloader import export
-from pyloader.cli import UsageError, print_json
+from pyloader.cli import LazyChoices, UsageError, print_json
+
+
+def _module():
+    from pyloader import export  # pyarrow and psycopg: only when the command runs
+
+    return export
 
 
 def register(sub) -> None:
     p = sub.add_parser("export", help="write the master file (or plans) as Parquet or CSV, from one snapshot")
     p.add_argument("client_id")
     p.add_argument("--to", required=True, metavar="FILE", help="FILE.parquet or FILE.csv")
-    p.add_argument("--table", default="master_file", choices=list(export.TABLES),
-                   help="what to export (default master_file)")
+    p.add_argument("--table", default="master_file", choices=LazyChoices(lambda: _module().TABLES),
+                   metavar="TABLE", help="master_file (default), recommendations or forecasts")
     p.add_argument("--from-week", metavar="MONDAY", help="first week (a Monday, YYYY-MM-DD)")
     p.add_argument("--to-week", metavar="MONDAY", help="last week (a Monday, YYYY-MM-DD)")
     p.add_argument("--product-id", action="append", default=[], dest="product_ids", metavar="ID",
                    help="only this product (repeatable)")
     p.add_argument("--columns", metavar="A,B,...", help="only these columns (kept in the table's order)")
-    p.add_argument("--compression", default="zstd", choices=export.COMPRESSIONS,
-                   help="Parquet compression (default zstd)")
+    p.add_argument("--compression", default="zstd", choices=LazyChoices(lambda: _module().COMPRESSIONS),
+                   metavar="CODEC", help="Parquet compression: zstd (default) or snappy")
     p.add_argument("--overwrite", action="store_true", help="replace FILE if it exists")
     p.add_argument("--json", action="store_true", help="one JSON summary on stdout")
     p.set_defaults(func=_export)
@@ -30,6 +35,7 @@ def _terminate(signum, frame):
 
 
 def _export(args) -> int:
+    export = _module()
     try:
         req = export.Request(
             client_id=args.client_id, path=args.to, table=args.table,

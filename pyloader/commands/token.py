@@ -5,10 +5,10 @@ stdout; only its hash is stored.
 """
 from __future__ import annotations
 
-from pyloader import db
-from pyloader.api import tokens
 from pyloader.cli import UsageError, print_json
 from pyloader.config import validate_client_id
+
+ROLE_KINDS = ("planner", "viewer")  # pyloader.api.tokens checks the same names
 
 
 def register(sub) -> None:
@@ -17,7 +17,7 @@ def register(sub) -> None:
     c = actions.add_parser("create", help="a new token for a tenant, printed once on stdout")
     c.add_argument("client_id")
     c.add_argument("--name", required=True, help="what updated_by and decided_by record")
-    c.add_argument("--role", choices=sorted(tokens.ROLE_KINDS), default="planner",
+    c.add_argument("--role", choices=ROLE_KINDS, default="planner",
                    help="planner (the tenant's UI role, the default) or viewer (read only)")
     c.set_defaults(func=_create)
     l = actions.add_parser("list", help="names, roles, created, last used (never the token)")
@@ -31,6 +31,8 @@ def register(sub) -> None:
 
 
 def _checked(fn, *args):
+    from pyloader.api import tokens
+
     try:
         return fn(*args)
     except tokens.TokenError as exc:
@@ -38,6 +40,9 @@ def _checked(fn, *args):
 
 
 def _create(args) -> int:
+    from pyloader import db
+    from pyloader.api import tokens
+
     validate_client_id(args.client_id)
     with db.connect() as conn:
         print(_checked(tokens.create, conn, args.client_id, args.name, args.role))
@@ -45,6 +50,9 @@ def _create(args) -> int:
 
 
 def _list(args) -> int:
+    from pyloader import db
+    from pyloader.api import tokens
+
     validate_client_id(args.client_id)
     with db.connect() as conn:
         db.tenant_schema(conn, args.client_id)
@@ -60,6 +68,9 @@ def _list(args) -> int:
 
 
 def _revoke(args) -> int:
+    from pyloader import db
+    from pyloader.api import tokens
+
     validate_client_id(args.client_id)
     with db.connect() as conn:
         _checked(tokens.revoke, conn, args.client_id, args.name)
