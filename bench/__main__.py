@@ -23,6 +23,19 @@ SECTIONS = [
 ]
 
 
+# sections written by the long benchmarks (`make bench-tenants`), which `make
+# bench` does not run: kept as they are when the rest is written anew
+LONG_SECTIONS = ("## A thousand tenants",)
+
+
+def kept_sections() -> list[str]:
+    if not DOC.exists():
+        return []
+    text = DOC.read_text()
+    sections = ["## " + s for s in text.split("\n## ")[1:]]
+    return [s.strip() for s in sections if s.startswith(LONG_SECTIONS)]
+
+
 def main() -> int:
     only = set(sys.argv[1:])
     parts = []
@@ -42,7 +55,7 @@ def main() -> int:
               "every ratio compares two things measured in the same run.\n")
     if parts and not only:
         DOC.parent.mkdir(exist_ok=True)
-        DOC.write_text(header + "\n" + "\n\n".join(parts) + "\n")
+        DOC.write_text(header + "\n" + "\n\n".join(parts + kept_sections()) + "\n")
         print(f"bench: wrote {DOC}", file=sys.stderr)
     elif parts:
         print("\n\n".join(parts))

@@ -282,7 +282,8 @@ def main(argv=None) -> int:
     ap.add_argument("--edits", type=int, default=40)
     ap.add_argument("--out", type=pathlib.Path)
     args = ap.parse_args(argv)
-    md = markdown(run(args), [a for a in argv if not a.startswith("--out")])
+    shown = [a for i, a in enumerate(argv) if a != "--out" and (i == 0 or argv[i - 1] != "--out")]
+    md = markdown(run(args), shown)
     print(md)
     if args.out:
         args.out.write_text(md)
