@@ -119,7 +119,8 @@ def q_count_batch(schema: str) -> sql.Composed:
 def q_finish_load(schema: str) -> sql.Composed:
     return _q(
         """
-        UPDATE {s}.loads SET status = %(status)s, finished_at = clock_timestamp(), message = %(message)s
+        UPDATE {s}.loads SET status = %(status)s, finished_at = clock_timestamp(), message = %(message)s,
+                             retries = %(retries)s
         WHERE load_id = %(load_id)s
         """,
         schema,
@@ -688,7 +689,8 @@ class TenantLoader:
                     self.conn.execute(q_move_watermark(self.schema),
                                       {"entity": result.entity, "updated_at": result.watermark})
                 self.conn.execute(q_finish_load(self.schema),
-                                  {"status": result.status, "message": result.message, "load_id": result.load_id})
+                                  {"status": result.status, "message": result.message, "load_id": result.load_id,
+                                   "retries": result.retries or 0})
 
         self._with_retry(run)
 
@@ -869,7 +871,8 @@ class TenantLoader:
                 self.conn.rollback()
             with self.conn.transaction():
                 self.conn.execute(q_finish_load(self.schema), {"status": "interrupted", "message": result.message,
-                                                              "load_id": result.load_id})
+                                                              "load_id": result.load_id,
+                                                              "retries": result.retries or 0})
         except psycopg.Error:
             pass
 

@@ -106,6 +106,9 @@ def test_every_fault_at_once_loses_nothing_and_applies_nothing_twice(tenant, erp
             assert c.applied == counts[name] and c.rejected == 0 and c.stale == 0
             assert c.read == c.applied + c.unchanged  # repeated pages came back as no-ops
         assert watermarks(conn) == {n: instant(ds.newest_us(n, 0)) for n in ENTITY_ORDER}
+        # each entity's retries are recorded with its load, for the metrics
+        recorded = dict(conn.execute("SELECT entity, retries FROM loads"))
+        assert recorded == {n: res[n].retries for n in ENTITY_ORDER} and sum(recorded.values()) > 0
     # every row was inserted once and never updated
     writes = tuple_writes(tenant.url, tenant.schema, counts)
     assert writes == {n: (counts[n], 0) for n in ENTITY_ORDER}
