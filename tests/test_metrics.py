@@ -129,3 +129,35 @@ def test_a_scrape_reads_as_the_authenticator_and_reader_only(tenant, monkeypatch
         server.close()
     assert value(m, "masterfile_up") == 0
     assert not any(name == "masterfile_queue_depth" for name, _ in m)
+
+
+def test_serve_exposes_the_metrics_on_their_own_port_only(tenant):
+    env = dict(os.environ, DATABASE_URL=tenant.url)
+    proc = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "pyloader"), "serve", "--port", "18097",
+                             "--no-worker", "--metrics-port", "0"], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        url = None
+        deadline = time.monotonic() + 60
+        while url is None and time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if line.startswith("metrics at "):
+                url = line.split()[-1]
+        assert url and url.startswith("http://127.0.0.1:")
+        samples = scrape(url)
+        assert value(samples, "masterfile_queue_depth", tenant=tenant.client_id) == 0
+        # the planners' port has no /metrics
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen("http://127.0.0.1:18097/metrics", timeout=5)
+                raise AssertionError("/metrics answered on the API's port")
+            except urllib.error.HTTPError as exc:
+                assert exc.code in (401, 404)
+                break
+            except urllib.error.URLError:
+                assert time.monotonic() < deadline
+                time.sleep(0.2)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=30)
