@@ -138,6 +138,12 @@ def _missing_control_schema(exc: BaseException) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # a signal mask is inherited across exec: a parent that blocked SIGTERM
+    # (some threads of some libraries do) must not leave a load or an export
+    # deaf to it
+    import signal
+
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
     args = build_parser().parse_args(argv)
     from pyloader import logs
 
