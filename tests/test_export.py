@@ -345,20 +345,28 @@ def test_unknown_tenant_unwritable_path_and_existing_file(source, tmp_path):
 
 def start_export(tenant: TenantHandle, path, *args: str) -> subprocess.Popen:
     env = dict(os.environ, DATABASE_URL=tenant.url)
-    return subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "pyloader"), "export", tenant.client_id,
+    started = time.monotonic()
+    proc = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "pyloader"), "export", tenant.client_id,
                              "--to", str(path), "--json", *args],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    proc.started = started
+    return proc
 
 
 def wait_for_lock_wait(tenant: TenantHandle, proc: subprocess.Popen, timeout: float = 30) -> None:
     """Until the export's session waits for a lock the test holds."""
+    started = getattr(proc, "started", time.monotonic())
     deadline = time.monotonic() + timeout
     with admin() as conn:
         while time.monotonic() < deadline:
             assert proc.poll() is None, proc.communicate()
+            # this export's session (a backend the export before it left
+            # behind does not count), waiting for the test's lock
             waiting = conn.execute(
                 "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                " AND usename = 'masterfile_app' AND datname = %s", (psycopg.conninfo.conninfo_to_dict(tenant.url)["dbname"],)).fetchone()[0]
+                " AND usename = 'masterfile_app' AND datname = %s"
+                " AND backend_start > now() - make_interval(secs => %s)",
+                (psycopg.conninfo.conninfo_to_dict(tenant.url)["dbname"], time.monotonic() - started + 1)).fetchone()[0]
             if waiting:
                 return
             time.sleep(0.05)
