@@ -26,8 +26,9 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from pyloader import queries
+from pyloader.errors import describe
 from pyloader.config import (
-    DEFAULT_DATABASE_URL, app_role, database_url, local_cluster_port, schema_for, tenant_roles,
+    app_role, database_url, local_cluster_port, schema_for, tenant_roles,
 )
 
 
@@ -84,7 +85,7 @@ def connect(url: str | None = None, *, role: str | None = None, autocommit: bool
     except psycopg.OperationalError as exc:
         raise DatabaseUnavailable(connection_error(target, exc)) from exc
     except psycopg.ProgrammingError as exc:  # a conninfo that does not parse
-        raise DatabaseUnavailable(f"DATABASE_URL does not parse: {_first_line(exc)}") from exc
+        raise DatabaseUnavailable(f"DATABASE_URL does not parse: {describe(exc)}") from exc
     return conn
 
 
@@ -137,7 +138,7 @@ def connection_error(target: str, exc: BaseException) -> str:
     info = conninfo_to_dict(target)
     where = (f"{info.get('user', '?')}@{info.get('host', 'localhost')}:{info.get('port', '5432')}"
              f"/{info.get('dbname', '?')}")
-    first = _first_line(exc)
+    first = describe(exc)
     low = first.lower()
     if "role" in low and "does not exist" in low:
         hint = "the role does not exist: run `pyloader migrate`, which creates the authenticator role"
@@ -153,13 +154,7 @@ def connection_error(target: str, exc: BaseException) -> str:
 
 
 def _is_local_cluster(info: dict) -> bool:
-    local = conninfo_to_dict(DEFAULT_DATABASE_URL)
     return info.get("host") in ("127.0.0.1", "localhost") and str(info.get("port")) == str(local_cluster_port())
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def tenant_schema(conn: psycopg.Connection, client_id: str) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-import psycopg
 from psycopg import sql
 
 from pyloader import db, migrate, queries

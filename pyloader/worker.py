@@ -36,6 +36,7 @@ import psycopg
 from psycopg import sql
 
 from pyloader import db, queries
+from pyloader.errors import describe
 from pyloader.config import schema_for, validate_client_id
 
 CHANNEL = "masterfile_dirty"
@@ -131,7 +132,7 @@ class Worker:
                     self._close_listener()
                     delay = RECONNECT_DELAYS[min(attempt, len(RECONNECT_DELAYS) - 1)]
                     attempt += 1
-                    self.log(f"worker: database unavailable ({_first_line(exc)}); retrying in {delay}s")
+                    self.log(f"worker: database unavailable ({describe(exc)}); retrying in {delay}s")
                     self._stop.wait(delay)
         finally:
             self._stop.set()
@@ -177,7 +178,7 @@ class Worker:
                 # a tenant's own problem (a migration in progress, a dropped
                 # schema) or the connection: a new session, and the next
                 # wake-up tries again; the others go on
-                self.log(f"worker: {_first_line(exc)}")
+                self.log(f"worker: {describe(exc)}")
                 if conn is not None:
                     conn.close()  # its session locks (a dispatch turn) go with it
                 conn = None
@@ -224,11 +225,6 @@ class Worker:
             except psycopg.Error:
                 pass
         self._listen = None
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def log_to_stderr(msg: str) -> None:
