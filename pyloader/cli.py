@@ -138,11 +138,12 @@ def _missing_control_schema(exc: BaseException) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    # a signal mask is inherited across exec: a parent that blocked SIGTERM
-    # (some threads of some libraries do) must not leave a load or an export
-    # deaf to it
+    # an ignored SIGINT is inherited across exec, and Python then installs no
+    # KeyboardInterrupt handler: a command started by such a parent (a test
+    # runner, a supervisor) would not stop on Ctrl-C; likewise a blocked mask
     import signal
 
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
     args = build_parser().parse_args(argv)
     from pyloader import logs

@@ -89,3 +89,22 @@ def test_json_logs_of_a_worker_carry_their_fields(tenant):
     assert docs and all({"time", "level", "logger", "message"} <= set(d) for d in docs)
     (stopped,) = [d for d in docs if d["message"].startswith("worker: stopped")]
     assert stopped["keys_done"] == 0 and isinstance(stopped["calls"], int)
+
+
+def test_a_command_stops_on_ctrl_c_even_when_its_parent_ignored_it():
+    """An ignored SIGINT is inherited across exec, and Python then installs no
+    KeyboardInterrupt handler; the command line installs it anyway."""
+    import signal
+    import time
+
+    proc = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "pyloader"), "fake-erp", "--port", "0"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    try:
+        time.sleep(2)
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=15)  # TimeoutExpired: it did not stop
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            raise AssertionError("pyloader ignored SIGINT inherited as ignored")
