@@ -27,6 +27,7 @@ from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily
 
 from pyloader import db, logs, queries
+from pyloader.errors import describe
 
 # run durations, in seconds (a slice of process_dirty is 5 s by default)
 DURATION_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
@@ -105,7 +106,7 @@ class TenantCollector:
         try:
             tenants = read_tenants(self.url, self.client_id)
         except (psycopg.Error, db.DatabaseUnavailable) as exc:
-            self.log.error(f"metrics: scrape failed: {db._first_line(exc)}")
+            self.log.error(f"metrics: scrape failed: {describe(exc)}")
             up.add_metric([], 0)
             yield up
             return
