@@ -170,11 +170,10 @@ DISPATCH = """
 CALL masterfile.dispatch(%(max_seconds)s, %(slice_seconds)s, %(batch)s, %(trigger)s, %(only)s)
 """
 
-# tenants with hints that a dispatcher may take now
+# whether a dispatcher may take work now (the view dispatch() takes it from)
 HINTED = """
-SELECT EXISTS (SELECT 1 FROM masterfile.work_hints h JOIN masterfile.tenants t
-               ON t.schema_name = h.schema_name AND t.enabled
-               WHERE h.not_before <= now() AND (%(only)s::text IS NULL OR h.schema_name = %(only)s))
+SELECT EXISTS (SELECT 1 FROM masterfile.due_work
+               WHERE %(only)s::text IS NULL OR schema_name = %(only)s)
 """
 
 

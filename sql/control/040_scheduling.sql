@@ -106,6 +106,20 @@ END;
 $$;
 REVOKE ALL ON PROCEDURE masterfile.process_tenant(text, integer, double precision, text) FROM PUBLIC;
 
+-- The work a dispatcher may take now: each enabled tenant with hints that
+-- are due, its oldest and newest hint. dispatch() takes from it in order of
+-- the oldest hint; the worker asks it whether to call dispatch() again. One
+-- definition, so the two cannot disagree on what is due. It reads as its
+-- caller (security_invoker), so work_hints' row security still applies.
+CREATE OR REPLACE VIEW masterfile.due_work WITH (security_invoker = true) AS
+SELECT h.schema_name, pg_catalog.min(h.hint_id) AS first_hint, pg_catalog.max(h.hint_id) AS max_hint
+FROM masterfile.work_hints h
+JOIN masterfile.tenants t ON t.schema_name = h.schema_name AND t.enabled
+WHERE h.not_before <= pg_catalog.now()
+GROUP BY h.schema_name;
+REVOKE ALL ON masterfile.due_work FROM PUBLIC;
+GRANT SELECT ON masterfile.due_work TO masterfile_app;
+
 -- The scheduler: take tenants with hints in turn, oldest hint first, one
 -- slice of at most p_slice_seconds each, until none is left or
 -- p_max_seconds have passed. Runs as the authenticator (pg_cron's
@@ -153,12 +167,9 @@ BEGIN
         -- the tenant waiting longest whose turn no other dispatcher holds
         v_schema := NULL;
         FOR v_cand IN
-            SELECT h.schema_name, pg_catalog.max(h.hint_id) AS max_hint
-            FROM masterfile.work_hints h
-            JOIN masterfile.tenants t ON t.schema_name = h.schema_name AND t.enabled
-            WHERE h.not_before <= pg_catalog.now() AND (p_only IS NULL OR h.schema_name = p_only)
-            GROUP BY h.schema_name
-            ORDER BY pg_catalog.min(h.hint_id)
+            SELECT d.schema_name, d.max_hint FROM masterfile.due_work d
+            WHERE p_only IS NULL OR d.schema_name = p_only
+            ORDER BY d.first_hint
         LOOP
             IF pg_catalog.pg_try_advisory_lock(masterfile.lock_key(v_cand.schema_name, 'dispatch')) THEN
                 v_schema := v_cand.schema_name;
