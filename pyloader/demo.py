@@ -97,7 +97,7 @@ def q_summary(schema: str) -> sql.Composed:
                (SELECT coalesce(sum(recommended_qty), 0) FROM {s}.recommendations),
                (SELECT coalesce(jsonb_object_agg(reason, n), '{{}}') FROM
                     (SELECT reason, count(*) AS n FROM {s}.recommendations GROUP BY reason) r),
-               (SELECT count(*) FROM {s}.dirty_keys)
+               (SELECT queued_marks FROM {s}.queue_status)
         """,
         schema,
     )

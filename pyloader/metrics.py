@@ -36,9 +36,9 @@ DURATION_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0
 # tenant's schema (enter_tenant), so no identifier is pasted in
 TENANT_METRICS = """
 SELECT jsonb_build_object(
-    'queue_depth', (SELECT count(*) FROM (SELECT DISTINCT product_id, location_id FROM dirty_keys) d),
-    'queued_marks', (SELECT count(*) FROM dirty_keys),
-    'oldest_dirty_age', (SELECT coalesce(extract(epoch FROM now() - min(marked_at)), 0)::float8 FROM dirty_keys),
+    'queue_depth', q.queue_depth,
+    'queued_marks', q.queued_marks,
+    'oldest_dirty_age', coalesce(q.oldest_dirty_age_seconds, 0),
     'failed_keys', (SELECT count(*) FROM failed_keys),
     'runs', (SELECT coalesce(jsonb_object_agg(status, n), '{}')
              FROM (SELECT status, count(*) AS n FROM runs GROUP BY status) r),
@@ -61,6 +61,7 @@ SELECT jsonb_build_object(
                 FROM (SELECT entity, sum(retries) AS n FROM loads GROUP BY entity) r),
     'conflicts', (SELECT count(*) FROM conflicts)
 )
+FROM queue_status q
 """
 
 

@@ -76,11 +76,11 @@ def tenant_summary(schema: str) -> sql.Composed:
     """Queue depth (distinct dirty keys), oldest mark, and the last run of one tenant."""
     return sql.SQL(
         """
-        SELECT (SELECT count(*) FROM (SELECT DISTINCT product_id, location_id FROM {s}.dirty_keys) d),
-               (SELECT min(marked_at) FROM {s}.dirty_keys),
+        SELECT q.queue_depth, q.oldest_mark,
                (SELECT to_jsonb(r) FROM (SELECT run_id, started_at, finished_at, status, keys_done,
                                                 rows_written, keys_failed
                                          FROM {s}.runs ORDER BY run_id DESC LIMIT 1) r)
+        FROM {s}.queue_status q
         """
     ).format(s=sql.Identifier(schema))
 
@@ -133,7 +133,7 @@ def run_totals(schema: str) -> sql.Composed:
 
 def queue_depth(schema: str) -> sql.Composed:
     return sql.SQL(
-        "SELECT count(*) FROM (SELECT DISTINCT product_id, location_id FROM {}.dirty_keys) d"
+        "SELECT queue_depth FROM {}.queue_status"
     ).format(sql.Identifier(schema))
 
 
@@ -142,10 +142,9 @@ def tenant_status(schema: str) -> sql.Composed:
     return sql.SQL(
         """
         SELECT jsonb_build_object(
-            'queue_depth', (SELECT count(*) FROM (SELECT DISTINCT product_id, location_id FROM {s}.dirty_keys) d),
-            'queued_marks', (SELECT count(*) FROM {s}.dirty_keys),
-            'oldest_dirty_age_seconds',
-                (SELECT extract(epoch FROM now() - min(marked_at))::float8 FROM {s}.dirty_keys),
+            'queue_depth', q.queue_depth,
+            'queued_marks', q.queued_marks,
+            'oldest_dirty_age_seconds', q.oldest_dirty_age_seconds,
             'end_week', (SELECT end_week FROM {s}.pipeline_state),
             'keys', (SELECT count(*) FROM {s}.feature_keys),
             'failed_keys', (SELECT count(*) FROM {s}.failed_keys),
@@ -160,6 +159,7 @@ def tenant_status(schema: str) -> sql.Composed:
             'rejects', (SELECT count(*) FROM {s}.rejects),
             'conflicts', (SELECT count(*) FROM {s}.conflicts)
         )
+        FROM {s}.queue_status q
         """
     ).format(s=sql.Identifier(schema))
 

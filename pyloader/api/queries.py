@@ -13,12 +13,13 @@ import dataclasses
 STATUS = """
 SELECT jsonb_build_object(
     'end_week', (SELECT end_week FROM pipeline_state),
-    'queue_depth', (SELECT count(*) FROM (SELECT DISTINCT product_id, location_id FROM dirty_keys) d),
-    'oldest_dirty_age_seconds', (SELECT extract(epoch FROM now() - min(marked_at))::float8 FROM dirty_keys),
+    'queue_depth', q.queue_depth,
+    'oldest_dirty_age_seconds', q.oldest_dirty_age_seconds,
     'last_run', (SELECT jsonb_build_object('run_id', run_id, 'started', started_at, 'finished', finished_at,
                                            'keys', keys_done, 'status', status)
                  FROM runs ORDER BY run_id DESC LIMIT 1),
     'open_conflicts', (SELECT count(*) FROM conflicts WHERE acknowledged_at IS NULL))
+FROM queue_status q
 """
 
 HEALTH = "SELECT 1"

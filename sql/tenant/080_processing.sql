@@ -271,3 +271,15 @@ BEGIN
     CALL masterfile.process_tenant('@extschema@', 500, 50, 'cron');
 END;
 $$;
+
+-- The queue as its readers see it, one row: keys queued (distinct), marks
+-- queued, the oldest mark and its age. `pyloader status`, `tenant list`,
+-- `run`, the API and the metrics all read this view, so queue depth means
+-- one thing everywhere.
+CREATE OR REPLACE VIEW @extschema@.queue_status AS
+SELECT (SELECT pg_catalog.count(*) FROM (SELECT DISTINCT product_id, location_id FROM @extschema@.dirty_keys) d)
+           AS queue_depth,
+       pg_catalog.count(*) AS queued_marks,
+       pg_catalog.min(marked_at) AS oldest_mark,
+       EXTRACT(epoch FROM pg_catalog.now() - pg_catalog.min(marked_at))::float8 AS oldest_dirty_age_seconds
+FROM @extschema@.dirty_keys;
