@@ -26,6 +26,7 @@ from pyloader.api import tokens
 from pyloader.config import tenant_roles
 from pyloader.fake_erp import FakeErp, FakeErpServer
 from pyloader.fake_erp.generator import DEFAULT_END_DATE
+from pyloader.queries import in_tenant
 
 AS_OF = DEFAULT_END_DATE + dt.timedelta(days=1)  # the fake ERP's last complete week is the one computed
 SHOWN_ROWS = 4  # per edit
@@ -49,20 +50,16 @@ DEMO_TENANTS = [
 # --- named SQL (identifiers composed per tenant) ----------------------------------
 
 
-def _q(text: str, schema: str) -> sql.Composed:
-    return sql.SQL(text).format(s=sql.Identifier(schema))
-
-
 def q_undo_demo_edits(schema: str) -> list[sql.Composed]:
     return [
-        _q("DELETE FROM {s}.ui_supplier_settings WHERE supplier_id = %(supplier)s", schema),
-        _q("DELETE FROM {s}.ui_location_settings WHERE location_id = %(location)s", schema),
-        _q("UPDATE {s}.settings SET as_of_date = %(as_of)s WHERE as_of_date IS DISTINCT FROM %(as_of)s", schema),
+        in_tenant("DELETE FROM {s}.ui_supplier_settings WHERE supplier_id = %(supplier)s", schema),
+        in_tenant("DELETE FROM {s}.ui_location_settings WHERE location_id = %(location)s", schema),
+        in_tenant("UPDATE {s}.settings SET as_of_date = %(as_of)s WHERE as_of_date IS DISTINCT FROM %(as_of)s", schema),
     ]
 
 
 def q_supplier_lead_time(schema: str) -> sql.Composed:
-    return _q(
+    return in_tenant(
         "INSERT INTO {s}.ui_supplier_settings (supplier_id, lead_time_days) VALUES (%(supplier)s, %(days)s)"
         " ON CONFLICT (supplier_id) DO UPDATE SET lead_time_days = excluded.lead_time_days",
         schema,
@@ -70,7 +67,7 @@ def q_supplier_lead_time(schema: str) -> sql.Composed:
 
 
 def q_disable_location(schema: str) -> sql.Composed:
-    return _q(
+    return in_tenant(
         "INSERT INTO {s}.ui_location_settings (location_id, enabled) VALUES (%(location)s, false)"
         " ON CONFLICT (location_id) DO UPDATE SET enabled = excluded.enabled",
         schema,
@@ -78,7 +75,7 @@ def q_disable_location(schema: str) -> sql.Composed:
 
 
 def q_recommendations(schema: str) -> sql.Composed:
-    return _q(
+    return in_tenant(
         "SELECT r.product_id, r.location_id, p.supplier_id, r.lead_time_weeks, r.recommended_qty, r.reason"
         " FROM {s}.recommendations r LEFT JOIN {s}.erp_products p USING (product_id)"
         " ORDER BY r.product_id, r.location_id",
@@ -87,7 +84,7 @@ def q_recommendations(schema: str) -> sql.Composed:
 
 
 def q_summary(schema: str) -> sql.Composed:
-    return _q(
+    return in_tenant(
         """
         SELECT (SELECT end_week FROM {s}.pipeline_state),
                (SELECT count(*) FROM {s}.feature_keys),

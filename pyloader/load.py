@@ -49,6 +49,7 @@ from psycopg import sql
 from pyloader import db, errors
 from pyloader.normalize import ENTITY_ORDER, Entity, Normalizer, Reject, entity, raw_text
 from pyloader.sources import SourceError
+from pyloader.queries import in_tenant
 
 log = logging.getLogger("pyloader.load")
 
@@ -95,16 +96,12 @@ class Interrupted(KeyboardInterrupt):
 # --- named SQL -----------------------------------------------------------------
 
 
-def _q(text: str, schema: str, **idents) -> sql.Composed:
-    return sql.SQL(text).format(s=sql.Identifier(schema), **{k: sql.Identifier(v) for k, v in idents.items()})
-
-
 def q_start_load(schema: str) -> sql.Composed:
-    return _q("INSERT INTO {s}.loads (source, entity) VALUES (%(source)s, %(entity)s) RETURNING load_id", schema)
+    return in_tenant("INSERT INTO {s}.loads (source, entity) VALUES (%(source)s, %(entity)s) RETURNING load_id", schema)
 
 
 def q_count_batch(schema: str) -> sql.Composed:
-    return _q(
+    return in_tenant(
         """
         UPDATE {s}.loads
         SET read_count = read_count + %(read)s, applied_count = applied_count + %(applied)s,
@@ -117,7 +114,7 @@ def q_count_batch(schema: str) -> sql.Composed:
 
 
 def q_finish_load(schema: str) -> sql.Composed:
-    return _q(
+    return in_tenant(
         """
         UPDATE {s}.loads SET status = %(status)s, finished_at = clock_timestamp(), message = %(message)s,
                              retries = %(retries)s
@@ -128,13 +125,13 @@ def q_finish_load(schema: str) -> sql.Composed:
 
 
 def q_copy_rejects(schema: str) -> sql.Composed:
-    return _q("COPY {s}.rejects (load_id, entity, raw, reason) FROM STDIN", schema)
+    return in_tenant("COPY {s}.rejects (load_id, entity, raw, reason) FROM STDIN", schema)
 
 
 def q_reap_stale_loads(schema: str) -> sql.Composed:
     # run under the tenant's load lock: no load of this tenant is running, so
     # a 'running' row is one whose process died
-    return _q(
+    return in_tenant(
         """
         UPDATE {s}.loads SET status = 'interrupted', finished_at = clock_timestamp(),
             message = concat_ws('; ', message, 'its process ended before it finished (found by a later load)')
@@ -147,7 +144,7 @@ def q_reap_stale_loads(schema: str) -> sql.Composed:
 
 def q_move_watermark(schema: str) -> sql.Composed:
     # never backwards: a load that saw nothing newer leaves the watermark alone
-    return _q(
+    return in_tenant(
         """
         INSERT INTO {s}.watermarks AS w (entity, updated_at) VALUES (%(entity)s, %(updated_at)s)
         ON CONFLICT (entity) DO UPDATE SET updated_at = excluded.updated_at
@@ -158,11 +155,11 @@ def q_move_watermark(schema: str) -> sql.Composed:
 
 
 def q_watermarks(schema: str) -> sql.Composed:
-    return _q("SELECT entity, updated_at FROM {s}.watermarks", schema)
+    return in_tenant("SELECT entity, updated_at FROM {s}.watermarks", schema)
 
 
 def q_loader_config(schema: str) -> sql.Composed:
-    return _q("SELECT api_token, lookback FROM {s}.loader_config", schema)
+    return in_tenant("SELECT api_token, lookback FROM {s}.loader_config", schema)
 
 
 # the tenant's own lock functions (sql/tenant/020_loader_grants.sql): the

@@ -5,6 +5,13 @@ schema it is composed with psycopg.sql.Identifier at the call site.
 """
 from psycopg import sql
 
+
+
+def in_tenant(text: str, schema: str, **idents: str) -> sql.Composed:
+    """`text` with {s} the tenant schema and every other {name} an identifier, each quoted."""
+    return sql.SQL(text).format(s=sql.Identifier(schema), **{k: sql.Identifier(v) for k, v in idents.items()})
+
+
 CONTROL_SCHEMA = "masterfile"
 
 CONTROL_SCHEMA_EXISTS = "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'masterfile')"
