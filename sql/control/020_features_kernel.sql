@@ -7,12 +7,6 @@
 -- Pure computation: reads nothing, so every tenant may call it
 -- (ensure_tenant_roles grants it).
 
--- the signature before the prior series (tenants are granted the new one by
--- their upgrade, which follows this file)
-DROP FUNCTION IF EXISTS masterfile.features_kernel(date, integer, integer, integer[], double precision[],
-    double precision[], double precision[], double precision[], double precision[], double precision[],
-    double precision[], double precision[], boolean[], double precision[]);
-
 CREATE OR REPLACE FUNCTION masterfile.features_kernel(
     p_first_week date,
     p_start_index integer,
