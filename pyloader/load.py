@@ -162,7 +162,7 @@ def q_loader_config(schema: str) -> sql.Composed:
     return in_tenant("SELECT api_token, lookback FROM {s}.loader_config", schema)
 
 
-# the tenant's own lock functions (sql/tenant/020_loader_grants.sql): the
+# the tenant's own lock functions (sql/tenant/020_load_lock.sql): the
 # loader role cannot take advisory locks itself
 Q_TRY_LOCK = "SELECT try_load_lock()"
 Q_UNLOCK = "SELECT release_load_lock()"

@@ -283,19 +283,3 @@ CREATE OR REPLACE TRIGGER keep_decided_recommendations BEFORE DELETE ON recommen
 FOR EACH ROW WHEN (recommendation_has_decision(OLD.decision, OLD.approved_qty, OLD.decided_by, OLD.decided_at,
                                                 OLD.note))
 EXECUTE FUNCTION refuse_deleting_decided_recommendation();
-
--- Privileges 900_grants.sql does not give: the pipeline calls its helpers;
--- every role of the tenant may evaluate the decision rule, which the trigger
--- above runs as the deleting role. The pipeline deletes recommendations only
--- through delete_undecided_recommendations(), never directly.
-DO $grants$
-DECLARE
-    v_pipeline text := '@extschema@' || '_pipeline';
-BEGIN
-    EXECUTE format('REVOKE DELETE ON recommendations FROM %I', v_pipeline);
-    EXECUTE format('GRANT EXECUTE ON FUNCTION ensure_plan_work_table(),'
-                   ' delete_undecided_recommendations(text[], text[]) TO %I', v_pipeline);
-    EXECUTE format('GRANT EXECUTE ON FUNCTION recommendation_has_decision(text, double precision, text,'
-                   ' timestamptz, text) TO %I', '@extschema@');
-END
-$grants$;

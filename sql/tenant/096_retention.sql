@@ -56,11 +56,3 @@ BEGIN
     RETURN jsonb_build_object('runs', v_runs, 'loads', v_loads, 'rejects', v_rejects, 'conflicts', v_conflicts);
 END
 $$;
-
--- the scheduler runs it as the pipeline role; nobody else may
-REVOKE ALL ON FUNCTION @extschema@.apply_retention() FROM PUBLIC;
-DO $retention$
-BEGIN
-    EXECUTE format('GRANT EXECUTE ON FUNCTION %I.apply_retention() TO %I', '@extschema@', '@extschema@' || '_pipeline');
-END
-$retention$;

@@ -1,5 +1,6 @@
--- Privileges of the tenant's roles on its own schema. Runs last, as the
--- schema's owner, after every other file has (re)created its objects.
+-- Privileges of the tenant's roles on its own schema: every grant of the
+-- tenant's code is here, and nowhere else. Runs last, as the schema's owner,
+-- after every other file has (re)created its objects.
 --   <schema>           reads everything of its own schema, nothing else
 --   <schema>_loader    writes the ERP side and its own bookkeeping
 --   <schema>_ui        writes ui_* and settings (and the UI's columns of recommendations)
@@ -25,6 +26,12 @@ BEGIN
     EXECUTE format('REVOKE SELECT ON loader_config FROM %I', v_reader);
     EXECUTE format('GRANT SELECT ON loader_config TO %I', v_loader);
 
+    -- the ERP tables are written by the loader alone (data-contract.md, "ERP
+    -- entities"): it inserts and updates them, never deletes (a tombstone is
+    -- an update); it reads them as a member of the tenant's own role
+    EXECUTE format(
+        'GRANT INSERT, UPDATE ON erp_products, erp_locations, erp_suppliers, erp_purchase_order_lines, '
+        'erp_receipt_lines, erp_sales_lines, erp_invoice_lines TO %I', v_loader);
     EXECUTE format('GRANT INSERT, UPDATE ON loads, watermarks TO %I', v_loader);
     EXECUTE format('GRANT INSERT ON rejects TO %I', v_loader);
     EXECUTE format('GRANT USAGE ON SEQUENCE loads_load_id_seq, rejects_reject_id_seq TO %I', v_loader);
@@ -39,7 +46,7 @@ BEGIN
     EXECUTE format('GRANT UPDATE ON pipeline_state TO %I', v_pipeline);
 
     -- one owner per field (data-contract.md): the UI writes ui_* and settings;
-    -- the loader's erp_* grants are in 020_loader_grants.sql
+    -- the loader's erp_* grants are above
     FOR v_table IN
         SELECT c.relname FROM pg_class c
         WHERE c.relnamespace = v_schema::pg_catalog.regnamespace AND c.relkind = 'r' AND c.relname LIKE 'ui\_%'
@@ -62,8 +69,14 @@ BEGIN
                    v_pipeline_insert, v_pipeline_update, v_pipeline);
     EXECUTE format('GRANT UPDATE (%s) ON recommendations TO %I',
                    (SELECT string_agg(quote_ident(c), ', ') FROM unnest(v_ui_columns) c), v_ui);
+    -- the pipeline deletes recommendations only through
+    -- delete_undecided_recommendations() (090_plans.sql), never directly
+    EXECUTE format('REVOKE DELETE ON recommendations FROM %I', v_pipeline);
+    -- the UI acknowledges conflicts, writing only who and when (t0012); the
+    -- ERP's and the pipeline's columns stay out of its reach
+    EXECUTE format('GRANT UPDATE (acknowledged_by, acknowledged_at) ON conflicts TO %I', v_ui);
 
-    -- functions are private unless a file grants them
+    -- functions are private unless granted below
     FOR v_fn IN SELECT p.oid::pg_catalog.regprocedure FROM pg_proc p WHERE p.pronamespace = v_schema::pg_catalog.regnamespace LOOP
         EXECUTE format('REVOKE ALL ON ROUTINE %s FROM PUBLIC', v_fn);
     END LOOP;
@@ -78,5 +91,11 @@ BEGIN
     EXECUTE format('GRANT EXECUTE ON FUNCTION end_week() TO %I', v_reader);
     EXECUTE format('GRANT EXECUTE ON FUNCTION settle_work_hints(bigint, boolean) TO %I', v_pipeline);
     EXECUTE format('GRANT EXECUTE ON FUNCTION try_load_lock(), release_load_lock() TO %I', v_loader);
+    EXECUTE format('GRANT EXECUTE ON FUNCTION ensure_plan_work_table(),'
+                   ' delete_undecided_recommendations(text[], text[]), apply_retention() TO %I', v_pipeline);
+    -- every role of the tenant may evaluate the decision rule, which the
+    -- trigger keep_decided_recommendations runs as the deleting role
+    EXECUTE format('GRANT EXECUTE ON FUNCTION recommendation_has_decision(text, double precision, text,'
+                   ' timestamptz, text) TO %I', v_reader);
 END
 $grants$;

@@ -6,7 +6,7 @@ Revision ID: t0012
 Revises: t0015
 
 - conflicts.acknowledged_by / acknowledged_at are the UI's (the UI role may
-  UPDATE only these two columns, sql/tenant/095_api.sql); null = open.
+  UPDATE only these two columns, sql/tenant/900_grants.sql); null = open.
 - recommendations (computed_at): the API's event poller asks every ~200 ms
   which rows the pipeline wrote since the last look; computed_at moves exactly
   when the pipeline changes a row (sql/tenant/090_plans.sql).
