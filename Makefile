@@ -9,7 +9,7 @@ MASTERFILE_PGPORT ?= 54329
 LOCAL_URL := postgresql://postgres@127.0.0.1:$(MASTERFILE_PGPORT)/masterfile
 export DATABASE_URL ?= $(LOCAL_URL)
 
-.PHONY: deps kernel venv db stop migrate test demo bench bench-tenants serve docker-wheels docker-test
+.PHONY: deps kernel venv db stop migrate test schema demo bench bench-tenants serve docker-wheels docker-test
 
 deps:
 	@scripts/install-deps.sh
@@ -45,6 +45,10 @@ migrate: db
 
 test: db
 	@$(VENV)/bin/pytest -q
+
+# docs/schema.sql, the committed schema a reviewer diffs (tests/test_schema_dump.py checks it)
+schema: db
+	@$(PY) -m pyloader.schema_dump --out docs/schema.sql
 
 demo: db
 	@$(VENV)/bin/pyloader migrate
