@@ -54,12 +54,9 @@ BEGIN
         -- the tenant waiting longest whose turn no other dispatcher holds
         v_schema := NULL;
         FOR v_cand IN
-            SELECT h.schema_name, pg_catalog.max(h.hint_id) AS max_hint
-            FROM masterfile.work_hints h
-            JOIN masterfile.tenants t ON t.schema_name = h.schema_name AND t.enabled
-            WHERE h.not_before <= pg_catalog.now() AND (p_only IS NULL OR h.schema_name = p_only)
-            GROUP BY h.schema_name
-            ORDER BY pg_catalog.min(h.hint_id)
+            SELECT d.schema_name, d.max_hint FROM masterfile.due_work d
+            WHERE p_only IS NULL OR d.schema_name = p_only
+            ORDER BY d.first_hint
         LOOP
             IF pg_catalog.pg_try_advisory_lock(masterfile.lock_key(v_cand.schema_name, 'dispatch')) THEN
                 v_schema := v_cand.schema_name;
@@ -2140,18 +2137,6 @@ CREATE TABLE masterfile.dispatch_state (
 ALTER TABLE masterfile.dispatch_state OWNER TO postgres;
 
 --
--- Name: installed; Type: TABLE; Schema: masterfile; Owner: postgres
---
-
-CREATE TABLE masterfile.installed (
-    singleton boolean DEFAULT true NOT NULL,
-    code_version text NOT NULL,
-    CONSTRAINT installed_singleton_check CHECK (singleton)
-);
-
-ALTER TABLE masterfile.installed OWNER TO postgres;
-
---
 -- Name: tenants; Type: TABLE; Schema: masterfile; Owner: postgres
 --
 
@@ -2180,6 +2165,33 @@ CREATE TABLE masterfile.work_hints (
 );
 
 ALTER TABLE masterfile.work_hints OWNER TO postgres;
+
+--
+-- Name: due_work; Type: VIEW; Schema: masterfile; Owner: postgres
+--
+
+CREATE VIEW masterfile.due_work WITH (security_invoker='true') AS
+ SELECT h.schema_name,
+    min(h.hint_id) AS first_hint,
+    max(h.hint_id) AS max_hint
+   FROM (masterfile.work_hints h
+     JOIN masterfile.tenants t ON (((t.schema_name = h.schema_name) AND t.enabled)))
+  WHERE (h.not_before <= now())
+  GROUP BY h.schema_name;
+
+ALTER TABLE masterfile.due_work OWNER TO postgres;
+
+--
+-- Name: installed; Type: TABLE; Schema: masterfile; Owner: postgres
+--
+
+CREATE TABLE masterfile.installed (
+    singleton boolean DEFAULT true NOT NULL,
+    code_version text NOT NULL,
+    CONSTRAINT installed_singleton_check CHECK (singleton)
+);
+
+ALTER TABLE masterfile.installed OWNER TO postgres;
 
 --
 -- Name: work_hints_hint_id_seq; Type: SEQUENCE; Schema: masterfile; Owner: postgres
@@ -4685,6 +4697,22 @@ CREATE TABLE t_schema_dump.pipeline_state (
 ALTER TABLE t_schema_dump.pipeline_state OWNER TO t_schema_dump_owner;
 
 --
+-- Name: queue_status; Type: VIEW; Schema: t_schema_dump; Owner: t_schema_dump_owner
+--
+
+CREATE VIEW t_schema_dump.queue_status AS
+ SELECT ( SELECT count(*) AS count
+           FROM ( SELECT DISTINCT dirty_keys_1.product_id,
+                    dirty_keys_1.location_id
+                   FROM t_schema_dump.dirty_keys dirty_keys_1) d) AS queue_depth,
+    count(*) AS queued_marks,
+    min(dirty_keys.marked_at) AS oldest_mark,
+    (EXTRACT(epoch FROM (now() - min(dirty_keys.marked_at))))::double precision AS oldest_dirty_age_seconds
+   FROM t_schema_dump.dirty_keys;
+
+ALTER TABLE t_schema_dump.queue_status OWNER TO t_schema_dump_owner;
+
+--
 -- Name: rejects; Type: TABLE; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
@@ -6131,6 +6159,12 @@ GRANT SELECT,INSERT,DELETE ON TABLE masterfile.work_hints TO masterfile_app;
 GRANT SELECT,INSERT,DELETE ON TABLE masterfile.work_hints TO t_schema_dump_owner;
 
 --
+-- Name: TABLE due_work; Type: ACL; Schema: masterfile; Owner: postgres
+--
+
+GRANT SELECT ON TABLE masterfile.due_work TO masterfile_app;
+
+--
 -- Name: TABLE alembic_version; Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
@@ -6184,8 +6218,8 @@ GRANT SELECT ON TABLE t_schema_dump.effective_assortments TO t_schema_dump;
 -- Name: TABLE erp_locations; Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
-GRANT INSERT,UPDATE ON TABLE t_schema_dump.erp_locations TO t_schema_dump_loader;
 GRANT SELECT ON TABLE t_schema_dump.erp_locations TO t_schema_dump;
+GRANT INSERT,UPDATE ON TABLE t_schema_dump.erp_locations TO t_schema_dump_loader;
 
 --
 -- Name: TABLE ui_location_settings; Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
@@ -6204,8 +6238,8 @@ GRANT SELECT ON TABLE t_schema_dump.effective_locations TO t_schema_dump;
 -- Name: TABLE erp_products; Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
-GRANT INSERT,UPDATE ON TABLE t_schema_dump.erp_products TO t_schema_dump_loader;
 GRANT SELECT ON TABLE t_schema_dump.erp_products TO t_schema_dump;
+GRANT INSERT,UPDATE ON TABLE t_schema_dump.erp_products TO t_schema_dump_loader;
 
 --
 -- Name: TABLE settings; Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
@@ -6231,8 +6265,8 @@ GRANT SELECT ON TABLE t_schema_dump.effective_products TO t_schema_dump;
 -- Name: TABLE erp_suppliers; Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
-GRANT INSERT,UPDATE ON TABLE t_schema_dump.erp_suppliers TO t_schema_dump_loader;
 GRANT SELECT ON TABLE t_schema_dump.erp_suppliers TO t_schema_dump;
+GRANT INSERT,UPDATE ON TABLE t_schema_dump.erp_suppliers TO t_schema_dump_loader;
 
 --
 -- Name: TABLE ui_supplier_settings; Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
@@ -6251,29 +6285,29 @@ GRANT SELECT ON TABLE t_schema_dump.effective_suppliers TO t_schema_dump;
 -- Name: TABLE erp_invoice_lines; Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
-GRANT INSERT,UPDATE ON TABLE t_schema_dump.erp_invoice_lines TO t_schema_dump_loader;
 GRANT SELECT ON TABLE t_schema_dump.erp_invoice_lines TO t_schema_dump;
+GRANT INSERT,UPDATE ON TABLE t_schema_dump.erp_invoice_lines TO t_schema_dump_loader;
 
 --
 -- Name: TABLE erp_purchase_order_lines; Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
-GRANT INSERT,UPDATE ON TABLE t_schema_dump.erp_purchase_order_lines TO t_schema_dump_loader;
 GRANT SELECT ON TABLE t_schema_dump.erp_purchase_order_lines TO t_schema_dump;
+GRANT INSERT,UPDATE ON TABLE t_schema_dump.erp_purchase_order_lines TO t_schema_dump_loader;
 
 --
 -- Name: TABLE erp_receipt_lines; Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
-GRANT INSERT,UPDATE ON TABLE t_schema_dump.erp_receipt_lines TO t_schema_dump_loader;
 GRANT SELECT ON TABLE t_schema_dump.erp_receipt_lines TO t_schema_dump;
+GRANT INSERT,UPDATE ON TABLE t_schema_dump.erp_receipt_lines TO t_schema_dump_loader;
 
 --
 -- Name: TABLE erp_sales_lines; Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
-GRANT INSERT,UPDATE ON TABLE t_schema_dump.erp_sales_lines TO t_schema_dump_loader;
 GRANT SELECT ON TABLE t_schema_dump.erp_sales_lines TO t_schema_dump;
+GRANT INSERT,UPDATE ON TABLE t_schema_dump.erp_sales_lines TO t_schema_dump_loader;
 
 --
 -- Name: TABLE failed_keys; Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
@@ -6489,6 +6523,12 @@ GRANT SELECT ON TABLE t_schema_dump.master_file TO t_schema_dump;
 
 GRANT SELECT ON TABLE t_schema_dump.pipeline_state TO t_schema_dump;
 GRANT UPDATE ON TABLE t_schema_dump.pipeline_state TO t_schema_dump_pipeline;
+
+--
+-- Name: TABLE queue_status; Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
+--
+
+GRANT SELECT ON TABLE t_schema_dump.queue_status TO t_schema_dump;
 
 --
 -- Name: TABLE rejects; Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
