@@ -139,19 +139,8 @@ BEGIN
 END;
 $$;
 
-DO $triggers$
-DECLARE
-    v_entity text;
-BEGIN
-    FOREACH v_entity IN ARRAY ARRAY['products', 'locations', 'suppliers'] LOOP
-        EXECUTE format(
-            'CREATE OR REPLACE TRIGGER %I AFTER INSERT ON %I REFERENCING NEW TABLE AS new_rows '
-            'FOR EACH STATEMENT EXECUTE FUNCTION %I()',
-            'conflicts_from_' || v_entity || '_insert', 'erp_' || v_entity, 'record_conflicts_from_' || v_entity);
-        EXECUTE format(
-            'CREATE OR REPLACE TRIGGER %I AFTER UPDATE ON %I REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows '
-            'FOR EACH STATEMENT EXECUTE FUNCTION %I()',
-            'conflicts_from_' || v_entity || '_update', 'erp_' || v_entity, 'record_conflicts_from_' || v_entity);
-    END LOOP;
-END
-$triggers$;
+-- per ERP table, its trigger function
+SELECT @extschema@.attach_statement_triggers('erp_' || t.entities, 'conflicts_from_' || t.entities,
+                                             'record_conflicts_from_' || t.entities, ARRAY[]::text[],
+                                             ARRAY['INSERT', 'UPDATE'])
+FROM unnest(ARRAY['products', 'locations', 'suppliers']) AS t(entities);

@@ -194,27 +194,16 @@ BEGIN
 END;
 $$;
 
-DO $triggers$
-DECLARE
-    -- table, trigger function, plan-relevant columns
-    v_t record;
-BEGIN
-    FOR v_t IN
-        SELECT * FROM (VALUES
-            ('erp_products', 'mark_plans_from_products', 'supplier_id,status,deleted'),
-            ('ui_product_settings', 'mark_plans_from_products', 'discontinued,service_level'),
-            ('erp_locations', 'mark_plans_from_locations', 'status,deleted'),
-            ('ui_location_settings', 'mark_plans_from_locations', 'enabled'),
-            ('erp_suppliers', 'mark_plans_from_suppliers', 'lead_time_days,min_order_qty,order_multiple,deleted'),
-            ('ui_supplier_settings', 'mark_plans_from_suppliers',
-             'lead_time_days,min_order_qty,order_multiple,review_period_weeks'),
-            ('ui_assortments', 'mark_plans_from_assortments', 'assorted')
-        ) AS t(tbl, fn, cols)
-    LOOP
-        PERFORM attach_statement_triggers(v_t.tbl, 'mark_plans', v_t.fn, ARRAY[v_t.cols]);
-    END LOOP;
-    CREATE OR REPLACE TRIGGER mark_plans_on_update AFTER UPDATE ON settings
-        REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT
-        EXECUTE FUNCTION mark_plans_from_settings();
-END
-$triggers$;
+SELECT @extschema@.attach_statement_triggers(t.tbl, 'mark_plans_on', t.fn, ARRAY[t.cols])
+FROM (VALUES
+    ('erp_products', 'mark_plans_from_products', 'supplier_id,status,deleted'),
+    ('ui_product_settings', 'mark_plans_from_products', 'discontinued,service_level'),
+    ('erp_locations', 'mark_plans_from_locations', 'status,deleted'),
+    ('ui_location_settings', 'mark_plans_from_locations', 'enabled'),
+    ('erp_suppliers', 'mark_plans_from_suppliers', 'lead_time_days,min_order_qty,order_multiple,deleted'),
+    ('ui_supplier_settings', 'mark_plans_from_suppliers',
+     'lead_time_days,min_order_qty,order_multiple,review_period_weeks'),
+    ('ui_assortments', 'mark_plans_from_assortments', 'assorted')
+) AS t(tbl, fn, cols);
+SELECT @extschema@.attach_statement_triggers('settings', 'mark_plans_on', 'mark_plans_from_settings', ARRAY[]::text[],
+                                             ARRAY['UPDATE']);
