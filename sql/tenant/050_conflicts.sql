@@ -17,141 +17,76 @@
 -- INSERT ... ON CONFLICT DO UPDATE shows its inserted rows to the INSERT trigger
 -- and its updated rows to the UPDATE trigger, so each table has both.
 -- SECURITY DEFINER: the loader may write erp_* only, the owner writes the row.
+-- One trigger function serves every entity; its trigger arguments name the
+-- entity and its facts, so the query is written once for INSERT and UPDATE.
 --
 -- Values are kept as each owner wrote them: erp_value is the ERP's (status
 -- 'active', lead time '21'), ui_value the UI's ('true', '14'); `field` names the
 -- UI's override column.
 
-CREATE OR REPLACE FUNCTION @extschema@.record_conflicts_from_products()
+-- Trigger arguments: the entity ('product'), its key column, its ui_* table,
+-- then a triple per fact: the UI's override column (conflicts.field), the ERP
+-- column it overrides, and the ERP value that means true when the override is
+-- a boolean (status 'discontinued' is discontinued = true), '' when both
+-- columns hold the same kind of value.
+-- An INSERT compares with an absent old row (every value is news); an UPDATE
+-- joins its old row on the key.
+CREATE OR REPLACE FUNCTION @extschema@.record_conflicts_from_erp()
 RETURNS trigger
 LANGUAGE plpgsql
 VOLATILE SECURITY DEFINER PARALLEL UNSAFE
 SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
-BEGIN
-    -- guarantees: a conflicts row for each product this statement wrote whose
-    -- status newly disagrees with ui_product_settings.discontinued
-    IF TG_OP = 'INSERT' THEN
-        INSERT INTO conflicts (entity, entity_key, field, erp_value, ui_value, erp_updated_at)
-        SELECT 'product', n.product_id, 'discontinued', n.status, u.discontinued::text, n.updated_at
-        FROM new_rows n
-        JOIN ui_product_settings u ON u.product_id = n.product_id
-        WHERE NOT n.deleted
-          AND u.discontinued <> (n.status = 'discontinued')
-        ON CONFLICT ON CONSTRAINT conflicts_one_per_erp_change DO NOTHING;
-    ELSE
-        INSERT INTO conflicts (entity, entity_key, field, erp_value, ui_value, erp_updated_at)
-        SELECT 'product', n.product_id, 'discontinued', n.status, u.discontinued::text, n.updated_at
-        FROM new_rows n
-        JOIN old_rows o ON o.product_id = n.product_id
-        JOIN ui_product_settings u ON u.product_id = n.product_id
-        WHERE NOT n.deleted
-          AND u.discontinued <> (n.status = 'discontinued')
-          AND (o.deleted OR n.status IS DISTINCT FROM o.status
-               OR NOT EXISTS (SELECT 1 FROM conflicts c
-                              WHERE c.entity = 'product' AND c.entity_key = n.product_id
-                                AND c.field = 'discontinued' AND c.detected_at >= u.updated_at))
-        ON CONFLICT ON CONSTRAINT conflicts_one_per_erp_change DO NOTHING;
-    END IF;
-    RETURN NULL;
-END;
-$$;
-
-CREATE OR REPLACE FUNCTION @extschema@.record_conflicts_from_locations()
-RETURNS trigger
-LANGUAGE plpgsql
-VOLATILE SECURITY DEFINER PARALLEL UNSAFE
-SET search_path = pg_catalog, @extschema@, pg_temp
-AS $$
-BEGIN
-    -- guarantees: a conflicts row for each location this statement wrote whose
-    -- status newly disagrees with ui_location_settings.enabled
-    IF TG_OP = 'INSERT' THEN
-        INSERT INTO conflicts (entity, entity_key, field, erp_value, ui_value, erp_updated_at)
-        SELECT 'location', n.location_id, 'enabled', n.status, u.enabled::text, n.updated_at
-        FROM new_rows n
-        JOIN ui_location_settings u ON u.location_id = n.location_id
-        WHERE NOT n.deleted
-          AND u.enabled <> (n.status = 'open')
-        ON CONFLICT ON CONSTRAINT conflicts_one_per_erp_change DO NOTHING;
-    ELSE
-        INSERT INTO conflicts (entity, entity_key, field, erp_value, ui_value, erp_updated_at)
-        SELECT 'location', n.location_id, 'enabled', n.status, u.enabled::text, n.updated_at
-        FROM new_rows n
-        JOIN old_rows o ON o.location_id = n.location_id
-        JOIN ui_location_settings u ON u.location_id = n.location_id
-        WHERE NOT n.deleted
-          AND u.enabled <> (n.status = 'open')
-          AND (o.deleted OR n.status IS DISTINCT FROM o.status
-               OR NOT EXISTS (SELECT 1 FROM conflicts c
-                              WHERE c.entity = 'location' AND c.entity_key = n.location_id
-                                AND c.field = 'enabled' AND c.detected_at >= u.updated_at))
-        ON CONFLICT ON CONSTRAINT conflicts_one_per_erp_change DO NOTHING;
-    END IF;
-    RETURN NULL;
-END;
-$$;
-
-CREATE OR REPLACE FUNCTION @extschema@.record_conflicts_from_suppliers()
-RETURNS trigger
-LANGUAGE plpgsql
-VOLATILE SECURITY DEFINER PARALLEL UNSAFE
-SET search_path = pg_catalog, @extschema@, pg_temp
-AS $$
-BEGIN
-    -- guarantees: a conflicts row for each supplier this statement wrote and
-    -- each field (lead_time_days, min_order_qty, order_multiple) whose value
-    -- newly disagrees with the ui_supplier_settings override of that field
-    IF TG_OP = 'INSERT' THEN
-        INSERT INTO conflicts (entity, entity_key, field, erp_value, ui_value, erp_updated_at)
-        SELECT 'supplier', n.supplier_id, f.field, f.erp_value, f.ui_value, n.updated_at
-        FROM new_rows n
-        JOIN ui_supplier_settings u ON u.supplier_id = n.supplier_id
-        CROSS JOIN LATERAL (VALUES
-            ('lead_time_days', n.lead_time_days::text, u.lead_time_days::text, n.lead_time_days <> u.lead_time_days),
-            ('min_order_qty',  n.min_order_qty::text,  u.min_order_qty::text,  n.min_order_qty <> u.min_order_qty),
-            ('order_multiple', n.order_multiple::text, u.order_multiple::text, n.order_multiple <> u.order_multiple)
-        ) f (field, erp_value, ui_value, disagrees)
-        WHERE NOT n.deleted AND f.disagrees
-        ON CONFLICT ON CONSTRAINT conflicts_one_per_erp_change DO NOTHING;
-    ELSE
-        INSERT INTO conflicts (entity, entity_key, field, erp_value, ui_value, erp_updated_at)
-        SELECT 'supplier', n.supplier_id, f.field, f.erp_value, f.ui_value, n.updated_at
-        FROM new_rows n
-        JOIN old_rows o ON o.supplier_id = n.supplier_id
-        JOIN ui_supplier_settings u ON u.supplier_id = n.supplier_id
-        CROSS JOIN LATERAL (VALUES
-            ('lead_time_days', n.lead_time_days::text, u.lead_time_days::text, n.lead_time_days <> u.lead_time_days,
-             n.lead_time_days IS DISTINCT FROM o.lead_time_days),
-            ('min_order_qty',  n.min_order_qty::text,  u.min_order_qty::text,  n.min_order_qty <> u.min_order_qty,
-             n.min_order_qty IS DISTINCT FROM o.min_order_qty),
-            ('order_multiple', n.order_multiple::text, u.order_multiple::text, n.order_multiple <> u.order_multiple,
-             n.order_multiple IS DISTINCT FROM o.order_multiple)
-        ) f (field, erp_value, ui_value, disagrees, changed)
-        WHERE NOT n.deleted AND f.disagrees
-          AND (o.deleted OR f.changed
-               OR NOT EXISTS (SELECT 1 FROM conflicts c
-                              WHERE c.entity = 'supplier' AND c.entity_key = n.supplier_id
-                                AND c.field = f.field AND c.detected_at >= u.updated_at))
-        ON CONFLICT ON CONSTRAINT conflicts_one_per_erp_change DO NOTHING;
-    END IF;
-    RETURN NULL;
-END;
-$$;
-
-DO $triggers$
 DECLARE
-    v_entity text;
+    v_entity  text := TG_ARGV[0];
+    v_key     text := TG_ARGV[1];
+    v_ui      text := TG_ARGV[2];
+    v_fields  text[];
+    v_trues   text[];
+    v_facts   text;
 BEGIN
-    FOREACH v_entity IN ARRAY ARRAY['products', 'locations', 'suppliers'] LOOP
-        EXECUTE format(
-            'CREATE OR REPLACE TRIGGER %I AFTER INSERT ON %I REFERENCING NEW TABLE AS new_rows '
-            'FOR EACH STATEMENT EXECUTE FUNCTION %I()',
-            'conflicts_from_' || v_entity || '_insert', 'erp_' || v_entity, 'record_conflicts_from_' || v_entity);
-        EXECUTE format(
-            'CREATE OR REPLACE TRIGGER %I AFTER UPDATE ON %I REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows '
-            'FOR EACH STATEMENT EXECUTE FUNCTION %I()',
-            'conflicts_from_' || v_entity || '_update', 'erp_' || v_entity, 'record_conflicts_from_' || v_entity);
-    END LOOP;
-END
-$triggers$;
+    -- guarantees: a conflicts row for each record this statement wrote and
+    -- each fact whose ERP value newly disagrees with its non-null UI override
+    SELECT array_agg(TG_ARGV[i] ORDER BY i), array_agg(TG_ARGV[i + 2] ORDER BY i),
+           string_agg(format(
+               CASE WHEN TG_ARGV[i + 2] = ''
+                    THEN '($1[%1$s], n.%3$I::text, u.%2$I::text, n.%3$I <> u.%2$I, n.%3$I IS DISTINCT FROM o.%3$I)'
+                    ELSE '($1[%1$s], n.%3$I::text, u.%2$I::text, u.%2$I <> (n.%3$I = $2[%1$s]),'
+                         ' n.%3$I IS DISTINCT FROM o.%3$I)' END,
+               (i - 3) / 3 + 1, TG_ARGV[i], TG_ARGV[i + 1]), ', ' ORDER BY i)
+    INTO v_fields, v_trues, v_facts
+    FROM generate_series(3, TG_NARGS - 1, 3) AS i;
+    EXECUTE format(
+        'INSERT INTO conflicts (entity, entity_key, field, erp_value, ui_value, erp_updated_at)'
+        ' SELECT $3, n.%1$I, f.field, f.erp_value, f.ui_value, n.updated_at'
+        ' FROM new_rows n'
+        ' %3$s'
+        ' JOIN %2$I u ON u.%1$I = n.%1$I'
+        ' CROSS JOIN LATERAL (VALUES %4$s) f (field, erp_value, ui_value, disagrees, changed)'
+        ' WHERE NOT n.deleted AND f.disagrees'
+        '   AND (o.%1$I IS NULL OR o.deleted OR f.changed'
+        '        OR NOT EXISTS (SELECT 1 FROM conflicts c'
+        '                       WHERE c.entity = $3 AND c.entity_key = n.%1$I'
+        '                         AND c.field = f.field AND c.detected_at >= u.updated_at))'
+        ' ON CONFLICT ON CONSTRAINT conflicts_one_per_erp_change DO NOTHING',
+        v_key, v_ui,
+        CASE WHEN TG_OP = 'INSERT' THEN format('LEFT JOIN (SELECT * FROM new_rows WHERE false) o ON o.%1$I = n.%1$I', v_key)
+             ELSE format('JOIN old_rows o ON o.%1$I = n.%1$I', v_key) END,
+        v_facts)
+        USING v_fields, v_trues, v_entity;
+    RETURN NULL;
+END;
+$$;
+
+-- per ERP table: the trigger arguments (see above)
+SELECT @extschema@.attach_statement_triggers(t.tbl, 'conflicts_from_' || t.entities, 'record_conflicts_from_erp',
+                                             t.args, ARRAY['INSERT', 'UPDATE'])
+FROM (VALUES
+    ('erp_products', 'products',
+     ARRAY['product', 'product_id', 'ui_product_settings', 'discontinued', 'status', 'discontinued']),
+    ('erp_locations', 'locations',
+     ARRAY['location', 'location_id', 'ui_location_settings', 'enabled', 'status', 'open']),
+    ('erp_suppliers', 'suppliers',
+     ARRAY['supplier', 'supplier_id', 'ui_supplier_settings', 'lead_time_days', 'lead_time_days', '',
+           'min_order_qty', 'min_order_qty', '', 'order_multiple', 'order_multiple', ''])
+) AS t(tbl, entities, args);

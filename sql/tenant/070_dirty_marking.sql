@@ -145,28 +145,19 @@ BEGIN
 END;
 $$;
 
-DO $triggers$
-DECLARE
-    -- table, date column, key columns, feature input columns
-    v_t record;
-BEGIN
-    FOR v_t IN
-        SELECT * FROM (VALUES
-            ('erp_sales_lines', 'business_date', 'txn_id,line_no',
-             'product_id,location_id,business_date,qty,net_amount,deleted'),
-            ('erp_receipt_lines', 'received_date', 'receipt_id,line_no',
-             'product_id,location_id,received_date,qty_received,deleted'),
-            ('erp_purchase_order_lines', 'order_date', 'po_id,line_no',
-             'product_id,location_id,order_date,qty_ordered,status,deleted'),
-            ('erp_invoice_lines', 'invoice_date', 'invoice_id,line_no',
-             'product_id,location_id,invoice_date,qty_invoiced,line_amount,deleted')
-        ) AS t(tbl, date_col, pk, cols)
-    LOOP
-        PERFORM attach_statement_triggers(v_t.tbl, 'mark_dirty', 'mark_dirty_from_lines',
-                                          ARRAY[v_t.date_col, v_t.pk, v_t.cols]);
-    END LOOP;
-END
-$triggers$;
+-- the line tables: date column, key columns, feature input columns
+SELECT @extschema@.attach_statement_triggers(t.tbl, 'mark_dirty_on', 'mark_dirty_from_lines',
+                                             ARRAY[t.date_col, t.pk, t.cols])
+FROM (VALUES
+    ('erp_sales_lines', 'business_date', 'txn_id,line_no',
+     'product_id,location_id,business_date,qty,net_amount,deleted'),
+    ('erp_receipt_lines', 'received_date', 'receipt_id,line_no',
+     'product_id,location_id,received_date,qty_received,deleted'),
+    ('erp_purchase_order_lines', 'order_date', 'po_id,line_no',
+     'product_id,location_id,order_date,qty_ordered,status,deleted'),
+    ('erp_invoice_lines', 'invoice_date', 'invoice_id,line_no',
+     'product_id,location_id,invoice_date,qty_invoiced,line_amount,deleted')
+) AS t(tbl, date_col, pk, cols);
 
 -- A move of as_of_date marks, in the same transaction, every key from the
 -- first week the move adds or removes (check_end_week does the work and

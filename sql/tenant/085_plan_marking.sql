@@ -44,10 +44,15 @@ BEGIN
 END;
 $$;
 
--- erp_products (supplier_id, status, deleted) and ui_product_settings
--- (discontinued, service_level): every key of the product. TG_ARGV[0]: the
--- plan-relevant columns.
-CREATE OR REPLACE FUNCTION @extschema@.mark_plans_from_products()
+-- A row of master data: every key it affects. TG_ARGV[0]: the plan-relevant
+-- columns; TG_ARGV[1]: the row's key columns, as feature_keys has them
+-- (product_id: erp_products, ui_product_settings, every key of the product;
+-- location_id: erp_locations, ui_location_settings, every key at the
+-- location; product_id,location_id: ui_assortments, the key itself), or
+-- supplier_id (erp_suppliers, ui_supplier_settings: every key of the
+-- supplier's products, erp_products.supplier_id as effective_products reads
+-- it).
+CREATE OR REPLACE FUNCTION @extschema@.mark_plans_from_master_data()
 RETURNS trigger
 LANGUAGE plpgsql
 VOLATILE PARALLEL UNSAFE
@@ -55,113 +60,25 @@ SECURITY DEFINER
 SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
 DECLARE
-    v_ids text[];
-    v_p   text[];
-    v_l   text[];
+    v_keys    text[] := string_to_array(TG_ARGV[1], ',');
+    v_changed text;
+    v_p       text[];
+    v_l       text[];
 BEGIN
-    -- guarantees: each key of a product whose plan-relevant columns changed is queued for its plan
+    -- guarantees: each known key affected by a row whose plan-relevant columns changed is queued for its plan
     IF TG_OP = 'TRUNCATE' THEN
         PERFORM mark_all_keys(NULL, 'plan');
         RETURN NULL;
     END IF;
-    EXECUTE format('SELECT array_agg(product_id) FROM (%s) x',
-                   plan_changes_query(TG_OP, ARRAY['product_id'], string_to_array(TG_ARGV[0], ',')))
-        INTO v_ids;
-    IF v_ids IS NOT NULL THEN
-        SELECT array_agg(k.product_id), array_agg(k.location_id) INTO v_p, v_l
-        FROM feature_keys k WHERE k.product_id = ANY (v_ids);
-        PERFORM mark_plans(v_p, v_l);
-    END IF;
-    RETURN NULL;
-END;
-$$;
-
--- erp_locations (status, deleted) and ui_location_settings (enabled): every
--- key at the location.
-CREATE OR REPLACE FUNCTION @extschema@.mark_plans_from_locations()
-RETURNS trigger
-LANGUAGE plpgsql
-VOLATILE PARALLEL UNSAFE
-SECURITY DEFINER
-SET search_path = pg_catalog, @extschema@, pg_temp
-AS $$
-DECLARE
-    v_ids text[];
-    v_p   text[];
-    v_l   text[];
-BEGIN
-    -- guarantees: each key at a location whose plan-relevant columns changed is queued for its plan
-    IF TG_OP = 'TRUNCATE' THEN
-        PERFORM mark_all_keys(NULL, 'plan');
-        RETURN NULL;
-    END IF;
-    EXECUTE format('SELECT array_agg(location_id) FROM (%s) x',
-                   plan_changes_query(TG_OP, ARRAY['location_id'], string_to_array(TG_ARGV[0], ',')))
-        INTO v_ids;
-    IF v_ids IS NOT NULL THEN
-        SELECT array_agg(k.product_id), array_agg(k.location_id) INTO v_p, v_l
-        FROM feature_keys k WHERE k.location_id = ANY (v_ids);
-        PERFORM mark_plans(v_p, v_l);
-    END IF;
-    RETURN NULL;
-END;
-$$;
-
--- erp_suppliers (lead_time_days, min_order_qty, order_multiple, deleted) and
--- ui_supplier_settings (the four overrides): every key of the supplier's
--- products (erp_products.supplier_id, as effective_products reads it).
-CREATE OR REPLACE FUNCTION @extschema@.mark_plans_from_suppliers()
-RETURNS trigger
-LANGUAGE plpgsql
-VOLATILE PARALLEL UNSAFE
-SECURITY DEFINER
-SET search_path = pg_catalog, @extschema@, pg_temp
-AS $$
-DECLARE
-    v_ids text[];
-    v_p   text[];
-    v_l   text[];
-BEGIN
-    -- guarantees: each key of a product of a supplier whose plan-relevant
-    -- columns changed is queued for its plan
-    IF TG_OP = 'TRUNCATE' THEN
-        PERFORM mark_all_keys(NULL, 'plan');
-        RETURN NULL;
-    END IF;
-    EXECUTE format('SELECT array_agg(supplier_id) FROM (%s) x',
-                   plan_changes_query(TG_OP, ARRAY['supplier_id'], string_to_array(TG_ARGV[0], ',')))
-        INTO v_ids;
-    IF v_ids IS NOT NULL THEN
-        SELECT array_agg(k.product_id), array_agg(k.location_id) INTO v_p, v_l
-        FROM erp_products p
-        JOIN feature_keys k ON k.product_id = p.product_id
-        WHERE p.supplier_id = ANY (v_ids) AND NOT p.deleted;
-        PERFORM mark_plans(v_p, v_l);
-    END IF;
-    RETURN NULL;
-END;
-$$;
-
--- ui_assortments (assorted): the key itself.
-CREATE OR REPLACE FUNCTION @extschema@.mark_plans_from_assortments()
-RETURNS trigger
-LANGUAGE plpgsql
-VOLATILE PARALLEL UNSAFE
-SECURITY DEFINER
-SET search_path = pg_catalog, @extschema@, pg_temp
-AS $$
-DECLARE
-    v_p text[];
-    v_l text[];
-BEGIN
-    -- guarantees: each known key whose assortment changed is queued for its plan
-    IF TG_OP = 'TRUNCATE' THEN
-        PERFORM mark_all_keys(NULL, 'plan');
-        RETURN NULL;
+    v_changed := plan_changes_query(TG_OP, v_keys, string_to_array(TG_ARGV[0], ','));
+    IF v_keys = ARRAY['supplier_id'] THEN
+        v_changed := format('SELECT p.product_id FROM (%s) x JOIN erp_products p USING (supplier_id)'
+                            ' WHERE NOT p.deleted', v_changed);
+        v_keys := ARRAY['product_id'];
     END IF;
     EXECUTE format('SELECT array_agg(k.product_id), array_agg(k.location_id)'
-                   ' FROM (%s) x JOIN feature_keys k USING (product_id, location_id)',
-                   plan_changes_query(TG_OP, ARRAY['product_id', 'location_id'], string_to_array(TG_ARGV[0], ',')))
+                   ' FROM (%s) x JOIN feature_keys k USING (%s)',
+                   v_changed, (SELECT string_agg(format('%I', c), ', ') FROM unnest(v_keys) AS u(c)))
         INTO v_p, v_l;
     PERFORM mark_plans(v_p, v_l);
     RETURN NULL;
@@ -194,27 +111,16 @@ BEGIN
 END;
 $$;
 
-DO $triggers$
-DECLARE
-    -- table, trigger function, plan-relevant columns
-    v_t record;
-BEGIN
-    FOR v_t IN
-        SELECT * FROM (VALUES
-            ('erp_products', 'mark_plans_from_products', 'supplier_id,status,deleted'),
-            ('ui_product_settings', 'mark_plans_from_products', 'discontinued,service_level'),
-            ('erp_locations', 'mark_plans_from_locations', 'status,deleted'),
-            ('ui_location_settings', 'mark_plans_from_locations', 'enabled'),
-            ('erp_suppliers', 'mark_plans_from_suppliers', 'lead_time_days,min_order_qty,order_multiple,deleted'),
-            ('ui_supplier_settings', 'mark_plans_from_suppliers',
-             'lead_time_days,min_order_qty,order_multiple,review_period_weeks'),
-            ('ui_assortments', 'mark_plans_from_assortments', 'assorted')
-        ) AS t(tbl, fn, cols)
-    LOOP
-        PERFORM attach_statement_triggers(v_t.tbl, 'mark_plans', v_t.fn, ARRAY[v_t.cols]);
-    END LOOP;
-    CREATE OR REPLACE TRIGGER mark_plans_on_update AFTER UPDATE ON settings
-        REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT
-        EXECUTE FUNCTION mark_plans_from_settings();
-END
-$triggers$;
+SELECT @extschema@.attach_statement_triggers(t.tbl, 'mark_plans_on', 'mark_plans_from_master_data',
+                                             ARRAY[t.cols, t.key_cols])
+FROM (VALUES
+    ('erp_products', 'supplier_id,status,deleted', 'product_id'),
+    ('ui_product_settings', 'discontinued,service_level', 'product_id'),
+    ('erp_locations', 'status,deleted', 'location_id'),
+    ('ui_location_settings', 'enabled', 'location_id'),
+    ('erp_suppliers', 'lead_time_days,min_order_qty,order_multiple,deleted', 'supplier_id'),
+    ('ui_supplier_settings', 'lead_time_days,min_order_qty,order_multiple,review_period_weeks', 'supplier_id'),
+    ('ui_assortments', 'assorted', 'product_id,location_id')
+) AS t(tbl, cols, key_cols);
+SELECT @extschema@.attach_statement_triggers('settings', 'mark_plans_on', 'mark_plans_from_settings', ARRAY[]::text[],
+                                             ARRAY['UPDATE']);

@@ -3,7 +3,7 @@
 -- owner its own tables. Everything is rolled back.
 BEGIN;
 SET search_path = t_pgtap, public, pg_catalog;
-SELECT plan(62);
+SELECT plan(60);
 
 -- the objects
 SELECT has_table('t_pgtap', t, t) FROM unnest(ARRAY['ui_product_settings', 'ui_location_settings',
@@ -16,9 +16,7 @@ SELECT col_type_is('t_pgtap', 'effective_suppliers', 'lead_time_days', 'integer'
 SELECT col_type_is('t_pgtap', 'effective_suppliers', 'min_order_qty', 'double precision', 'min_order_qty is float8');
 SELECT col_type_is('t_pgtap', 'effective_suppliers', 'order_multiple', 'double precision', 'order_multiple is float8');
 SELECT col_type_is('t_pgtap', 'effective_suppliers', 'review_period_weeks', 'integer', 'review_period_weeks is integer');
-SELECT is_definer('t_pgtap', f, ARRAY[]::name[], f || ' runs as the owner')
-FROM unnest(ARRAY['record_conflicts_from_products', 'record_conflicts_from_locations',
-    'record_conflicts_from_suppliers']) f;
+SELECT is_definer('t_pgtap', 'record_conflicts_from_erp', ARRAY[]::name[], 'record_conflicts_from_erp runs as the owner');
 SELECT has_trigger('t_pgtap', 'erp_' || e, 'conflicts_from_' || e || '_' || op, 'erp_' || e || ' ' || op || ' trigger')
 FROM unnest(ARRAY['products', 'locations', 'suppliers']) e, unnest(ARRAY['insert', 'update']) op;
 
