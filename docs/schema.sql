@@ -433,31 +433,35 @@ $_$;
 ALTER FUNCTION t_schema_dump.apply_retention() OWNER TO t_schema_dump_owner;
 
 --
--- Name: attach_statement_triggers(text, text, text, text[]); Type: FUNCTION; Schema: t_schema_dump; Owner: t_schema_dump_owner
+-- Name: attach_statement_triggers(text, text, text, text[], text[]); Type: FUNCTION; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
-CREATE FUNCTION t_schema_dump.attach_statement_triggers(p_table text, p_prefix text, p_function text, p_args text[]) RETURNS void
+CREATE FUNCTION t_schema_dump.attach_statement_triggers(p_table text, p_prefix text, p_function text, p_args text[], p_events text[] DEFAULT ARRAY['INSERT'::text, 'UPDATE'::text, 'DELETE'::text, 'TRUNCATE'::text]) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 't_schema_dump', 'pg_temp'
     AS $$
 DECLARE
-    v_call text := format('%I(%s)', p_function,
-                          (SELECT coalesce(string_agg(quote_literal(a), ', '), '') FROM unnest(p_args) a));
+    v_call  text := format('%I(%s)', p_function,
+                           (SELECT coalesce(string_agg(quote_literal(a), ', '), '') FROM unnest(p_args) a));
+    v_event text;
 BEGIN
-    -- guarantees: the four triggers exist on p_table and call p_function(p_args)
-    EXECUTE format('CREATE OR REPLACE TRIGGER %I AFTER INSERT ON %I REFERENCING NEW TABLE AS new_rows'
-                   ' FOR EACH STATEMENT EXECUTE FUNCTION %s', p_prefix || '_on_insert', p_table, v_call);
-    EXECUTE format('CREATE OR REPLACE TRIGGER %I AFTER UPDATE ON %I'
-                   ' REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows'
-                   ' FOR EACH STATEMENT EXECUTE FUNCTION %s', p_prefix || '_on_update', p_table, v_call);
-    EXECUTE format('CREATE OR REPLACE TRIGGER %I AFTER DELETE ON %I REFERENCING OLD TABLE AS old_rows'
-                   ' FOR EACH STATEMENT EXECUTE FUNCTION %s', p_prefix || '_on_delete', p_table, v_call);
-    EXECUTE format('CREATE OR REPLACE TRIGGER %I AFTER TRUNCATE ON %I FOR EACH STATEMENT EXECUTE FUNCTION %s',
-                   p_prefix || '_on_truncate', p_table, v_call);
+    -- guarantees: one trigger per event of p_events exists on p_table and calls p_function(p_args)
+    FOREACH v_event IN ARRAY p_events LOOP
+        EXECUTE format('CREATE OR REPLACE TRIGGER %I AFTER %s ON %I %s FOR EACH STATEMENT EXECUTE FUNCTION %s',
+                       p_prefix || '_' || lower(v_event),
+                       CASE v_event WHEN 'INSERT' THEN 'INSERT' WHEN 'UPDATE' THEN 'UPDATE'
+                                    WHEN 'DELETE' THEN 'DELETE' WHEN 'TRUNCATE' THEN 'TRUNCATE' END,
+                       p_table,
+                       CASE v_event WHEN 'INSERT' THEN 'REFERENCING NEW TABLE AS new_rows'
+                                    WHEN 'UPDATE' THEN 'REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows'
+                                    WHEN 'DELETE' THEN 'REFERENCING OLD TABLE AS old_rows'
+                                    ELSE '' END,
+                       v_call);
+    END LOOP;
 END;
 $$;
 
-ALTER FUNCTION t_schema_dump.attach_statement_triggers(p_table text, p_prefix text, p_function text, p_args text[]) OWNER TO t_schema_dump_owner;
+ALTER FUNCTION t_schema_dump.attach_statement_triggers(p_table text, p_prefix text, p_function text, p_args text[], p_events text[]) OWNER TO t_schema_dump_owner;
 
 --
 -- Name: check_end_week(); Type: FUNCTION; Schema: t_schema_dump; Owner: t_schema_dump_owner
@@ -828,96 +832,40 @@ $$;
 ALTER FUNCTION t_schema_dump.mark_plans(p_product_ids text[], p_location_ids text[]) OWNER TO t_schema_dump_owner;
 
 --
--- Name: mark_plans_from_assortments(); Type: FUNCTION; Schema: t_schema_dump; Owner: t_schema_dump_owner
+-- Name: mark_plans_from_master_data(); Type: FUNCTION; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
-CREATE FUNCTION t_schema_dump.mark_plans_from_assortments() RETURNS trigger
+CREATE FUNCTION t_schema_dump.mark_plans_from_master_data() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 't_schema_dump', 'pg_temp'
     AS $$
 DECLARE
-    v_p text[];
-    v_l text[];
+    v_keys    text[] := string_to_array(TG_ARGV[1], ',');
+    v_changed text;
+    v_p       text[];
+    v_l       text[];
 BEGIN
-    -- guarantees: each known key whose assortment changed is queued for its plan
+    -- guarantees: each known key affected by a row whose plan-relevant columns changed is queued for its plan
     IF TG_OP = 'TRUNCATE' THEN
         PERFORM mark_all_keys(NULL, 'plan');
         RETURN NULL;
     END IF;
+    v_changed := plan_changes_query(TG_OP, v_keys, string_to_array(TG_ARGV[0], ','));
+    IF v_keys = ARRAY['supplier_id'] THEN
+        v_changed := format('SELECT p.product_id FROM (%s) x JOIN erp_products p USING (supplier_id)'
+                            ' WHERE NOT p.deleted', v_changed);
+        v_keys := ARRAY['product_id'];
+    END IF;
     EXECUTE format('SELECT array_agg(k.product_id), array_agg(k.location_id)'
-                   ' FROM (%s) x JOIN feature_keys k USING (product_id, location_id)',
-                   plan_changes_query(TG_OP, ARRAY['product_id', 'location_id'], string_to_array(TG_ARGV[0], ',')))
+                   ' FROM (%s) x JOIN feature_keys k USING (%s)',
+                   v_changed, (SELECT string_agg(format('%I', c), ', ') FROM unnest(v_keys) AS u(c)))
         INTO v_p, v_l;
     PERFORM mark_plans(v_p, v_l);
     RETURN NULL;
 END;
 $$;
 
-ALTER FUNCTION t_schema_dump.mark_plans_from_assortments() OWNER TO t_schema_dump_owner;
-
---
--- Name: mark_plans_from_locations(); Type: FUNCTION; Schema: t_schema_dump; Owner: t_schema_dump_owner
---
-
-CREATE FUNCTION t_schema_dump.mark_plans_from_locations() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 't_schema_dump', 'pg_temp'
-    AS $$
-DECLARE
-    v_ids text[];
-    v_p   text[];
-    v_l   text[];
-BEGIN
-    -- guarantees: each key at a location whose plan-relevant columns changed is queued for its plan
-    IF TG_OP = 'TRUNCATE' THEN
-        PERFORM mark_all_keys(NULL, 'plan');
-        RETURN NULL;
-    END IF;
-    EXECUTE format('SELECT array_agg(location_id) FROM (%s) x',
-                   plan_changes_query(TG_OP, ARRAY['location_id'], string_to_array(TG_ARGV[0], ',')))
-        INTO v_ids;
-    IF v_ids IS NOT NULL THEN
-        SELECT array_agg(k.product_id), array_agg(k.location_id) INTO v_p, v_l
-        FROM feature_keys k WHERE k.location_id = ANY (v_ids);
-        PERFORM mark_plans(v_p, v_l);
-    END IF;
-    RETURN NULL;
-END;
-$$;
-
-ALTER FUNCTION t_schema_dump.mark_plans_from_locations() OWNER TO t_schema_dump_owner;
-
---
--- Name: mark_plans_from_products(); Type: FUNCTION; Schema: t_schema_dump; Owner: t_schema_dump_owner
---
-
-CREATE FUNCTION t_schema_dump.mark_plans_from_products() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 't_schema_dump', 'pg_temp'
-    AS $$
-DECLARE
-    v_ids text[];
-    v_p   text[];
-    v_l   text[];
-BEGIN
-    -- guarantees: each key of a product whose plan-relevant columns changed is queued for its plan
-    IF TG_OP = 'TRUNCATE' THEN
-        PERFORM mark_all_keys(NULL, 'plan');
-        RETURN NULL;
-    END IF;
-    EXECUTE format('SELECT array_agg(product_id) FROM (%s) x',
-                   plan_changes_query(TG_OP, ARRAY['product_id'], string_to_array(TG_ARGV[0], ',')))
-        INTO v_ids;
-    IF v_ids IS NOT NULL THEN
-        SELECT array_agg(k.product_id), array_agg(k.location_id) INTO v_p, v_l
-        FROM feature_keys k WHERE k.product_id = ANY (v_ids);
-        PERFORM mark_plans(v_p, v_l);
-    END IF;
-    RETURN NULL;
-END;
-$$;
-
-ALTER FUNCTION t_schema_dump.mark_plans_from_products() OWNER TO t_schema_dump_owner;
+ALTER FUNCTION t_schema_dump.mark_plans_from_master_data() OWNER TO t_schema_dump_owner;
 
 --
 -- Name: mark_plans_from_settings(); Type: FUNCTION; Schema: t_schema_dump; Owner: t_schema_dump_owner
@@ -943,41 +891,6 @@ END;
 $$;
 
 ALTER FUNCTION t_schema_dump.mark_plans_from_settings() OWNER TO t_schema_dump_owner;
-
---
--- Name: mark_plans_from_suppliers(); Type: FUNCTION; Schema: t_schema_dump; Owner: t_schema_dump_owner
---
-
-CREATE FUNCTION t_schema_dump.mark_plans_from_suppliers() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 't_schema_dump', 'pg_temp'
-    AS $$
-DECLARE
-    v_ids text[];
-    v_p   text[];
-    v_l   text[];
-BEGIN
-    -- guarantees: each key of a product of a supplier whose plan-relevant
-    -- columns changed is queued for its plan
-    IF TG_OP = 'TRUNCATE' THEN
-        PERFORM mark_all_keys(NULL, 'plan');
-        RETURN NULL;
-    END IF;
-    EXECUTE format('SELECT array_agg(supplier_id) FROM (%s) x',
-                   plan_changes_query(TG_OP, ARRAY['supplier_id'], string_to_array(TG_ARGV[0], ',')))
-        INTO v_ids;
-    IF v_ids IS NOT NULL THEN
-        SELECT array_agg(k.product_id), array_agg(k.location_id) INTO v_p, v_l
-        FROM erp_products p
-        JOIN feature_keys k ON k.product_id = p.product_id
-        WHERE p.supplier_id = ANY (v_ids) AND NOT p.deleted;
-        PERFORM mark_plans(v_p, v_l);
-    END IF;
-    RETURN NULL;
-END;
-$$;
-
-ALTER FUNCTION t_schema_dump.mark_plans_from_suppliers() OWNER TO t_schema_dump_owner;
 
 --
 -- Name: note_explicit_stamp(); Type: FUNCTION; Schema: t_schema_dump; Owner: t_schema_dump_owner
@@ -1207,133 +1120,55 @@ $$;
 ALTER FUNCTION t_schema_dump.recommendation_has_decision(p_decision text, p_approved_qty double precision, p_decided_by text, p_decided_at timestamp with time zone, p_note text) OWNER TO t_schema_dump_owner;
 
 --
--- Name: record_conflicts_from_locations(); Type: FUNCTION; Schema: t_schema_dump; Owner: t_schema_dump_owner
+-- Name: record_conflicts_from_erp(); Type: FUNCTION; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
-CREATE FUNCTION t_schema_dump.record_conflicts_from_locations() RETURNS trigger
+CREATE FUNCTION t_schema_dump.record_conflicts_from_erp() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 't_schema_dump', 'pg_temp'
-    AS $$
+    AS $_$
+DECLARE
+    v_entity  text := TG_ARGV[0];
+    v_key     text := TG_ARGV[1];
+    v_ui      text := TG_ARGV[2];
+    v_fields  text[];
+    v_trues   text[];
+    v_facts   text;
 BEGIN
-    -- guarantees: a conflicts row for each location this statement wrote whose
-    -- status newly disagrees with ui_location_settings.enabled
-    IF TG_OP = 'INSERT' THEN
-        INSERT INTO conflicts (entity, entity_key, field, erp_value, ui_value, erp_updated_at)
-        SELECT 'location', n.location_id, 'enabled', n.status, u.enabled::text, n.updated_at
-        FROM new_rows n
-        JOIN ui_location_settings u ON u.location_id = n.location_id
-        WHERE NOT n.deleted
-          AND u.enabled <> (n.status = 'open')
-        ON CONFLICT ON CONSTRAINT conflicts_one_per_erp_change DO NOTHING;
-    ELSE
-        INSERT INTO conflicts (entity, entity_key, field, erp_value, ui_value, erp_updated_at)
-        SELECT 'location', n.location_id, 'enabled', n.status, u.enabled::text, n.updated_at
-        FROM new_rows n
-        JOIN old_rows o ON o.location_id = n.location_id
-        JOIN ui_location_settings u ON u.location_id = n.location_id
-        WHERE NOT n.deleted
-          AND u.enabled <> (n.status = 'open')
-          AND (o.deleted OR n.status IS DISTINCT FROM o.status
-               OR NOT EXISTS (SELECT 1 FROM conflicts c
-                              WHERE c.entity = 'location' AND c.entity_key = n.location_id
-                                AND c.field = 'enabled' AND c.detected_at >= u.updated_at))
-        ON CONFLICT ON CONSTRAINT conflicts_one_per_erp_change DO NOTHING;
-    END IF;
+    -- guarantees: a conflicts row for each record this statement wrote and
+    -- each fact whose ERP value newly disagrees with its non-null UI override
+    SELECT array_agg(TG_ARGV[i] ORDER BY i), array_agg(TG_ARGV[i + 2] ORDER BY i),
+           string_agg(format(
+               CASE WHEN TG_ARGV[i + 2] = ''
+                    THEN '($1[%1$s], n.%3$I::text, u.%2$I::text, n.%3$I <> u.%2$I, n.%3$I IS DISTINCT FROM o.%3$I)'
+                    ELSE '($1[%1$s], n.%3$I::text, u.%2$I::text, u.%2$I <> (n.%3$I = $2[%1$s]),'
+                         ' n.%3$I IS DISTINCT FROM o.%3$I)' END,
+               (i - 3) / 3 + 1, TG_ARGV[i], TG_ARGV[i + 1]), ', ' ORDER BY i)
+    INTO v_fields, v_trues, v_facts
+    FROM generate_series(3, TG_NARGS - 1, 3) AS i;
+    EXECUTE format(
+        'INSERT INTO conflicts (entity, entity_key, field, erp_value, ui_value, erp_updated_at)'
+        ' SELECT $3, n.%1$I, f.field, f.erp_value, f.ui_value, n.updated_at'
+        ' FROM new_rows n'
+        ' %3$s'
+        ' JOIN %2$I u ON u.%1$I = n.%1$I'
+        ' CROSS JOIN LATERAL (VALUES %4$s) f (field, erp_value, ui_value, disagrees, changed)'
+        ' WHERE NOT n.deleted AND f.disagrees'
+        '   AND (o.%1$I IS NULL OR o.deleted OR f.changed'
+        '        OR NOT EXISTS (SELECT 1 FROM conflicts c'
+        '                       WHERE c.entity = $3 AND c.entity_key = n.%1$I'
+        '                         AND c.field = f.field AND c.detected_at >= u.updated_at))'
+        ' ON CONFLICT ON CONSTRAINT conflicts_one_per_erp_change DO NOTHING',
+        v_key, v_ui,
+        CASE WHEN TG_OP = 'INSERT' THEN format('LEFT JOIN (SELECT * FROM new_rows WHERE false) o ON o.%1$I = n.%1$I', v_key)
+             ELSE format('JOIN old_rows o ON o.%1$I = n.%1$I', v_key) END,
+        v_facts)
+        USING v_fields, v_trues, v_entity;
     RETURN NULL;
 END;
-$$;
+$_$;
 
-ALTER FUNCTION t_schema_dump.record_conflicts_from_locations() OWNER TO t_schema_dump_owner;
-
---
--- Name: record_conflicts_from_products(); Type: FUNCTION; Schema: t_schema_dump; Owner: t_schema_dump_owner
---
-
-CREATE FUNCTION t_schema_dump.record_conflicts_from_products() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 't_schema_dump', 'pg_temp'
-    AS $$
-BEGIN
-    -- guarantees: a conflicts row for each product this statement wrote whose
-    -- status newly disagrees with ui_product_settings.discontinued
-    IF TG_OP = 'INSERT' THEN
-        INSERT INTO conflicts (entity, entity_key, field, erp_value, ui_value, erp_updated_at)
-        SELECT 'product', n.product_id, 'discontinued', n.status, u.discontinued::text, n.updated_at
-        FROM new_rows n
-        JOIN ui_product_settings u ON u.product_id = n.product_id
-        WHERE NOT n.deleted
-          AND u.discontinued <> (n.status = 'discontinued')
-        ON CONFLICT ON CONSTRAINT conflicts_one_per_erp_change DO NOTHING;
-    ELSE
-        INSERT INTO conflicts (entity, entity_key, field, erp_value, ui_value, erp_updated_at)
-        SELECT 'product', n.product_id, 'discontinued', n.status, u.discontinued::text, n.updated_at
-        FROM new_rows n
-        JOIN old_rows o ON o.product_id = n.product_id
-        JOIN ui_product_settings u ON u.product_id = n.product_id
-        WHERE NOT n.deleted
-          AND u.discontinued <> (n.status = 'discontinued')
-          AND (o.deleted OR n.status IS DISTINCT FROM o.status
-               OR NOT EXISTS (SELECT 1 FROM conflicts c
-                              WHERE c.entity = 'product' AND c.entity_key = n.product_id
-                                AND c.field = 'discontinued' AND c.detected_at >= u.updated_at))
-        ON CONFLICT ON CONSTRAINT conflicts_one_per_erp_change DO NOTHING;
-    END IF;
-    RETURN NULL;
-END;
-$$;
-
-ALTER FUNCTION t_schema_dump.record_conflicts_from_products() OWNER TO t_schema_dump_owner;
-
---
--- Name: record_conflicts_from_suppliers(); Type: FUNCTION; Schema: t_schema_dump; Owner: t_schema_dump_owner
---
-
-CREATE FUNCTION t_schema_dump.record_conflicts_from_suppliers() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 't_schema_dump', 'pg_temp'
-    AS $$
-BEGIN
-    -- guarantees: a conflicts row for each supplier this statement wrote and
-    -- each field (lead_time_days, min_order_qty, order_multiple) whose value
-    -- newly disagrees with the ui_supplier_settings override of that field
-    IF TG_OP = 'INSERT' THEN
-        INSERT INTO conflicts (entity, entity_key, field, erp_value, ui_value, erp_updated_at)
-        SELECT 'supplier', n.supplier_id, f.field, f.erp_value, f.ui_value, n.updated_at
-        FROM new_rows n
-        JOIN ui_supplier_settings u ON u.supplier_id = n.supplier_id
-        CROSS JOIN LATERAL (VALUES
-            ('lead_time_days', n.lead_time_days::text, u.lead_time_days::text, n.lead_time_days <> u.lead_time_days),
-            ('min_order_qty',  n.min_order_qty::text,  u.min_order_qty::text,  n.min_order_qty <> u.min_order_qty),
-            ('order_multiple', n.order_multiple::text, u.order_multiple::text, n.order_multiple <> u.order_multiple)
-        ) f (field, erp_value, ui_value, disagrees)
-        WHERE NOT n.deleted AND f.disagrees
-        ON CONFLICT ON CONSTRAINT conflicts_one_per_erp_change DO NOTHING;
-    ELSE
-        INSERT INTO conflicts (entity, entity_key, field, erp_value, ui_value, erp_updated_at)
-        SELECT 'supplier', n.supplier_id, f.field, f.erp_value, f.ui_value, n.updated_at
-        FROM new_rows n
-        JOIN old_rows o ON o.supplier_id = n.supplier_id
-        JOIN ui_supplier_settings u ON u.supplier_id = n.supplier_id
-        CROSS JOIN LATERAL (VALUES
-            ('lead_time_days', n.lead_time_days::text, u.lead_time_days::text, n.lead_time_days <> u.lead_time_days,
-             n.lead_time_days IS DISTINCT FROM o.lead_time_days),
-            ('min_order_qty',  n.min_order_qty::text,  u.min_order_qty::text,  n.min_order_qty <> u.min_order_qty,
-             n.min_order_qty IS DISTINCT FROM o.min_order_qty),
-            ('order_multiple', n.order_multiple::text, u.order_multiple::text, n.order_multiple <> u.order_multiple,
-             n.order_multiple IS DISTINCT FROM o.order_multiple)
-        ) f (field, erp_value, ui_value, disagrees, changed)
-        WHERE NOT n.deleted AND f.disagrees
-          AND (o.deleted OR f.changed
-               OR NOT EXISTS (SELECT 1 FROM conflicts c
-                              WHERE c.entity = 'supplier' AND c.entity_key = n.supplier_id
-                                AND c.field = f.field AND c.detected_at >= u.updated_at))
-        ON CONFLICT ON CONSTRAINT conflicts_one_per_erp_change DO NOTHING;
-    END IF;
-    RETURN NULL;
-END;
-$$;
-
-ALTER FUNCTION t_schema_dump.record_conflicts_from_suppliers() OWNER TO t_schema_dump_owner;
+ALTER FUNCTION t_schema_dump.record_conflicts_from_erp() OWNER TO t_schema_dump_owner;
 
 --
 -- Name: refresh_batch(text[], text[], date[], boolean[]); Type: FUNCTION; Schema: t_schema_dump; Owner: t_schema_dump_owner
@@ -5368,37 +5203,37 @@ CREATE INDEX ui_assortments_location_id ON t_schema_dump.ui_assortments USING bt
 -- Name: erp_locations conflicts_from_locations_insert; Type: TRIGGER; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
-CREATE TRIGGER conflicts_from_locations_insert AFTER INSERT ON t_schema_dump.erp_locations REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION t_schema_dump.record_conflicts_from_locations();
+CREATE TRIGGER conflicts_from_locations_insert AFTER INSERT ON t_schema_dump.erp_locations REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION t_schema_dump.record_conflicts_from_erp('location', 'location_id', 'ui_location_settings', 'enabled', 'status', 'open');
 
 --
 -- Name: erp_locations conflicts_from_locations_update; Type: TRIGGER; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
-CREATE TRIGGER conflicts_from_locations_update AFTER UPDATE ON t_schema_dump.erp_locations REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION t_schema_dump.record_conflicts_from_locations();
+CREATE TRIGGER conflicts_from_locations_update AFTER UPDATE ON t_schema_dump.erp_locations REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION t_schema_dump.record_conflicts_from_erp('location', 'location_id', 'ui_location_settings', 'enabled', 'status', 'open');
 
 --
 -- Name: erp_products conflicts_from_products_insert; Type: TRIGGER; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
-CREATE TRIGGER conflicts_from_products_insert AFTER INSERT ON t_schema_dump.erp_products REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION t_schema_dump.record_conflicts_from_products();
+CREATE TRIGGER conflicts_from_products_insert AFTER INSERT ON t_schema_dump.erp_products REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION t_schema_dump.record_conflicts_from_erp('product', 'product_id', 'ui_product_settings', 'discontinued', 'status', 'discontinued');
 
 --
 -- Name: erp_products conflicts_from_products_update; Type: TRIGGER; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
-CREATE TRIGGER conflicts_from_products_update AFTER UPDATE ON t_schema_dump.erp_products REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION t_schema_dump.record_conflicts_from_products();
+CREATE TRIGGER conflicts_from_products_update AFTER UPDATE ON t_schema_dump.erp_products REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION t_schema_dump.record_conflicts_from_erp('product', 'product_id', 'ui_product_settings', 'discontinued', 'status', 'discontinued');
 
 --
 -- Name: erp_suppliers conflicts_from_suppliers_insert; Type: TRIGGER; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
-CREATE TRIGGER conflicts_from_suppliers_insert AFTER INSERT ON t_schema_dump.erp_suppliers REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION t_schema_dump.record_conflicts_from_suppliers();
+CREATE TRIGGER conflicts_from_suppliers_insert AFTER INSERT ON t_schema_dump.erp_suppliers REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION t_schema_dump.record_conflicts_from_erp('supplier', 'supplier_id', 'ui_supplier_settings', 'lead_time_days', 'lead_time_days', '', 'min_order_qty', 'min_order_qty', '', 'order_multiple', 'order_multiple', '');
 
 --
 -- Name: erp_suppliers conflicts_from_suppliers_update; Type: TRIGGER; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
-CREATE TRIGGER conflicts_from_suppliers_update AFTER UPDATE ON t_schema_dump.erp_suppliers REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION t_schema_dump.record_conflicts_from_suppliers();
+CREATE TRIGGER conflicts_from_suppliers_update AFTER UPDATE ON t_schema_dump.erp_suppliers REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION t_schema_dump.record_conflicts_from_erp('supplier', 'supplier_id', 'ui_supplier_settings', 'lead_time_days', 'lead_time_days', '', 'min_order_qty', 'min_order_qty', '', 'order_multiple', 'order_multiple', '');
 
 --
 -- Name: recommendations keep_decided_recommendations; Type: TRIGGER; Schema: t_schema_dump; Owner: t_schema_dump_owner
@@ -5512,145 +5347,145 @@ CREATE TRIGGER mark_dirty_on_update AFTER UPDATE ON t_schema_dump.erp_sales_line
 -- Name: erp_locations mark_plans_on_delete; Type: TRIGGER; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
-CREATE TRIGGER mark_plans_on_delete AFTER DELETE ON t_schema_dump.erp_locations REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION t_schema_dump.mark_plans_from_locations('status,deleted');
+CREATE TRIGGER mark_plans_on_delete AFTER DELETE ON t_schema_dump.erp_locations REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION t_schema_dump.mark_plans_from_master_data('status,deleted', 'location_id');
 
 --
 -- Name: erp_products mark_plans_on_delete; Type: TRIGGER; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
-CREATE TRIGGER mark_plans_on_delete AFTER DELETE ON t_schema_dump.erp_products REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION t_schema_dump.mark_plans_from_products('supplier_id,status,deleted');
+CREATE TRIGGER mark_plans_on_delete AFTER DELETE ON t_schema_dump.erp_products REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION t_schema_dump.mark_plans_from_master_data('supplier_id,status,deleted', 'product_id');
 
 --
 -- Name: erp_suppliers mark_plans_on_delete; Type: TRIGGER; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
-CREATE TRIGGER mark_plans_on_delete AFTER DELETE ON t_schema_dump.erp_suppliers REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION t_schema_dump.mark_plans_from_suppliers('lead_time_days,min_order_qty,order_multiple,deleted');
+CREATE TRIGGER mark_plans_on_delete AFTER DELETE ON t_schema_dump.erp_suppliers REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION t_schema_dump.mark_plans_from_master_data('lead_time_days,min_order_qty,order_multiple,deleted', 'supplier_id');
 
 --
 -- Name: ui_assortments mark_plans_on_delete; Type: TRIGGER; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
-CREATE TRIGGER mark_plans_on_delete AFTER DELETE ON t_schema_dump.ui_assortments REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION t_schema_dump.mark_plans_from_assortments('assorted');
+CREATE TRIGGER mark_plans_on_delete AFTER DELETE ON t_schema_dump.ui_assortments REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION t_schema_dump.mark_plans_from_master_data('assorted', 'product_id,location_id');
 
 --
 -- Name: ui_location_settings mark_plans_on_delete; Type: TRIGGER; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
-CREATE TRIGGER mark_plans_on_delete AFTER DELETE ON t_schema_dump.ui_location_settings REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION t_schema_dump.mark_plans_from_locations('enabled');
+CREATE TRIGGER mark_plans_on_delete AFTER DELETE ON t_schema_dump.ui_location_settings REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION t_schema_dump.mark_plans_from_master_data('enabled', 'location_id');
 
 --
 -- Name: ui_product_settings mark_plans_on_delete; Type: TRIGGER; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
-CREATE TRIGGER mark_plans_on_delete AFTER DELETE ON t_schema_dump.ui_product_settings REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION t_schema_dump.mark_plans_from_products('discontinued,service_level');
+CREATE TRIGGER mark_plans_on_delete AFTER DELETE ON t_schema_dump.ui_product_settings REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION t_schema_dump.mark_plans_from_master_data('discontinued,service_level', 'product_id');
 
 --
 -- Name: ui_supplier_settings mark_plans_on_delete; Type: TRIGGER; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
-CREATE TRIGGER mark_plans_on_delete AFTER DELETE ON t_schema_dump.ui_supplier_settings REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION t_schema_dump.mark_plans_from_suppliers('lead_time_days,min_order_qty,order_multiple,review_period_weeks');
+CREATE TRIGGER mark_plans_on_delete AFTER DELETE ON t_schema_dump.ui_supplier_settings REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION t_schema_dump.mark_plans_from_master_data('lead_time_days,min_order_qty,order_multiple,review_period_weeks', 'supplier_id');
 
 --
 -- Name: erp_locations mark_plans_on_insert; Type: TRIGGER; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
-CREATE TRIGGER mark_plans_on_insert AFTER INSERT ON t_schema_dump.erp_locations REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION t_schema_dump.mark_plans_from_locations('status,deleted');
+CREATE TRIGGER mark_plans_on_insert AFTER INSERT ON t_schema_dump.erp_locations REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION t_schema_dump.mark_plans_from_master_data('status,deleted', 'location_id');
 
 --
 -- Name: erp_products mark_plans_on_insert; Type: TRIGGER; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
-CREATE TRIGGER mark_plans_on_insert AFTER INSERT ON t_schema_dump.erp_products REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION t_schema_dump.mark_plans_from_products('supplier_id,status,deleted');
+CREATE TRIGGER mark_plans_on_insert AFTER INSERT ON t_schema_dump.erp_products REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION t_schema_dump.mark_plans_from_master_data('supplier_id,status,deleted', 'product_id');
 
 --
 -- Name: erp_suppliers mark_plans_on_insert; Type: TRIGGER; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
-CREATE TRIGGER mark_plans_on_insert AFTER INSERT ON t_schema_dump.erp_suppliers REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION t_schema_dump.mark_plans_from_suppliers('lead_time_days,min_order_qty,order_multiple,deleted');
+CREATE TRIGGER mark_plans_on_insert AFTER INSERT ON t_schema_dump.erp_suppliers REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION t_schema_dump.mark_plans_from_master_data('lead_time_days,min_order_qty,order_multiple,deleted', 'supplier_id');
 
 --
 -- Name: ui_assortments mark_plans_on_insert; Type: TRIGGER; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
-CREATE TRIGGER mark_plans_on_insert AFTER INSERT ON t_schema_dump.ui_assortments REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION t_schema_dump.mark_plans_from_assortments('assorted');
+CREATE TRIGGER mark_plans_on_insert AFTER INSERT ON t_schema_dump.ui_assortments REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION t_schema_dump.mark_plans_from_master_data('assorted', 'product_id,location_id');
 
 --
 -- Name: ui_location_settings mark_plans_on_insert; Type: TRIGGER; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
-CREATE TRIGGER mark_plans_on_insert AFTER INSERT ON t_schema_dump.ui_location_settings REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION t_schema_dump.mark_plans_from_locations('enabled');
+CREATE TRIGGER mark_plans_on_insert AFTER INSERT ON t_schema_dump.ui_location_settings REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION t_schema_dump.mark_plans_from_master_data('enabled', 'location_id');
 
 --
 -- Name: ui_product_settings mark_plans_on_insert; Type: TRIGGER; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
-CREATE TRIGGER mark_plans_on_insert AFTER INSERT ON t_schema_dump.ui_product_settings REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION t_schema_dump.mark_plans_from_products('discontinued,service_level');
+CREATE TRIGGER mark_plans_on_insert AFTER INSERT ON t_schema_dump.ui_product_settings REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION t_schema_dump.mark_plans_from_master_data('discontinued,service_level', 'product_id');
 
 --
 -- Name: ui_supplier_settings mark_plans_on_insert; Type: TRIGGER; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
-CREATE TRIGGER mark_plans_on_insert AFTER INSERT ON t_schema_dump.ui_supplier_settings REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION t_schema_dump.mark_plans_from_suppliers('lead_time_days,min_order_qty,order_multiple,review_period_weeks');
+CREATE TRIGGER mark_plans_on_insert AFTER INSERT ON t_schema_dump.ui_supplier_settings REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION t_schema_dump.mark_plans_from_master_data('lead_time_days,min_order_qty,order_multiple,review_period_weeks', 'supplier_id');
 
 --
 -- Name: erp_locations mark_plans_on_truncate; Type: TRIGGER; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
-CREATE TRIGGER mark_plans_on_truncate AFTER TRUNCATE ON t_schema_dump.erp_locations FOR EACH STATEMENT EXECUTE FUNCTION t_schema_dump.mark_plans_from_locations('status,deleted');
+CREATE TRIGGER mark_plans_on_truncate AFTER TRUNCATE ON t_schema_dump.erp_locations FOR EACH STATEMENT EXECUTE FUNCTION t_schema_dump.mark_plans_from_master_data('status,deleted', 'location_id');
 
 --
 -- Name: erp_products mark_plans_on_truncate; Type: TRIGGER; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
-CREATE TRIGGER mark_plans_on_truncate AFTER TRUNCATE ON t_schema_dump.erp_products FOR EACH STATEMENT EXECUTE FUNCTION t_schema_dump.mark_plans_from_products('supplier_id,status,deleted');
+CREATE TRIGGER mark_plans_on_truncate AFTER TRUNCATE ON t_schema_dump.erp_products FOR EACH STATEMENT EXECUTE FUNCTION t_schema_dump.mark_plans_from_master_data('supplier_id,status,deleted', 'product_id');
 
 --
 -- Name: erp_suppliers mark_plans_on_truncate; Type: TRIGGER; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
-CREATE TRIGGER mark_plans_on_truncate AFTER TRUNCATE ON t_schema_dump.erp_suppliers FOR EACH STATEMENT EXECUTE FUNCTION t_schema_dump.mark_plans_from_suppliers('lead_time_days,min_order_qty,order_multiple,deleted');
+CREATE TRIGGER mark_plans_on_truncate AFTER TRUNCATE ON t_schema_dump.erp_suppliers FOR EACH STATEMENT EXECUTE FUNCTION t_schema_dump.mark_plans_from_master_data('lead_time_days,min_order_qty,order_multiple,deleted', 'supplier_id');
 
 --
 -- Name: ui_assortments mark_plans_on_truncate; Type: TRIGGER; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
-CREATE TRIGGER mark_plans_on_truncate AFTER TRUNCATE ON t_schema_dump.ui_assortments FOR EACH STATEMENT EXECUTE FUNCTION t_schema_dump.mark_plans_from_assortments('assorted');
+CREATE TRIGGER mark_plans_on_truncate AFTER TRUNCATE ON t_schema_dump.ui_assortments FOR EACH STATEMENT EXECUTE FUNCTION t_schema_dump.mark_plans_from_master_data('assorted', 'product_id,location_id');
 
 --
 -- Name: ui_location_settings mark_plans_on_truncate; Type: TRIGGER; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
-CREATE TRIGGER mark_plans_on_truncate AFTER TRUNCATE ON t_schema_dump.ui_location_settings FOR EACH STATEMENT EXECUTE FUNCTION t_schema_dump.mark_plans_from_locations('enabled');
+CREATE TRIGGER mark_plans_on_truncate AFTER TRUNCATE ON t_schema_dump.ui_location_settings FOR EACH STATEMENT EXECUTE FUNCTION t_schema_dump.mark_plans_from_master_data('enabled', 'location_id');
 
 --
 -- Name: ui_product_settings mark_plans_on_truncate; Type: TRIGGER; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
-CREATE TRIGGER mark_plans_on_truncate AFTER TRUNCATE ON t_schema_dump.ui_product_settings FOR EACH STATEMENT EXECUTE FUNCTION t_schema_dump.mark_plans_from_products('discontinued,service_level');
+CREATE TRIGGER mark_plans_on_truncate AFTER TRUNCATE ON t_schema_dump.ui_product_settings FOR EACH STATEMENT EXECUTE FUNCTION t_schema_dump.mark_plans_from_master_data('discontinued,service_level', 'product_id');
 
 --
 -- Name: ui_supplier_settings mark_plans_on_truncate; Type: TRIGGER; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
-CREATE TRIGGER mark_plans_on_truncate AFTER TRUNCATE ON t_schema_dump.ui_supplier_settings FOR EACH STATEMENT EXECUTE FUNCTION t_schema_dump.mark_plans_from_suppliers('lead_time_days,min_order_qty,order_multiple,review_period_weeks');
+CREATE TRIGGER mark_plans_on_truncate AFTER TRUNCATE ON t_schema_dump.ui_supplier_settings FOR EACH STATEMENT EXECUTE FUNCTION t_schema_dump.mark_plans_from_master_data('lead_time_days,min_order_qty,order_multiple,review_period_weeks', 'supplier_id');
 
 --
 -- Name: erp_locations mark_plans_on_update; Type: TRIGGER; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
-CREATE TRIGGER mark_plans_on_update AFTER UPDATE ON t_schema_dump.erp_locations REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION t_schema_dump.mark_plans_from_locations('status,deleted');
+CREATE TRIGGER mark_plans_on_update AFTER UPDATE ON t_schema_dump.erp_locations REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION t_schema_dump.mark_plans_from_master_data('status,deleted', 'location_id');
 
 --
 -- Name: erp_products mark_plans_on_update; Type: TRIGGER; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
-CREATE TRIGGER mark_plans_on_update AFTER UPDATE ON t_schema_dump.erp_products REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION t_schema_dump.mark_plans_from_products('supplier_id,status,deleted');
+CREATE TRIGGER mark_plans_on_update AFTER UPDATE ON t_schema_dump.erp_products REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION t_schema_dump.mark_plans_from_master_data('supplier_id,status,deleted', 'product_id');
 
 --
 -- Name: erp_suppliers mark_plans_on_update; Type: TRIGGER; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
-CREATE TRIGGER mark_plans_on_update AFTER UPDATE ON t_schema_dump.erp_suppliers REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION t_schema_dump.mark_plans_from_suppliers('lead_time_days,min_order_qty,order_multiple,deleted');
+CREATE TRIGGER mark_plans_on_update AFTER UPDATE ON t_schema_dump.erp_suppliers REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION t_schema_dump.mark_plans_from_master_data('lead_time_days,min_order_qty,order_multiple,deleted', 'supplier_id');
 
 --
 -- Name: settings mark_plans_on_update; Type: TRIGGER; Schema: t_schema_dump; Owner: t_schema_dump_owner
@@ -5662,25 +5497,25 @@ CREATE TRIGGER mark_plans_on_update AFTER UPDATE ON t_schema_dump.settings REFER
 -- Name: ui_assortments mark_plans_on_update; Type: TRIGGER; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
-CREATE TRIGGER mark_plans_on_update AFTER UPDATE ON t_schema_dump.ui_assortments REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION t_schema_dump.mark_plans_from_assortments('assorted');
+CREATE TRIGGER mark_plans_on_update AFTER UPDATE ON t_schema_dump.ui_assortments REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION t_schema_dump.mark_plans_from_master_data('assorted', 'product_id,location_id');
 
 --
 -- Name: ui_location_settings mark_plans_on_update; Type: TRIGGER; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
-CREATE TRIGGER mark_plans_on_update AFTER UPDATE ON t_schema_dump.ui_location_settings REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION t_schema_dump.mark_plans_from_locations('enabled');
+CREATE TRIGGER mark_plans_on_update AFTER UPDATE ON t_schema_dump.ui_location_settings REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION t_schema_dump.mark_plans_from_master_data('enabled', 'location_id');
 
 --
 -- Name: ui_product_settings mark_plans_on_update; Type: TRIGGER; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
-CREATE TRIGGER mark_plans_on_update AFTER UPDATE ON t_schema_dump.ui_product_settings REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION t_schema_dump.mark_plans_from_products('discontinued,service_level');
+CREATE TRIGGER mark_plans_on_update AFTER UPDATE ON t_schema_dump.ui_product_settings REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION t_schema_dump.mark_plans_from_master_data('discontinued,service_level', 'product_id');
 
 --
 -- Name: ui_supplier_settings mark_plans_on_update; Type: TRIGGER; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
-CREATE TRIGGER mark_plans_on_update AFTER UPDATE ON t_schema_dump.ui_supplier_settings REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION t_schema_dump.mark_plans_from_suppliers('lead_time_days,min_order_qty,order_multiple,review_period_weeks');
+CREATE TRIGGER mark_plans_on_update AFTER UPDATE ON t_schema_dump.ui_supplier_settings REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION t_schema_dump.mark_plans_from_master_data('lead_time_days,min_order_qty,order_multiple,review_period_weeks', 'supplier_id');
 
 --
 -- Name: settings refuse_far_as_of_date; Type: TRIGGER; Schema: t_schema_dump; Owner: t_schema_dump_owner
@@ -5887,10 +5722,10 @@ REVOKE ALL ON FUNCTION t_schema_dump.apply_retention() FROM PUBLIC;
 GRANT ALL ON FUNCTION t_schema_dump.apply_retention() TO t_schema_dump_pipeline;
 
 --
--- Name: FUNCTION attach_statement_triggers(p_table text, p_prefix text, p_function text, p_args text[]); Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
+-- Name: FUNCTION attach_statement_triggers(p_table text, p_prefix text, p_function text, p_args text[], p_events text[]); Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
-REVOKE ALL ON FUNCTION t_schema_dump.attach_statement_triggers(p_table text, p_prefix text, p_function text, p_args text[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION t_schema_dump.attach_statement_triggers(p_table text, p_prefix text, p_function text, p_args text[], p_events text[]) FROM PUBLIC;
 
 --
 -- Name: FUNCTION check_end_week(); Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
@@ -5972,34 +5807,16 @@ REVOKE ALL ON FUNCTION t_schema_dump.mark_keys(p_product_ids text[], p_location_
 REVOKE ALL ON FUNCTION t_schema_dump.mark_plans(p_product_ids text[], p_location_ids text[]) FROM PUBLIC;
 
 --
--- Name: FUNCTION mark_plans_from_assortments(); Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
+-- Name: FUNCTION mark_plans_from_master_data(); Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
-REVOKE ALL ON FUNCTION t_schema_dump.mark_plans_from_assortments() FROM PUBLIC;
-
---
--- Name: FUNCTION mark_plans_from_locations(); Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
---
-
-REVOKE ALL ON FUNCTION t_schema_dump.mark_plans_from_locations() FROM PUBLIC;
-
---
--- Name: FUNCTION mark_plans_from_products(); Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
---
-
-REVOKE ALL ON FUNCTION t_schema_dump.mark_plans_from_products() FROM PUBLIC;
+REVOKE ALL ON FUNCTION t_schema_dump.mark_plans_from_master_data() FROM PUBLIC;
 
 --
 -- Name: FUNCTION mark_plans_from_settings(); Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
 REVOKE ALL ON FUNCTION t_schema_dump.mark_plans_from_settings() FROM PUBLIC;
-
---
--- Name: FUNCTION mark_plans_from_suppliers(); Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
---
-
-REVOKE ALL ON FUNCTION t_schema_dump.mark_plans_from_suppliers() FROM PUBLIC;
 
 --
 -- Name: FUNCTION note_explicit_stamp(); Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
@@ -6042,22 +5859,10 @@ REVOKE ALL ON FUNCTION t_schema_dump.recommendation_has_decision(p_decision text
 GRANT ALL ON FUNCTION t_schema_dump.recommendation_has_decision(p_decision text, p_approved_qty double precision, p_decided_by text, p_decided_at timestamp with time zone, p_note text) TO t_schema_dump;
 
 --
--- Name: FUNCTION record_conflicts_from_locations(); Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
+-- Name: FUNCTION record_conflicts_from_erp(); Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
-REVOKE ALL ON FUNCTION t_schema_dump.record_conflicts_from_locations() FROM PUBLIC;
-
---
--- Name: FUNCTION record_conflicts_from_products(); Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
---
-
-REVOKE ALL ON FUNCTION t_schema_dump.record_conflicts_from_products() FROM PUBLIC;
-
---
--- Name: FUNCTION record_conflicts_from_suppliers(); Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
---
-
-REVOKE ALL ON FUNCTION t_schema_dump.record_conflicts_from_suppliers() FROM PUBLIC;
+REVOKE ALL ON FUNCTION t_schema_dump.record_conflicts_from_erp() FROM PUBLIC;
 
 --
 -- Name: FUNCTION refresh_batch(p_product_ids text[], p_location_ids text[], p_from_weeks date[], p_features boolean[]); Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
