@@ -67,7 +67,7 @@ bench-tenants: db
 
 # the package's wheel and its dependencies', for the application image
 docker-wheels: venv
-	@rm -f docker/wheels/*.whl
+	@rm -rf build docker/wheels/*.whl  # setuptools' build/ keeps files deleted from the tree
 	@$(PY) -m pip wheel -q -w docker/wheels . 2>&1 | grep -v -i '^warning' || true
 	@test -n "$$(ls docker/wheels/masterfile-*.whl 2>/dev/null)" || { echo "docker-wheels: no wheel made" >&2; exit 1; }
 

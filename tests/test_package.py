@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import pathlib
+import shutil
 import subprocess
 import sys
 
@@ -21,6 +22,9 @@ REPO = pathlib.Path(__file__).resolve().parent.parent
 def test_a_wheel_in_a_fresh_venv_migrates_and_creates_a_tenant(tmp_path):
     wheels, venv, elsewhere = tmp_path / "wheels", tmp_path / "venv", tmp_path / "cwd"
     elsewhere.mkdir()
+    # setuptools builds in the checkout's build/ and never empties it: a file
+    # deleted from sql/ would still ship in the wheel
+    shutil.rmtree(REPO / "build", ignore_errors=True)
     subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps",
                     "-w", str(wheels), str(REPO)], check=True, capture_output=True, cwd=elsewhere)
     (wheel,) = wheels.glob("masterfile-*.whl")
