@@ -39,7 +39,8 @@ import psycopg
 from psycopg import sql
 
 from bench.bench_freshness import CLIENT, DB_NAME, prepare
-from bench.common import drop_database, machine
+from bench.common import machine
+from pyloader.db import drop_database
 from pyloader.api import tokens
 
 

@@ -30,7 +30,8 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from bench.bench_features import AS_OF, FIRST_DAY, GENERATE, connect, process
 from bench.bench_load import _timed
-from bench.common import Sampler, drop_database, machine, scratch_database
+from bench.common import Sampler, machine
+from pyloader.db import drop_database, scratch_database
 from pyloader import db, tenants
 from pyloader.config import app_role, database_url, schema_for
 

@@ -19,12 +19,12 @@ import threading
 import pathlib
 import subprocess
 import sys
-import time
 
 import psycopg
 from psycopg import sql
 
-from bench.common import BackendMemory, drop_database, machine, scratch_database, timer
+from bench.common import BackendMemory, machine, timer
+from pyloader.db import drop_database, scratch_database
 from pyloader import tenants
 
 FIRST_DAY = dt.date(2023, 7, 3)  # a Monday; 104 weeks to END_WEEK

@@ -33,7 +33,8 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from bench.common import drop_database, machine, scratch_database
+from bench.common import machine
+from pyloader.db import drop_database, scratch_database
 from pyloader import load, run, scheduler, tenants, worker
 from pyloader.config import database_url, tenant_roles
 from pyloader.fake_erp import FakeErp, FakeErpServer

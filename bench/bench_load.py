@@ -27,7 +27,8 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from bench.common import drop_database, machine, scratch_database
+from bench.common import machine
+from pyloader.db import drop_database, scratch_database
 from pyloader import tenants
 from pyloader.config import schema_for
 from pyloader.fake_erp import Dataset, write_files

@@ -32,7 +32,8 @@ import time
 import psycopg
 from psycopg import sql
 
-from bench.common import drop_database, machine, scratch_database
+from bench.common import machine
+from pyloader.db import drop_database, scratch_database
 from pyloader import load, migrate, scheduler, tenants, worker
 from pyloader.config import tenant_roles
 from pyloader.fake_erp import Dataset, FakeErp, FakeErpServer, write_files

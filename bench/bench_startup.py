@@ -27,7 +27,8 @@ import subprocess
 import sys
 import time
 
-from bench.common import drop_database, machine, scratch_database
+from bench.common import machine
+from pyloader.db import drop_database, scratch_database
 
 DB = "mf_bench_startup"
 CLIENT = "BENCH-START"

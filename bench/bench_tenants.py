@@ -10,7 +10,8 @@ import pathlib
 import sys
 import time
 
-from bench.common import drop_database, machine, scratch_database
+from bench.common import machine
+from pyloader.db import drop_database, scratch_database
 from pyloader import migrate, tenants
 
 

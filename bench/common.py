@@ -1,5 +1,5 @@
-"""Shared pieces of the benchmarks: a scratch database, timing, and the
-memory of a PostgreSQL backend read from /proc while it works."""
+"""Shared pieces of the benchmarks: timing, and the memory of a PostgreSQL
+backend read from /proc while it works (scratch databases: pyloader.db)."""
 from __future__ import annotations
 
 import contextlib
@@ -7,27 +7,6 @@ import os
 import re
 import threading
 import time
-
-import psycopg
-from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
-
-from pyloader.config import database_url
-
-
-def scratch_database(name: str) -> str:
-    """A new, empty database of the cluster at DATABASE_URL; its URL."""
-    with psycopg.connect(database_url(), autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    params = conninfo_to_dict(database_url())
-    params["dbname"] = name
-    return make_conninfo(**params)
-
-
-def drop_database(name: str) -> None:
-    with psycopg.connect(database_url(), autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def _status_kb(pid: int) -> dict[str, int]:

@@ -43,6 +43,27 @@ class UnknownTenant(LookupError):
     """A client id that has no tenant in the registry."""
 
 
+def with_database(url: str, dbname: str) -> str:
+    """`url` pointing at another database of the same server."""
+    params = conninfo_to_dict(url)
+    params["dbname"] = dbname
+    return make_conninfo(**params)
+
+
+def scratch_database(name: str, url: str | None = None) -> str:
+    """A new, empty database `name` on the server of `url` (DATABASE_URL); its URL."""
+    url = url or database_url()
+    drop_database(name, url)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return with_database(url, name)
+
+
+def drop_database(name: str, url: str | None = None) -> None:
+    with psycopg.connect(url or database_url(), autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
 def app_conninfo(url: str | None = None) -> str:
     """The authenticator's connection string for the database of `url`.
 

@@ -16,9 +16,8 @@ from __future__ import annotations
 import os
 
 import psycopg
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from pyloader import queries
+from pyloader import db, queries
 from pyloader.config import app_role, database_url
 
 PROCESS_SCHEDULE = "* * * * *"  # pg_cron 1.4: minutes are the finest grain
@@ -47,14 +46,12 @@ def dispatch_job_name(database: str, index: int) -> str:
 def cron_connection(url: str | None = None) -> tuple[psycopg.Connection, str]:
     """A connection to pg_cron's database, and the name of the caller's database."""
     url = url or database_url()
-    params = conninfo_to_dict(url)
     with psycopg.connect(url, autocommit=True) as probe:
         cron_db = probe.execute(queries.CRON_DATABASE).fetchone()[0]
         this_db = probe.execute("SELECT current_database()").fetchone()[0]
     if not cron_db:
         raise RuntimeError("pg_cron is not loaded (cron.database_name is unset); start the cluster with `make db`")
-    params["dbname"] = cron_db
-    return psycopg.connect(make_conninfo(**params), autocommit=True), this_db
+    return psycopg.connect(db.with_database(url, cron_db), autocommit=True), this_db
 
 
 def schedule_database(url: str | None = None, *, count: int | None = None) -> list[str]:

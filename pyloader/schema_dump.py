@@ -17,12 +17,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import psycopg
-from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.conninfo import conninfo_to_dict
 
-from pyloader import migrate, tenants
-from pyloader.config import database_url, schema_for
+from pyloader import db, migrate, tenants
+from pyloader.config import schema_for
 
 # a fixed id, so the tenant's schema and role names (all derived from it) are
 # the same in every dump and can stay as they are, readable
@@ -69,20 +67,13 @@ def provision(url: str) -> None:
 
 def generate(base_url: str | None = None) -> str:
     """Provision a scratch database on the target cluster, dump it, drop it."""
-    base = base_url or database_url()
     name = f"mf_schema_dump_{os.getpid()}"
-    params = conninfo_to_dict(base)
-    params["dbname"] = name
-    scratch = make_conninfo(**params)
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    scratch = db.scratch_database(name, base_url)
     try:
         provision(scratch)
         return dump(scratch)
     finally:
-        with psycopg.connect(base, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        db.drop_database(name, base_url)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,18 +13,15 @@ import sys
 import psycopg
 import pytest
 from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from pyloader import migrate, scheduler, tenants
+from pyloader import db, migrate, scheduler, tenants
 from pyloader.config import database_url
 
 _counter = itertools.count()
 
 
 def url_for(dbname: str, base: str | None = None) -> str:
-    params = conninfo_to_dict(base or database_url())
-    params["dbname"] = dbname
-    return make_conninfo(**params)
+    return db.with_database(base or database_url(), dbname)
 
 
 def admin() -> psycopg.Connection:
@@ -33,8 +30,7 @@ def admin() -> psycopg.Connection:
 
 def drop_database(name: str) -> None:
     scheduler.unschedule_database(name)  # else its jobs fire every minute at nothing
-    with admin() as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    db.drop_database(name)
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import psycopg
 import pytest
 
 from tests import lines
