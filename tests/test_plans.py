@@ -216,6 +216,9 @@ def test_forecasts_match_statsforecast_on_random_series(tenant):
                 " est_on_hand, on_order) VALUES (%s, 'L', %s, %s, %s, 1.5, 2, 0)",
                 [(p, END_WEEK - dt.timedelta(days=7 * (len(y) - 1 - i)), i, v)
                  for p, y in series.items() for i, v in enumerate(y)])
+            # every key with stored rows is a known key (refresh_features keeps both)
+            cur.executemany("INSERT INTO feature_keys (product_id, location_id, first_week) VALUES (%s, 'L', %s)",
+                            [(p, END_WEEK - dt.timedelta(days=7 * (len(y) - 1))) for p, y in series.items()])
     with tenant.connect("pipeline") as conn:
         written = scalar(conn, "SELECT refresh_plans(%s, %s)", (list(series), ["L"] * len(series)))
         assert written == len(series)  # one recommendation per key (forecasts are a view over them)

@@ -3,15 +3,20 @@
 -- copied into feature rows, so a metadata correction rewrites no row.
 
 -- The 13 effective attributes of every known key, with the contract's
--- defaults where the ERP or the UI has said nothing about the entity.
+-- defaults where the ERP or the UI has said nothing about the entity. This
+-- is the one place those defaults are completed: the master file and the
+-- plans (090) read it. Each entity is looked up by its id in a LATERAL
+-- subquery kept apart by OFFSET 0, so a read of a few keys (one key's
+-- master file, a batch of plans) probes the tables' keys instead of
+-- gathering every supplier or location.
 CREATE OR REPLACE VIEW @extschema@.key_attributes AS
 SELECT k.product_id,
        k.location_id,
        p.category,
        p.brand,
        p.supplier_id,
-       p.unit_price::double precision AS unit_price,
-       p.unit_cost::double precision AS unit_cost,
+       p.unit_price,
+       p.unit_cost,
        coalesce(p.discontinued, false) AS discontinued,
        coalesce(a.assorted, true) AS assorted,
        coalesce(l.location_enabled, true) AS location_enabled,
@@ -22,10 +27,16 @@ SELECT k.product_id,
        coalesce(p.service_level, st.default_service_level)::double precision AS service_level
 FROM feature_keys k
 CROSS JOIN settings st
-LEFT JOIN effective_products p ON p.product_id = k.product_id
-LEFT JOIN effective_locations l ON l.location_id = k.location_id
-LEFT JOIN effective_suppliers s ON s.supplier_id = p.supplier_id
-LEFT JOIN effective_assortments a ON a.product_id = k.product_id AND a.location_id = k.location_id;
+LEFT JOIN LATERAL (SELECT e.category, e.brand, e.supplier_id, e.unit_price, e.unit_cost, e.discontinued,
+                          e.service_level
+                   FROM effective_products e WHERE e.product_id = k.product_id OFFSET 0) p ON true
+LEFT JOIN LATERAL (SELECT e.location_enabled
+                   FROM effective_locations e WHERE e.location_id = k.location_id OFFSET 0) l ON true
+LEFT JOIN LATERAL (SELECT e.lead_time_days, e.min_order_qty, e.order_multiple, e.review_period_weeks
+                   FROM effective_suppliers e WHERE e.supplier_id = p.supplier_id OFFSET 0) s ON true
+LEFT JOIN LATERAL (SELECT e.assorted
+                   FROM effective_assortments e
+                   WHERE e.product_id = k.product_id AND e.location_id = k.location_id OFFSET 0) a ON true;
 
 CREATE OR REPLACE VIEW @extschema@.master_file AS
 SELECT

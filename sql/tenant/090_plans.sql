@@ -83,11 +83,12 @@ BEGIN
     PERFORM ensure_plan_work_table();
     DELETE FROM mf_plan;
 
-    -- one row per key with its master-file row at end_week and its effective
-    -- values; an entity the ERP has not sent (nor the UI named) is missing
-    -- from the effective views, so their rules' defaults are completed here.
-    -- Each lookup is a LATERAL subquery kept apart by OFFSET 0, so it runs
-    -- per key on the tables' keys: the cost follows the batch, not the tenant.
+    -- one row per key with its master-file row at end_week and its
+    -- attributes as the master file has them (key_attributes, 065: the
+    -- effective values with the contract's defaults completed). A key with
+    -- no row at end_week has no ord and needs no attribute. Each lookup is a
+    -- LATERAL subquery kept apart by OFFSET 0, so it runs per key on the
+    -- tables' keys: the cost follows the batch, not the tenant.
     INSERT INTO mf_plan (product_id, location_id, ord, sigma, est_on_hand, on_order, lead_time_days,
                          review_period_weeks, service_level, min_order_qty, order_multiple, discontinued,
                          assorted, location_enabled)
@@ -95,30 +96,19 @@ BEGIN
            CASE WHEN f.week_start IS NOT NULL
                 THEN row_number() OVER (PARTITION BY f.week_start IS NOT NULL ORDER BY k.p, k.l) END,
            f.sold_std_13, f.est_on_hand, f.on_order,
-           coalesce(es.lead_time_days, s.default_lead_time_days),
-           coalesce(es.review_period_weeks, 1),
-           coalesce(ep.service_level, s.default_service_level),
-           coalesce(es.min_order_qty, 1),
-           coalesce(es.order_multiple, 1),
-           coalesce(ep.discontinued, false),
-           coalesce(ea.assorted, true),
-           coalesce(el.location_enabled, true)
+           a.lead_time_days, a.review_period_weeks, a.service_level, a.min_order_qty, a.order_multiple,
+           a.discontinued, a.assorted, a.location_enabled
     FROM (SELECT DISTINCT k.p, k.l FROM unnest(p_product_ids, p_location_ids) AS k(p, l)
           WHERE k.p IS NOT NULL AND k.l IS NOT NULL) k
-    CROSS JOIN settings s
     LEFT JOIN LATERAL (SELECT f.week_start, f.sold_std_13, f.est_on_hand, f.on_order
                        FROM features f
                        WHERE f.product_id = k.p AND f.location_id = k.l AND f.week_start = v_end
                        OFFSET 0) f ON true
-    LEFT JOIN LATERAL (SELECT e.supplier_id, e.service_level, e.discontinued
-                       FROM effective_products e WHERE e.product_id = k.p OFFSET 0) ep ON true
-    LEFT JOIN LATERAL (SELECT e.lead_time_days, e.review_period_weeks, e.min_order_qty, e.order_multiple
-                       FROM effective_suppliers e WHERE e.supplier_id = ep.supplier_id OFFSET 0) es ON true
-    LEFT JOIN LATERAL (SELECT e.location_enabled
-                       FROM effective_locations e WHERE e.location_id = k.l OFFSET 0) el ON true
-    LEFT JOIN LATERAL (SELECT e.assorted
-                       FROM effective_assortments e WHERE e.product_id = k.p AND e.location_id = k.l
-                       OFFSET 0) ea ON true;
+    LEFT JOIN LATERAL (SELECT a.lead_time_days, a.review_period_weeks, a.service_level, a.min_order_qty,
+                              a.order_multiple, a.discontinued, a.assorted, a.location_enabled
+                       FROM key_attributes a
+                       WHERE f.week_start IS NOT NULL AND a.product_id = k.p AND a.location_id = k.l
+                       OFFSET 0) a ON true;
     -- a batch is 1 or thousands of keys: without statistics every statement
     -- below would be planned for a guess (and scan all forecasts for one key)
     GET DIAGNOSTICS v_n = ROW_COUNT;
