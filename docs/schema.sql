@@ -68,7 +68,7 @@ BEGIN
         EXECUTE pg_catalog.format('SET ROLE %I', v_schema || '_pipeline');
         EXECUTE pg_catalog.format(
             'SELECT EXISTS (SELECT 1 FROM %1$I.dirty_keys)'
-            ' OR (SELECT end_week FROM %1$I.pipeline_state) IS DISTINCT FROM %1$I.end_week()', v_schema)
+            ' OR %1$I.end_week_moved()', v_schema)
             INTO v_pending;
         v_done := NULL;
         IF v_pending THEN
@@ -464,6 +464,44 @@ $$;
 ALTER FUNCTION t_schema_dump.attach_statement_triggers(p_table text, p_prefix text, p_function text, p_args text[], p_events text[]) OWNER TO t_schema_dump_owner;
 
 --
+-- Name: changed_rows_query(text, text[], text[], text[], text); Type: FUNCTION; Schema: t_schema_dump; Owner: t_schema_dump_owner
+--
+
+CREATE FUNCTION t_schema_dump.changed_rows_query(p_op text, p_join_cols text[], p_cols text[], p_out_cols text[], p_skip_col text DEFAULT NULL::text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 't_schema_dump', 'pg_temp'
+    AS $_$
+    SELECT CASE
+        WHEN p_op IN ('INSERT', 'DELETE') THEN format(
+            'SELECT %1$s FROM %2$s x WHERE (%3$s) IS DISTINCT FROM (%4$s)%5$s',
+            (SELECT string_agg(format('x.%I', c), ', ') FROM unnest(p_out_cols) AS u(c)),
+            CASE WHEN p_op = 'INSERT' THEN 'new_rows' ELSE 'old_rows' END,
+            (SELECT string_agg(format('x.%I', c), ', ') FROM unnest(p_cols) AS u(c)),
+            array_to_string(array_fill('NULL'::text, ARRAY[cardinality(p_cols)]), ', '),
+            CASE WHEN p_skip_col IS NOT NULL THEN format(' AND NOT x.%I', p_skip_col) ELSE '' END)
+        ELSE format(
+            'WITH c AS (SELECT %1$s, %2$s FROM old_rows o FULL JOIN new_rows n ON %3$s'
+            '           WHERE (%4$s) IS DISTINCT FROM (%5$s))'
+            ' SELECT %6$s FROM c WHERE o_present%7$s UNION ALL SELECT %8$s FROM c WHERE n_present%9$s',
+            (SELECT string_agg(format('o.%I AS o_%s', c, i), ', ') FROM unnest(p_out_cols) WITH ORDINALITY AS u(c, i))
+                || format(', o.%I IS NOT NULL AS o_present', p_join_cols[1])
+                || CASE WHEN p_skip_col IS NOT NULL THEN format(', o.%I AS o_skip', p_skip_col) ELSE '' END,
+            (SELECT string_agg(format('n.%I AS n_%s', c, i), ', ') FROM unnest(p_out_cols) WITH ORDINALITY AS u(c, i))
+                || format(', n.%I IS NOT NULL AS n_present', p_join_cols[1])
+                || CASE WHEN p_skip_col IS NOT NULL THEN format(', n.%I AS n_skip', p_skip_col) ELSE '' END,
+            (SELECT string_agg(format('o.%1$I = n.%1$I', c), ' AND ') FROM unnest(p_join_cols) AS u(c)),
+            (SELECT string_agg(format('o.%I', c), ', ') FROM unnest(p_cols) AS u(c)),
+            (SELECT string_agg(format('n.%I', c), ', ') FROM unnest(p_cols) AS u(c)),
+            (SELECT string_agg(format('o_%s AS %I', i, c), ', ') FROM unnest(p_out_cols) WITH ORDINALITY AS u(c, i)),
+            CASE WHEN p_skip_col IS NOT NULL THEN ' AND NOT o_skip' ELSE '' END,
+            (SELECT string_agg(format('n_%s', i), ', ') FROM unnest(p_out_cols) WITH ORDINALITY AS u(c, i)),
+            CASE WHEN p_skip_col IS NOT NULL THEN ' AND NOT n_skip' ELSE '' END)
+    END
+$_$;
+
+ALTER FUNCTION t_schema_dump.changed_rows_query(p_op text, p_join_cols text[], p_cols text[], p_out_cols text[], p_skip_col text) OWNER TO t_schema_dump_owner;
+
+--
 -- Name: check_end_week(); Type: FUNCTION; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
@@ -478,9 +516,10 @@ BEGIN
     -- guarantees: pipeline_state.end_week = end_week(), and the move is queued
     -- (the row is locked only when it must change: every batch of every
     -- runner passes here, and a lock held to its commit would serialise them)
-    SELECT end_week INTO v_then FROM pipeline_state;
-    IF v_then IS DISTINCT FROM v_now THEN
+    IF end_week_moved() THEN
         SELECT end_week INTO v_then FROM pipeline_state FOR UPDATE;
+    ELSE
+        RETURN;
     END IF;
     IF v_then IS DISTINCT FROM v_now THEN
         IF v_then IS NOT NULL THEN
@@ -533,6 +572,19 @@ CREATE FUNCTION t_schema_dump.end_week() RETURNS date
 $$;
 
 ALTER FUNCTION t_schema_dump.end_week() OWNER TO t_schema_dump_owner;
+
+--
+-- Name: end_week_moved(); Type: FUNCTION; Schema: t_schema_dump; Owner: t_schema_dump_owner
+--
+
+CREATE FUNCTION t_schema_dump.end_week_moved() RETURNS boolean
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 't_schema_dump', 'pg_temp'
+    AS $$
+    SELECT (SELECT end_week FROM pipeline_state) IS DISTINCT FROM end_week()
+$$;
+
+ALTER FUNCTION t_schema_dump.end_week_moved() OWNER TO t_schema_dump_owner;
 
 --
 -- Name: ensure_plan_work_table(); Type: FUNCTION; Schema: t_schema_dump; Owner: t_schema_dump_owner
@@ -711,6 +763,20 @@ $$;
 ALTER FUNCTION t_schema_dump.mark_all_keys(p_from_week date, p_scope text) OWNER TO t_schema_dump_owner;
 
 --
+-- Name: mark_continuations(text[], text[], date[]); Type: FUNCTION; Schema: t_schema_dump; Owner: t_schema_dump_owner
+--
+
+CREATE FUNCTION t_schema_dump.mark_continuations(p_product_ids text[], p_location_ids text[], p_from_weeks date[]) RETURNS void
+    LANGUAGE sql
+    SET search_path TO 'pg_catalog', 't_schema_dump', 'pg_temp'
+    AS $$
+    INSERT INTO dirty_keys (product_id, location_id, from_week, scope)
+    SELECT p, l, w, 'features' FROM unnest(p_product_ids, p_location_ids, p_from_weeks) AS k(p, l, w)
+$$;
+
+ALTER FUNCTION t_schema_dump.mark_continuations(p_product_ids text[], p_location_ids text[], p_from_weeks date[]) OWNER TO t_schema_dump_owner;
+
+--
 -- Name: mark_dirty_from_as_of_date(); Type: FUNCTION; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
@@ -734,47 +800,31 @@ ALTER FUNCTION t_schema_dump.mark_dirty_from_as_of_date() OWNER TO t_schema_dump
 CREATE FUNCTION t_schema_dump.mark_dirty_from_lines() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 't_schema_dump', 'pg_temp'
-    AS $_$
+    AS $$
 DECLARE
-    v_date  text := TG_ARGV[0];
-    v_pk    text[] := string_to_array(TG_ARGV[1], ',');
-    v_cols  text[] := string_to_array(TG_ARGV[2], ',');
-    v_sql   text;
-    v_p     text[];
-    v_l     text[];
-    v_w     date[];
+    v_date text := TG_ARGV[0];
+    v_p    text[];
+    v_l    text[];
+    v_w    date[];
 BEGIN
     -- guarantees: every key whose feature inputs changed is marked from the
     -- earliest week touched, on both sides of a line that moved
     IF TG_OP = 'TRUNCATE' THEN
         PERFORM mark_all_keys(NULL, 'features');
         RETURN NULL;
-    ELSIF TG_OP = 'INSERT' THEN
-        v_sql := format('SELECT product_id, location_id, %I AS d FROM new_rows WHERE NOT deleted', v_date);
-    ELSIF TG_OP = 'DELETE' THEN
-        v_sql := format('SELECT product_id, location_id, %I AS d FROM old_rows WHERE NOT deleted', v_date);
-    ELSE
-        v_sql := format(
-            'WITH changed AS (SELECT o.product_id AS op, o.location_id AS ol, o.%1$I AS od, o.deleted AS odel,'
-            '                        n.product_id AS np, n.location_id AS nl, n.%1$I AS nd, n.deleted AS ndel'
-            '                 FROM old_rows o JOIN new_rows n ON %2$s WHERE (%3$s) IS DISTINCT FROM (%4$s))'
-            ' SELECT op, ol, od FROM changed WHERE NOT odel'
-            ' UNION ALL SELECT np, nl, nd FROM changed WHERE NOT ndel',
-            v_date,
-            (SELECT string_agg(format('o.%1$I = n.%1$I', c), ' AND ') FROM unnest(v_pk) c),
-            (SELECT string_agg(format('o.%I', c), ', ') FROM unnest(v_cols) c),
-            (SELECT string_agg(format('n.%I', c), ', ') FROM unnest(v_cols) c));
     END IF;
     EXECUTE format('SELECT array_agg(product_id), array_agg(location_id), array_agg(w)'
                    ' FROM (SELECT product_id, location_id, date_trunc(''week'', min(d))::date AS w'
-                   '       FROM (%s) x(product_id, location_id, d) GROUP BY 1, 2) k', v_sql)
+                   '       FROM (%s) x(product_id, location_id, d) GROUP BY 1, 2) k',
+                   changed_rows_query(TG_OP, string_to_array(TG_ARGV[1], ','), string_to_array(TG_ARGV[2], ','),
+                                      ARRAY['product_id', 'location_id', v_date], 'deleted'))
         INTO v_p, v_l, v_w;
     IF v_p IS NOT NULL THEN
         PERFORM mark_keys(v_p, v_l, v_w, 'features');
     END IF;
     RETURN NULL;
 END;
-$_$;
+$$;
 
 ALTER FUNCTION t_schema_dump.mark_dirty_from_lines() OWNER TO t_schema_dump_owner;
 
@@ -850,14 +900,15 @@ BEGIN
         PERFORM mark_all_keys(NULL, 'plan');
         RETURN NULL;
     END IF;
-    v_changed := plan_changes_query(TG_OP, v_keys, string_to_array(TG_ARGV[0], ','));
+    v_changed := changed_rows_query(TG_OP, v_keys, string_to_array(TG_ARGV[0], ','), v_keys);
     IF v_keys = ARRAY['supplier_id'] THEN
         v_changed := format('SELECT p.product_id FROM (%s) x JOIN erp_products p USING (supplier_id)'
                             ' WHERE NOT p.deleted', v_changed);
         v_keys := ARRAY['product_id'];
     END IF;
+    -- both sides of an update, or several suppliers' products, name a key more than once
     EXECUTE format('SELECT array_agg(k.product_id), array_agg(k.location_id)'
-                   ' FROM (%s) x JOIN feature_keys k USING (%s)',
+                   ' FROM (SELECT DISTINCT * FROM (%s) x) x JOIN feature_keys k USING (%s)',
                    v_changed, (SELECT string_agg(format('%I', c), ', ') FROM unnest(v_keys) AS u(c)))
         INTO v_p, v_l;
     PERFORM mark_plans(v_p, v_l);
@@ -908,30 +959,6 @@ END;
 $$;
 
 ALTER FUNCTION t_schema_dump.note_explicit_stamp() OWNER TO t_schema_dump_owner;
-
---
--- Name: plan_changes_query(text, text[], text[]); Type: FUNCTION; Schema: t_schema_dump; Owner: t_schema_dump_owner
---
-
-CREATE FUNCTION t_schema_dump.plan_changes_query(p_op text, p_key_cols text[], p_cols text[]) RETURNS text
-    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-    SET search_path TO 'pg_catalog', 't_schema_dump', 'pg_temp'
-    AS $_$
-    SELECT format(
-        'WITH c AS (SELECT %1$s, %2$s FROM %3$s o FULL JOIN %4$s n ON %5$s WHERE (%6$s) IS DISTINCT FROM (%7$s))'
-        ' SELECT %8$s FROM c WHERE o_1 IS NOT NULL UNION SELECT %9$s FROM c WHERE n_1 IS NOT NULL',
-        (SELECT string_agg(format('o.%I AS o_%s', c, i), ', ') FROM unnest(p_key_cols) WITH ORDINALITY AS u(c, i)),
-        (SELECT string_agg(format('n.%I AS n_%s', c, i), ', ') FROM unnest(p_key_cols) WITH ORDINALITY AS u(c, i)),
-        CASE WHEN p_op = 'INSERT' THEN '(SELECT * FROM new_rows WHERE false)' ELSE 'old_rows' END,
-        CASE WHEN p_op = 'DELETE' THEN '(SELECT * FROM old_rows WHERE false)' ELSE 'new_rows' END,
-        (SELECT string_agg(format('o.%1$I = n.%1$I', c), ' AND ') FROM unnest(p_key_cols) AS u(c)),
-        (SELECT string_agg(format('o.%I', c), ', ') FROM unnest(p_cols) AS u(c)),
-        (SELECT string_agg(format('n.%I', c), ', ') FROM unnest(p_cols) AS u(c)),
-        (SELECT string_agg(format('o_%s AS %I', i, c), ', ') FROM unnest(p_key_cols) WITH ORDINALITY AS u(c, i)),
-        (SELECT string_agg(format('n_%s', i), ', ') FROM unnest(p_key_cols) WITH ORDINALITY AS u(c, i)))
-$_$;
-
-ALTER FUNCTION t_schema_dump.plan_changes_query(p_op text, p_key_cols text[], p_cols text[]) OWNER TO t_schema_dump_owner;
 
 --
 -- Name: prepare_queue(); Type: FUNCTION; Schema: t_schema_dump; Owner: t_schema_dump_owner
@@ -1603,8 +1630,7 @@ BEGIN
           IS DISTINCT FROM (excluded.first_week, excluded.tail_week, excluded.sold_tail, excluded.revenue_tail);
 
     -- a range longer than c_max_weeks goes on in a later batch
-    INSERT INTO dirty_keys (product_id, location_id, from_week, scope)
-    SELECT product_id, location_id, stop_week + 7, 'features'
+    PERFORM mark_continuations(array_agg(product_id), array_agg(location_id), array_agg(stop_week + 7))
     FROM mf_batch WHERE stop_week < v_end;
 
     RETURN v_written;
@@ -1637,11 +1663,12 @@ BEGIN
     PERFORM ensure_plan_work_table();
     DELETE FROM mf_plan;
 
-    -- one row per key with its master-file row at end_week and its effective
-    -- values; an entity the ERP has not sent (nor the UI named) is missing
-    -- from the effective views, so their rules' defaults are completed here.
-    -- Each lookup is a LATERAL subquery kept apart by OFFSET 0, so it runs
-    -- per key on the tables' keys: the cost follows the batch, not the tenant.
+    -- one row per key with its master-file row at end_week and its
+    -- attributes as the master file has them (key_attributes, 065: the
+    -- effective values with the contract's defaults completed). A key with
+    -- no row at end_week has no ord and needs no attribute. Each lookup is a
+    -- LATERAL subquery kept apart by OFFSET 0, so it runs per key on the
+    -- tables' keys: the cost follows the batch, not the tenant.
     INSERT INTO mf_plan (product_id, location_id, ord, sigma, est_on_hand, on_order, lead_time_days,
                          review_period_weeks, service_level, min_order_qty, order_multiple, discontinued,
                          assorted, location_enabled)
@@ -1649,30 +1676,19 @@ BEGIN
            CASE WHEN f.week_start IS NOT NULL
                 THEN row_number() OVER (PARTITION BY f.week_start IS NOT NULL ORDER BY k.p, k.l) END,
            f.sold_std_13, f.est_on_hand, f.on_order,
-           coalesce(es.lead_time_days, s.default_lead_time_days),
-           coalesce(es.review_period_weeks, 1),
-           coalesce(ep.service_level, s.default_service_level),
-           coalesce(es.min_order_qty, 1),
-           coalesce(es.order_multiple, 1),
-           coalesce(ep.discontinued, false),
-           coalesce(ea.assorted, true),
-           coalesce(el.location_enabled, true)
+           a.lead_time_days, a.review_period_weeks, a.service_level, a.min_order_qty, a.order_multiple,
+           a.discontinued, a.assorted, a.location_enabled
     FROM (SELECT DISTINCT k.p, k.l FROM unnest(p_product_ids, p_location_ids) AS k(p, l)
           WHERE k.p IS NOT NULL AND k.l IS NOT NULL) k
-    CROSS JOIN settings s
     LEFT JOIN LATERAL (SELECT f.week_start, f.sold_std_13, f.est_on_hand, f.on_order
                        FROM features f
                        WHERE f.product_id = k.p AND f.location_id = k.l AND f.week_start = v_end
                        OFFSET 0) f ON true
-    LEFT JOIN LATERAL (SELECT e.supplier_id, e.service_level, e.discontinued
-                       FROM effective_products e WHERE e.product_id = k.p OFFSET 0) ep ON true
-    LEFT JOIN LATERAL (SELECT e.lead_time_days, e.review_period_weeks, e.min_order_qty, e.order_multiple
-                       FROM effective_suppliers e WHERE e.supplier_id = ep.supplier_id OFFSET 0) es ON true
-    LEFT JOIN LATERAL (SELECT e.location_enabled
-                       FROM effective_locations e WHERE e.location_id = k.l OFFSET 0) el ON true
-    LEFT JOIN LATERAL (SELECT e.assorted
-                       FROM effective_assortments e WHERE e.product_id = k.p AND e.location_id = k.l
-                       OFFSET 0) ea ON true;
+    LEFT JOIN LATERAL (SELECT a.lead_time_days, a.review_period_weeks, a.service_level, a.min_order_qty,
+                              a.order_multiple, a.discontinued, a.assorted, a.location_enabled
+                       FROM key_attributes a
+                       WHERE f.week_start IS NOT NULL AND a.product_id = k.p AND a.location_id = k.l
+                       OFFSET 0) a ON true;
     -- a batch is 1 or thousands of keys: without statistics every statement
     -- below would be planned for a guess (and scan all forecasts for one key)
     GET DIAGNOSTICS v_n = ROW_COUNT;
@@ -3726,10 +3742,31 @@ CREATE VIEW t_schema_dump.key_attributes AS
     COALESCE(p.service_level, st.default_service_level) AS service_level
    FROM (((((t_schema_dump.feature_keys k
      CROSS JOIN t_schema_dump.settings st)
-     LEFT JOIN t_schema_dump.effective_products p ON ((p.product_id = k.product_id)))
-     LEFT JOIN t_schema_dump.effective_locations l ON ((l.location_id = k.location_id)))
-     LEFT JOIN t_schema_dump.effective_suppliers s ON ((s.supplier_id = p.supplier_id)))
-     LEFT JOIN t_schema_dump.effective_assortments a ON (((a.product_id = k.product_id) AND (a.location_id = k.location_id))));
+     LEFT JOIN LATERAL ( SELECT e.category,
+            e.brand,
+            e.supplier_id,
+            e.unit_price,
+            e.unit_cost,
+            e.discontinued,
+            e.service_level
+           FROM t_schema_dump.effective_products e
+          WHERE (e.product_id = k.product_id)
+         OFFSET 0) p ON (true))
+     LEFT JOIN LATERAL ( SELECT e.location_enabled
+           FROM t_schema_dump.effective_locations e
+          WHERE (e.location_id = k.location_id)
+         OFFSET 0) l ON (true))
+     LEFT JOIN LATERAL ( SELECT e.lead_time_days,
+            e.min_order_qty,
+            e.order_multiple,
+            e.review_period_weeks
+           FROM t_schema_dump.effective_suppliers e
+          WHERE (e.supplier_id = p.supplier_id)
+         OFFSET 0) s ON (true))
+     LEFT JOIN LATERAL ( SELECT e.assorted
+           FROM t_schema_dump.effective_assortments e
+          WHERE ((e.product_id = k.product_id) AND (e.location_id = k.location_id))
+         OFFSET 0) a ON (true));
 
 ALTER TABLE t_schema_dump.key_attributes OWNER TO t_schema_dump_owner;
 
@@ -5728,6 +5765,12 @@ GRANT ALL ON FUNCTION t_schema_dump.apply_retention() TO t_schema_dump_pipeline;
 REVOKE ALL ON FUNCTION t_schema_dump.attach_statement_triggers(p_table text, p_prefix text, p_function text, p_args text[], p_events text[]) FROM PUBLIC;
 
 --
+-- Name: FUNCTION changed_rows_query(p_op text, p_join_cols text[], p_cols text[], p_out_cols text[], p_skip_col text); Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
+--
+
+REVOKE ALL ON FUNCTION t_schema_dump.changed_rows_query(p_op text, p_join_cols text[], p_cols text[], p_out_cols text[], p_skip_col text) FROM PUBLIC;
+
+--
 -- Name: FUNCTION check_end_week(); Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
@@ -5747,6 +5790,13 @@ GRANT ALL ON FUNCTION t_schema_dump.delete_undecided_recommendations(p_product_i
 
 REVOKE ALL ON FUNCTION t_schema_dump.end_week() FROM PUBLIC;
 GRANT ALL ON FUNCTION t_schema_dump.end_week() TO t_schema_dump;
+
+--
+-- Name: FUNCTION end_week_moved(); Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
+--
+
+REVOKE ALL ON FUNCTION t_schema_dump.end_week_moved() FROM PUBLIC;
+GRANT ALL ON FUNCTION t_schema_dump.end_week_moved() TO t_schema_dump_pipeline;
 
 --
 -- Name: FUNCTION ensure_plan_work_table(); Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
@@ -5781,6 +5831,13 @@ REVOKE ALL ON FUNCTION t_schema_dump.hint_work() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION t_schema_dump.mark_all_keys(p_from_week date, p_scope text) FROM PUBLIC;
 GRANT ALL ON FUNCTION t_schema_dump.mark_all_keys(p_from_week date, p_scope text) TO t_schema_dump_pipeline;
+
+--
+-- Name: FUNCTION mark_continuations(p_product_ids text[], p_location_ids text[], p_from_weeks date[]); Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
+--
+
+REVOKE ALL ON FUNCTION t_schema_dump.mark_continuations(p_product_ids text[], p_location_ids text[], p_from_weeks date[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION t_schema_dump.mark_continuations(p_product_ids text[], p_location_ids text[], p_from_weeks date[]) TO t_schema_dump_pipeline;
 
 --
 -- Name: FUNCTION mark_dirty_from_as_of_date(); Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
@@ -5823,12 +5880,6 @@ REVOKE ALL ON FUNCTION t_schema_dump.mark_plans_from_settings() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION t_schema_dump.note_explicit_stamp() FROM PUBLIC;
-
---
--- Name: FUNCTION plan_changes_query(p_op text, p_key_cols text[], p_cols text[]); Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
---
-
-REVOKE ALL ON FUNCTION t_schema_dump.plan_changes_query(p_op text, p_key_cols text[], p_cols text[]) FROM PUBLIC;
 
 --
 -- Name: FUNCTION prepare_queue(); Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner

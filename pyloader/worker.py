@@ -1,6 +1,6 @@
 """The low-latency runner: process tenants' queues as soon as they are marked.
 
-The marking code (sql/tenant/070_dirty_marking.sql) adds a work hint for its
+The marking code (sql/tenant/070_marking.sql) adds a work hint for its
 tenant and sends NOTIFY masterfile_dirty, with no payload, in the transaction
 that marks; the notification is delivered when that transaction commits. The
 worker LISTENs on that one channel with one connection, and on every

@@ -181,7 +181,7 @@ BEGIN
         EXECUTE pg_catalog.format('SET ROLE %I', v_schema || '_pipeline');
         EXECUTE pg_catalog.format(
             'SELECT EXISTS (SELECT 1 FROM %1$I.dirty_keys)'
-            ' OR (SELECT end_week FROM %1$I.pipeline_state) IS DISTINCT FROM %1$I.end_week()', v_schema)
+            ' OR %1$I.end_week_moved()', v_schema)
             INTO v_pending;
         v_done := NULL;
         IF v_pending THEN

@@ -517,8 +517,7 @@ BEGIN
           IS DISTINCT FROM (excluded.first_week, excluded.tail_week, excluded.sold_tail, excluded.revenue_tail);
 
     -- a range longer than c_max_weeks goes on in a later batch
-    INSERT INTO dirty_keys (product_id, location_id, from_week, scope)
-    SELECT product_id, location_id, stop_week + 7, 'features'
+    PERFORM mark_continuations(array_agg(product_id), array_agg(location_id), array_agg(stop_week + 7))
     FROM mf_batch WHERE stop_week < v_end;
 
     RETURN v_written;

@@ -1,5 +1,12 @@
--- Dirty marking: every change to a feature input queues the keys it touches,
--- in the same transaction as the change.
+-- Marking: everything that queues work is here. A change to a feature input
+-- (an ERP line, as_of_date) queues the keys it touches from the earliest week
+-- it affects, scope 'features'; a change that moves no feature but an
+-- effective value or a setting (a ui_* row, settings, an ERP product,
+-- location or supplier) queues the keys whose plans it affects, scope
+-- 'plan'. Both happen in the same transaction as the change, by the
+-- statement triggers attached at the end of this file: mark_dirty_on_<table>
+-- and mark_plans_on_<table>. The pipeline itself queues the rest of a long
+-- range (mark_continuations) and a move of end_week (check_end_week).
 
 -- Tell the scheduler this tenant has queued work, in the marking
 -- transaction: a row in masterfile.work_hints (row-level security keeps the
@@ -94,6 +101,103 @@ BEGIN
 END;
 $$;
 
+-- The one query builder of the marking triggers: over a statement-level
+-- trigger's transition tables, the p_out_cols of every row version whose
+-- p_cols changed. An INSERT yields its new rows, a DELETE its old rows, an
+-- UPDATE both sides of each row it changed, paired on p_join_cols (the
+-- table's primary key: a row whose key moved is an old row and a new one).
+-- A row with every p_cols null says nothing and yields nothing; nor does a
+-- row version whose p_skip_col is true (a deleted line's week holds none of
+-- its quantities).
+CREATE OR REPLACE FUNCTION @extschema@.changed_rows_query(p_op text, p_join_cols text[], p_cols text[],
+                                                          p_out_cols text[], p_skip_col text DEFAULT NULL)
+RETURNS text
+LANGUAGE sql
+IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, @extschema@, pg_temp
+AS $$
+    SELECT CASE
+        WHEN p_op IN ('INSERT', 'DELETE') THEN format(
+            'SELECT %1$s FROM %2$s x WHERE (%3$s) IS DISTINCT FROM (%4$s)%5$s',
+            (SELECT string_agg(format('x.%I', c), ', ') FROM unnest(p_out_cols) AS u(c)),
+            CASE WHEN p_op = 'INSERT' THEN 'new_rows' ELSE 'old_rows' END,
+            (SELECT string_agg(format('x.%I', c), ', ') FROM unnest(p_cols) AS u(c)),
+            array_to_string(array_fill('NULL'::text, ARRAY[cardinality(p_cols)]), ', '),
+            CASE WHEN p_skip_col IS NOT NULL THEN format(' AND NOT x.%I', p_skip_col) ELSE '' END)
+        ELSE format(
+            'WITH c AS (SELECT %1$s, %2$s FROM old_rows o FULL JOIN new_rows n ON %3$s'
+            '           WHERE (%4$s) IS DISTINCT FROM (%5$s))'
+            ' SELECT %6$s FROM c WHERE o_present%7$s UNION ALL SELECT %8$s FROM c WHERE n_present%9$s',
+            (SELECT string_agg(format('o.%I AS o_%s', c, i), ', ') FROM unnest(p_out_cols) WITH ORDINALITY AS u(c, i))
+                || format(', o.%I IS NOT NULL AS o_present', p_join_cols[1])
+                || CASE WHEN p_skip_col IS NOT NULL THEN format(', o.%I AS o_skip', p_skip_col) ELSE '' END,
+            (SELECT string_agg(format('n.%I AS n_%s', c, i), ', ') FROM unnest(p_out_cols) WITH ORDINALITY AS u(c, i))
+                || format(', n.%I IS NOT NULL AS n_present', p_join_cols[1])
+                || CASE WHEN p_skip_col IS NOT NULL THEN format(', n.%I AS n_skip', p_skip_col) ELSE '' END,
+            (SELECT string_agg(format('o.%1$I = n.%1$I', c), ' AND ') FROM unnest(p_join_cols) AS u(c)),
+            (SELECT string_agg(format('o.%I', c), ', ') FROM unnest(p_cols) AS u(c)),
+            (SELECT string_agg(format('n.%I', c), ', ') FROM unnest(p_cols) AS u(c)),
+            (SELECT string_agg(format('o_%s AS %I', i, c), ', ') FROM unnest(p_out_cols) WITH ORDINALITY AS u(c, i)),
+            CASE WHEN p_skip_col IS NOT NULL THEN ' AND NOT o_skip' ELSE '' END,
+            (SELECT string_agg(format('n_%s', i), ', ') FROM unnest(p_out_cols) WITH ORDINALITY AS u(c, i)),
+            CASE WHEN p_skip_col IS NOT NULL THEN ' AND NOT n_skip' ELSE '' END)
+    END
+$$;
+
+-- Whether end_week has moved since the pipeline last accounted for it (the
+-- scheduler asks before it starts a tenant's turn; check_end_week acts on it).
+CREATE OR REPLACE FUNCTION @extschema@.end_week_moved()
+RETURNS boolean
+LANGUAGE sql
+STABLE PARALLEL SAFE
+SET search_path = pg_catalog, @extschema@, pg_temp
+AS $$
+    SELECT (SELECT end_week FROM pipeline_state) IS DISTINCT FROM end_week()
+$$;
+
+-- When end_week moved (as_of_date set, or the calendar rolled with it null),
+-- queue every key from the first week added or removed.
+CREATE OR REPLACE FUNCTION @extschema@.check_end_week()
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, @extschema@, pg_temp
+AS $$
+DECLARE
+    v_now  date := end_week();
+    v_then date;
+BEGIN
+    -- guarantees: pipeline_state.end_week = end_week(), and the move is queued
+    -- (the row is locked only when it must change: every batch of every
+    -- runner passes here, and a lock held to its commit would serialise them)
+    IF end_week_moved() THEN
+        SELECT end_week INTO v_then FROM pipeline_state FOR UPDATE;
+    ELSE
+        RETURN;
+    END IF;
+    IF v_then IS DISTINCT FROM v_now THEN
+        IF v_then IS NOT NULL THEN
+            PERFORM mark_all_keys(least(v_then, v_now) + 7, 'features');
+        END IF;
+        UPDATE pipeline_state SET end_week = v_now;
+    END IF;
+END;
+$$;
+
+-- A range longer than a batch computes goes on in a later batch: the
+-- pipeline queues each such key from the week after the last one it wrote.
+-- No hint: the run that writes it is still draining the queue.
+CREATE OR REPLACE FUNCTION @extschema@.mark_continuations(p_product_ids text[], p_location_ids text[],
+                                                          p_from_weeks date[])
+RETURNS void
+LANGUAGE sql
+VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, @extschema@, pg_temp
+AS $$
+    INSERT INTO dirty_keys (product_id, location_id, from_week, scope)
+    SELECT p, l, w, 'features' FROM unnest(p_product_ids, p_location_ids, p_from_weeks) AS k(p, l, w)
+$$;
+
 -- Statement-level trigger on an ERP line table. Arguments: the line's date
 -- column, its key columns, and the columns that feed features (a change of
 -- any other column, e.g. load_id alone, marks nothing).
@@ -105,38 +209,22 @@ SECURITY DEFINER
 SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
 DECLARE
-    v_date  text := TG_ARGV[0];
-    v_pk    text[] := string_to_array(TG_ARGV[1], ',');
-    v_cols  text[] := string_to_array(TG_ARGV[2], ',');
-    v_sql   text;
-    v_p     text[];
-    v_l     text[];
-    v_w     date[];
+    v_date text := TG_ARGV[0];
+    v_p    text[];
+    v_l    text[];
+    v_w    date[];
 BEGIN
     -- guarantees: every key whose feature inputs changed is marked from the
     -- earliest week touched, on both sides of a line that moved
     IF TG_OP = 'TRUNCATE' THEN
         PERFORM mark_all_keys(NULL, 'features');
         RETURN NULL;
-    ELSIF TG_OP = 'INSERT' THEN
-        v_sql := format('SELECT product_id, location_id, %I AS d FROM new_rows WHERE NOT deleted', v_date);
-    ELSIF TG_OP = 'DELETE' THEN
-        v_sql := format('SELECT product_id, location_id, %I AS d FROM old_rows WHERE NOT deleted', v_date);
-    ELSE
-        v_sql := format(
-            'WITH changed AS (SELECT o.product_id AS op, o.location_id AS ol, o.%1$I AS od, o.deleted AS odel,'
-            '                        n.product_id AS np, n.location_id AS nl, n.%1$I AS nd, n.deleted AS ndel'
-            '                 FROM old_rows o JOIN new_rows n ON %2$s WHERE (%3$s) IS DISTINCT FROM (%4$s))'
-            ' SELECT op, ol, od FROM changed WHERE NOT odel'
-            ' UNION ALL SELECT np, nl, nd FROM changed WHERE NOT ndel',
-            v_date,
-            (SELECT string_agg(format('o.%1$I = n.%1$I', c), ' AND ') FROM unnest(v_pk) c),
-            (SELECT string_agg(format('o.%I', c), ', ') FROM unnest(v_cols) c),
-            (SELECT string_agg(format('n.%I', c), ', ') FROM unnest(v_cols) c));
     END IF;
     EXECUTE format('SELECT array_agg(product_id), array_agg(location_id), array_agg(w)'
                    ' FROM (SELECT product_id, location_id, date_trunc(''week'', min(d))::date AS w'
-                   '       FROM (%s) x(product_id, location_id, d) GROUP BY 1, 2) k', v_sql)
+                   '       FROM (%s) x(product_id, location_id, d) GROUP BY 1, 2) k',
+                   changed_rows_query(TG_OP, string_to_array(TG_ARGV[1], ','), string_to_array(TG_ARGV[2], ','),
+                                      ARRAY['product_id', 'location_id', v_date], 'deleted'))
         INTO v_p, v_l, v_w;
     IF v_p IS NOT NULL THEN
         PERFORM mark_keys(v_p, v_l, v_w, 'features');
@@ -158,6 +246,107 @@ FROM (VALUES
     ('erp_invoice_lines', 'invoice_date', 'invoice_id,line_no',
      'product_id,location_id,invoice_date,qty_invoiced,line_amount,deleted')
 ) AS t(tbl, date_col, pk, cols);
+
+-- Plan marking: keys are those of feature_keys; a change that leaves every
+-- plan-relevant column as it was marks nothing.
+
+-- Queue the given keys for their plans only.
+CREATE OR REPLACE FUNCTION @extschema@.mark_plans(p_product_ids text[], p_location_ids text[])
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, @extschema@, pg_temp
+AS $$
+BEGIN
+    -- guarantees: every given key is queued with scope 'plan' (or already covered)
+    IF cardinality(p_product_ids) > 0 THEN
+        PERFORM mark_keys(p_product_ids, p_location_ids,
+                          array_fill(NULL::date, ARRAY[cardinality(p_product_ids)]), 'plan');
+    END IF;
+END;
+$$;
+
+-- A row of master data: every key it affects. TG_ARGV[0]: the plan-relevant
+-- columns; TG_ARGV[1]: the row's key columns, as feature_keys has them
+-- (product_id: erp_products, ui_product_settings, every key of the product;
+-- location_id: erp_locations, ui_location_settings, every key at the
+-- location; product_id,location_id: ui_assortments, the key itself), or
+-- supplier_id (erp_suppliers, ui_supplier_settings: every key of the
+-- supplier's products, erp_products.supplier_id as effective_products reads
+-- it).
+CREATE OR REPLACE FUNCTION @extschema@.mark_plans_from_master_data()
+RETURNS trigger
+LANGUAGE plpgsql
+VOLATILE PARALLEL UNSAFE
+SECURITY DEFINER
+SET search_path = pg_catalog, @extschema@, pg_temp
+AS $$
+DECLARE
+    v_keys    text[] := string_to_array(TG_ARGV[1], ',');
+    v_changed text;
+    v_p       text[];
+    v_l       text[];
+BEGIN
+    -- guarantees: each known key affected by a row whose plan-relevant columns changed is queued for its plan
+    IF TG_OP = 'TRUNCATE' THEN
+        PERFORM mark_all_keys(NULL, 'plan');
+        RETURN NULL;
+    END IF;
+    v_changed := changed_rows_query(TG_OP, v_keys, string_to_array(TG_ARGV[0], ','), v_keys);
+    IF v_keys = ARRAY['supplier_id'] THEN
+        v_changed := format('SELECT p.product_id FROM (%s) x JOIN erp_products p USING (supplier_id)'
+                            ' WHERE NOT p.deleted', v_changed);
+        v_keys := ARRAY['product_id'];
+    END IF;
+    -- both sides of an update, or several suppliers' products, name a key more than once
+    EXECUTE format('SELECT array_agg(k.product_id), array_agg(k.location_id)'
+                   ' FROM (SELECT DISTINCT * FROM (%s) x) x JOIN feature_keys k USING (%s)',
+                   v_changed, (SELECT string_agg(format('%I', c), ', ') FROM unnest(v_keys) AS u(c)))
+        INTO v_p, v_l;
+    PERFORM mark_plans(v_p, v_l);
+    RETURN NULL;
+END;
+$$;
+
+-- settings: a default (service level, lead time) queues every key (the
+-- horizon needs no work: the forecasts view reads it); as_of_date is the
+-- pipeline's own check (check_end_week), which a listening worker is told to
+-- run now.
+CREATE OR REPLACE FUNCTION @extschema@.mark_plans_from_settings()
+RETURNS trigger
+LANGUAGE plpgsql
+VOLATILE PARALLEL UNSAFE
+SECURITY DEFINER
+SET search_path = pg_catalog, @extschema@, pg_temp
+AS $$
+BEGIN
+    -- guarantees: every key is queued for its plan when a plan-relevant setting changed
+    IF EXISTS (SELECT 1 FROM old_rows o JOIN new_rows n USING (singleton)
+               WHERE (o.default_service_level, o.default_lead_time_days)
+                     IS DISTINCT FROM (n.default_service_level, n.default_lead_time_days)) THEN
+        PERFORM mark_all_keys(NULL, 'plan');
+    END IF;
+    IF EXISTS (SELECT 1 FROM old_rows o JOIN new_rows n USING (singleton)
+               WHERE o.as_of_date IS DISTINCT FROM n.as_of_date) THEN
+        PERFORM hint_work();
+    END IF;
+    RETURN NULL;
+END;
+$$;
+
+SELECT @extschema@.attach_statement_triggers(t.tbl, 'mark_plans_on', 'mark_plans_from_master_data',
+                                             ARRAY[t.cols, t.key_cols])
+FROM (VALUES
+    ('erp_products', 'supplier_id,status,deleted', 'product_id'),
+    ('ui_product_settings', 'discontinued,service_level', 'product_id'),
+    ('erp_locations', 'status,deleted', 'location_id'),
+    ('ui_location_settings', 'enabled', 'location_id'),
+    ('erp_suppliers', 'lead_time_days,min_order_qty,order_multiple,deleted', 'supplier_id'),
+    ('ui_supplier_settings', 'lead_time_days,min_order_qty,order_multiple,review_period_weeks', 'supplier_id'),
+    ('ui_assortments', 'assorted', 'product_id,location_id')
+) AS t(tbl, cols, key_cols);
+SELECT @extschema@.attach_statement_triggers('settings', 'mark_plans_on', 'mark_plans_from_settings', ARRAY[]::text[],
+                                             ARRAY['UPDATE']);
 
 -- A move of as_of_date marks, in the same transaction, every key from the
 -- first week the move adds or removes (check_end_week does the work and

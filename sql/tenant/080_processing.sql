@@ -1,34 +1,6 @@
 -- Processing the queue: claim keys, recompute, delete exactly the marks
 -- claimed, commit per batch.
 
--- When end_week moved (as_of_date set, or the calendar rolled with it null),
--- queue every key from the first week added or removed.
-CREATE OR REPLACE FUNCTION @extschema@.check_end_week()
-RETURNS void
-LANGUAGE plpgsql
-VOLATILE PARALLEL UNSAFE
-SET search_path = pg_catalog, @extschema@, pg_temp
-AS $$
-DECLARE
-    v_now  date := end_week();
-    v_then date;
-BEGIN
-    -- guarantees: pipeline_state.end_week = end_week(), and the move is queued
-    -- (the row is locked only when it must change: every batch of every
-    -- runner passes here, and a lock held to its commit would serialise them)
-    SELECT end_week INTO v_then FROM pipeline_state;
-    IF v_then IS DISTINCT FROM v_now THEN
-        SELECT end_week INTO v_then FROM pipeline_state FOR UPDATE;
-    END IF;
-    IF v_then IS DISTINCT FROM v_now THEN
-        IF v_then IS NOT NULL THEN
-            PERFORM mark_all_keys(least(v_then, v_now) + 7, 'features');
-        END IF;
-        UPDATE pipeline_state SET end_week = v_now;
-    END IF;
-END;
-$$;
-
 -- Turn global marks (null key) into one mark per known key.
 CREATE OR REPLACE FUNCTION @extschema@.expand_global_marks()
 RETURNS void

@@ -86,7 +86,8 @@ BEGIN
     EXECUTE format('GRANT EXECUTE ON FUNCTION process_batch(integer), refresh_batch(text[], text[], date[], boolean[]),'
                    ' refresh_features(text[], text[], date[]), refresh_plans(text[], text[]), ensure_work_tables(),'
                    ' analyze_work_table(text, bigint),'
-                   ' check_end_week(), expand_global_marks(), prepare_queue(), mark_all_keys(date, text)'
+                   ' end_week_moved(), check_end_week(), expand_global_marks(), prepare_queue(),'
+                   ' mark_all_keys(date, text), mark_continuations(text[], text[], date[])'
                    ' TO %I', v_pipeline);
     EXECUTE format('GRANT EXECUTE ON FUNCTION end_week() TO %I', v_reader);
     EXECUTE format('GRANT EXECUTE ON FUNCTION settle_work_hints(bigint, boolean) TO %I', v_pipeline);
