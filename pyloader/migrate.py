@@ -74,7 +74,8 @@ SCHEMA_PLACEHOLDER = "@extschema@"
 
 
 def sql_text(path: Path, schema: str | None = None) -> str:
-    """A file of sql/, with the tenant's schema in place of @extschema@ ('@extschema@': its name)."""
+    """A file of sql/, with the tenant's schema in place of @extschema@ ('@extschema@': its name)
+    and the PL/Python kernels' loaders in place of their `@kernel NAME@` lines (pyloader/plpython.py)."""
     text = path.read_text()
     if schema is not None:
         # '@extschema@' in quotes is the schema's name as a value
@@ -82,7 +83,8 @@ def sql_text(path: Path, schema: str | None = None) -> str:
         text = text.replace(SCHEMA_PLACEHOLDER, sql.Identifier(schema).as_string(None))
     elif SCHEMA_PLACEHOLDER in text:
         raise RuntimeError(f"{path.relative_to(PACKAGE_DATA)} names {SCHEMA_PLACEHOLDER} but no schema was given")
-    return text
+    # last: a kernel's source is embedded as it is
+    return plpython.embed_kernels(text)
 
 
 def apply_sql(conn: psycopg.Connection, kind: str, schema: str | None = None) -> None:
@@ -107,8 +109,7 @@ def upgrade_control(sa_conn) -> None:
     raw.execute("CREATE SCHEMA IF NOT EXISTS masterfile")
     raw.execute("SET LOCAL search_path = masterfile, pg_catalog")
     command.upgrade(_alembic_config("control", sa_conn, queries.CONTROL_SCHEMA), "head")
-    apply_sql(raw, "control")
-    plpython.install(raw)  # kernels embed pyloader/kernels/ as read now
+    apply_sql(raw, "control")  # kernels embed pyloader/kernels/ as read now
     raw.execute("RESET search_path")
 
 

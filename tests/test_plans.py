@@ -239,21 +239,3 @@ def test_forecasts_match_statsforecast_on_random_series(tenant):
             assert method == "croston_sba"
             assert f == pytest.approx(sf_croston_sba(y104), rel=REL, abs=1e-12), p
     assert seen == {"no_demand", "smooth", "erratic", "intermittent", "lumpy"}
-
-
-def test_kernel_function_is_the_repository_kernel(tenant):
-    """The function body embeds pyloader/kernels/forecast.py as read at migrate time."""
-    from pyloader import plpython
-
-    with tenant.connect() as conn:
-        body = scalar(conn, "SELECT prosrc FROM pg_proc WHERE oid = 'masterfile.forecast_batch'::regproc")
-        props = conn.execute(
-            "SELECT provolatile, proparallel, prosecdef, proconfig FROM pg_proc"
-            " WHERE oid = 'masterfile.forecast_batch'::regproc").fetchone()
-        grantees = row_set(conn, "SELECT grantee::regrole::text FROM pg_proc,"
-                                 " aclexplode(proacl) WHERE oid = 'masterfile.forecast_batch'::regproc")
-    assert body.strip() in plpython.forecast_batch_sql()
-    assert props == ("i", "s", False, ["search_path=pg_catalog, pg_temp"])
-    # the pipeline's alone: unbounded work for whoever calls it
-    assert (f"{tenant.schema}_pipeline",) in grantees
-    assert not {(tenant.schema,), (f"{tenant.schema}_owner",), (f"{tenant.schema}_ui",), ("-",), ("public",)} & grantees

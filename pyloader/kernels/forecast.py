@@ -6,31 +6,29 @@ Figures match statsforecast's ``SimpleExponentialSmoothing(alpha=0.1)`` and
 ``CrostonSBA()`` (same operations in the same order, so normally bit for bit).
 
 This file runs in two places: in pytest, and inside PostgreSQL's PL/Python
-(Debian Python 3.11, Debian numpy 1.24), where a function body exec()s this
-source once per session and calls ``batch``. Hence: imports are the standard
-library and numpy only, nothing happens at import, and nothing relies on the
-module being registered in ``sys.modules``.
+(Debian Python 3.11, Debian numpy 1.24), where ``masterfile.forecast_batch``
+(sql/control/025_forecast_kernel.sql) calls ``batch``: `pyloader migrate`
+embeds this source in that function's body, which exec()s it once per session
+into a module kept in GD (pyloader/plpython.py). Hence: imports are the
+standard library and numpy only, nothing happens at import, and nothing relies
+on the module being registered in ``sys.modules``.
 
 Per-key reference functions (readable statements of the spec; the tests prove
 the batch functions give the same results):
 
     classify_and_forecast(y) -> (demand_class, method, forecast_per_week)
-    recommend(forecast, sigma, est_on_hand, on_order, lead_time_days,
-              review_period_weeks, service_level, min_order_qty,
-              order_multiple, discontinued, assorted, location_enabled) -> dict
-        dict keys: RECOMMEND_COLUMNS
+    recommend(forecast, <the recommendation inputs>) -> dict, keys RECOMMEND_COLUMNS
 
 Batch entry points (many keys per call, vectorised across keys):
 
-    batch(y_flat, lengths, sigma, est_on_hand, on_order, lead_time_days,
-          review_period_weeks, service_level, min_order_qty, order_multiple,
-          discontinued, assorted, location_enabled) -> dict
+    batch(y_flat, lengths, <the recommendation inputs>) -> dict, keys BATCH_COLUMNS
     forecast_batch(y_flat, lengths) -> dict, keys FORECAST_COLUMNS
-    recommend_batch(forecast, sigma, est_on_hand, on_order, lead_time_days,
-                    review_period_weeks, service_level, min_order_qty,
-                    order_multiple, discontinued, assorted, location_enabled)
+    recommend_batch(forecast, <the recommendation inputs>)
         -> dict, keys RECOMMEND_COLUMNS (for input changes that leave the
            forecast alone, e.g. a UI setting)
+
+where the recommendation inputs are sigma .. location_enabled below, in that
+order; the SQL function's arguments are checked against ``batch``'s signature.
 
 Arguments: ``lengths`` and every argument after it hold one element per key,
 all in the same key order (a Python list, as PL/Python passes an array, or a
@@ -68,19 +66,8 @@ BATCH_COLUMNS = FORECAST_COLUMNS + RECOMMEND_COLUMNS:
     reason              text    discontinued|not_assorted|location_disabled|
                                 reorder|sufficient_stock
 
-PL/Python maps a returned dict onto OUT parameters by name, so the SQL
-wrapper can declare exactly these names as OUT arrays and unnest them:
-
-    CREATE FUNCTION ...(p_y_flat float8[], p_lengths int4[], p_sigma float8[],
-        ..., p_location_enabled bool[],
-        OUT demand_class text[], OUT method text[],
-        OUT forecast_per_week float8[], ..., OUT reason text[])
-    LANGUAGE plpython3u AS $$
-        if "kernel" not in SD:
-            SD["kernel"] = {}
-            exec(<this file's source>, SD["kernel"])
-        return SD["kernel"]["batch"](p_y_flat, p_lengths, p_sigma, ...)
-    $$;
+PL/Python maps a returned dict onto OUT parameters by name: the SQL function
+declares exactly these names as OUT arrays, which refresh_plans unnests.
 
 Pass numbers as float8 (a numeric[] reaches PL/Python as Decimals: slower).
 Bad input (a NULL where none is allowed, a NaN or infinity, mismatched
