@@ -1,11 +1,14 @@
 """The kernels' SQL declarations against the code behind them, so that nothing
 is kept in step by hand: masterfile.forecast_batch (sql/control/) against
-pyloader/kernels/forecast.py's batch().
+pyloader/kernels/forecast.py's batch(), the window lengths each language
+writes once (docs/weekly-series.md, "The two lengths"), and the byte layout
+of weekly series in SQL and Python.
 """
 from __future__ import annotations
 
 import inspect
 import re
+import struct
 from pathlib import Path
 
 import psycopg
@@ -15,6 +18,7 @@ from pyloader import migrate, plpython
 from pyloader.kernels import forecast
 from tests.conftest import row_set, scalar
 
+REPO = Path(__file__).resolve().parent.parent
 FORECAST_SQL = migrate.SQL_DIR / "control" / "025_forecast_kernel.sql"
 
 
@@ -57,6 +61,27 @@ def test_forecast_batch_embeds_the_repository_kernel(tenant):
     # the pipeline's alone: unbounded work for whoever calls it
     assert (f"{tenant.schema}_pipeline",) in grantees
     assert not {(tenant.schema,), (f"{tenant.schema}_owner",), (f"{tenant.schema}_ui",), ("-",), ("public",)} & grantees
+
+
+def test_window_lengths_agree_across_languages(db_url):
+    c_source = (REPO / "ext" / "masterfile_kernel.c").read_text()
+    (c_lookback,) = re.findall(r"^#define MAX_LOOKBACK (\d+)\b", c_source, re.MULTILINE)
+    with psycopg.connect(db_url) as conn:
+        assert scalar(conn, "SELECT masterfile.forecast_weeks()") == forecast.MAX_WEEKS
+        assert scalar(conn, "SELECT masterfile.features_lookback_weeks()") == int(c_lookback)
+
+
+def test_series_bytes_are_float8send(db_url):
+    """Python's helpers write and read what SQL's string_agg(float8send()) makes."""
+    values = [0.0, -0.0, 1.5, -2.25, 1e-300, 12345.678, float(2**53 + 1)]
+    with psycopg.connect(db_url) as conn:
+        sql_bytes = scalar(conn, "SELECT string_agg(float8send(v), ''::bytea ORDER BY n)"
+                                 " FROM unnest(%s::float8[]) WITH ORDINALITY AS s(v, n)", (values,))
+    assert forecast.series_to_bytes(values) == sql_bytes == b"".join(struct.pack(">d", v) for v in values)
+    assert forecast.series_from_bytes(sql_bytes).tolist() == values
+    assert forecast.series_to_bytes([]) == b"" and forecast.series_from_bytes(b"").size == 0
+    with pytest.raises(ValueError, match="tail: 7 bytes is not a whole number of float8"):
+        forecast.series_from_bytes(sql_bytes[:7], "tail")
 
 
 def test_embed_kernels_replaces_whole_lines_only(tmp_path, monkeypatch):

@@ -36,14 +36,13 @@ numpy array).
 
     y_flat      float8[]  every key's weekly units_sold, oldest week first,
                           key after key (key i owns the next lengths[i]
-                          values). Or bytea holding the same values as
-                          concatenated float8send() (big-endian), which skips
-                          the list conversion in PL/Python and here:
-                          string_agg(float8send(units_sold::float8), ''::bytea
-                                     ORDER BY <key order>, week_start)
+                          values). Or bytes holding the same values as
+                          docs/weekly-series.md lays them out (what SQL
+                          passes: it skips the list conversion in PL/Python
+                          and here); series_to_bytes makes them.
     lengths     int4[]    weeks per key, 0 allowed (no_demand); their sum is
-                          the number of values in y_flat. Only the last 104
-                          weeks of a longer series are used.
+                          the number of values in y_flat. Only the last
+                          MAX_WEEKS weeks of a longer series are used.
     sigma       float8[]  sold_std_13 at end_week; NULL elements mean 0
     est_on_hand, on_order, lead_time_days, review_period_weeks,
     service_level, min_order_qty, order_multiple
@@ -83,6 +82,8 @@ from statistics import NormalDist
 
 import numpy as np
 
+# the weeks of a series the forecast reads; SQL's masterfile.forecast_weeks()
+# (tests/test_kernel_declarations.py holds the two equal)
 MAX_WEEKS = 104
 ALPHA = 0.1
 COMPLEMENT = 1.0 - ALPHA  # as statsforecast computes it
@@ -120,8 +121,8 @@ BATCH_COLUMNS = FORECAST_COLUMNS + RECOMMEND_COLUMNS
 def classify_and_forecast(y):
     """Return (demand_class, method, forecast_per_week) for one key's weeks.
 
-    ``y`` is the key's weekly units_sold, oldest first; only its last 104
-    values count. A week with sales is a week with ``y > 0``.
+    ``y`` is the key's weekly units_sold, oldest first; only its last
+    MAX_WEEKS values count. A week with sales is a week with ``y > 0``.
     """
     y = np.asarray(y, dtype=np.float64).ravel()[-MAX_WEEKS:]
     sale = y > 0
@@ -432,6 +433,24 @@ def recommend_batch(
     }
 
 
+# ---------------------------------------------------------------- weekly series as bytes
+
+# docs/weekly-series.md: one float8 per week, as float8send() writes it
+SERIES_DTYPE = np.dtype(">f8")
+
+
+def series_to_bytes(values):
+    """A weekly series (oldest week first) as SQL's string_agg(float8send(...)) makes it."""
+    return np.asarray(values, dtype=np.float64).astype(SERIES_DTYPE).tobytes()
+
+
+def series_from_bytes(data, name="series"):
+    """The values of a weekly series held as bytes (bytes, bytearray or memoryview), as float64."""
+    if len(data) % SERIES_DTYPE.itemsize:
+        raise ValueError(f"{name}: {len(data)} bytes is not a whole number of float8")
+    return np.frombuffer(data, dtype=SERIES_DTYPE).astype(np.float64)
+
+
 # ---------------------------------------------------------------- input checks
 
 
@@ -453,9 +472,7 @@ def _float_array(name, values, size=None, null_as=None):
     if isinstance(values, np.ndarray):
         arr = values.astype(np.float64).reshape(-1)
     elif isinstance(values, (bytes, bytearray, memoryview)):
-        if len(values) % 8:
-            raise ValueError(f"{name}: {len(values)} bytes is not a whole number of float8")
-        arr = np.frombuffer(values, dtype=">f8").astype(np.float64)
+        arr = series_from_bytes(values, name)
     else:
         # array.array converts a list of floats about twice as fast as
         # np.asarray on numpy 1.24, and refuses None (TypeError) for free.

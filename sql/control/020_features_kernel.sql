@@ -1,9 +1,11 @@
 -- The master file's per-key computation, in C (ext/masterfile_kernel.c,
 -- installed into PostgreSQL's $libdir by scripts/install-kernel.sh). One call
--- per key: its weekly facts as arrays of (week, facts) entries, with up to 51
--- stored weeks before the first week computed, and the running state of the
--- stored row before it; one row per week computed, in the column order of
--- the features table.
+-- per key: its weekly facts as arrays of (week, facts) entries, with up to
+-- features_lookback_weeks() stored weeks before the first week computed (or
+-- those weeks as p_prior_sold and p_prior_revenue, laid out as
+-- docs/weekly-series.md says), and the running state of the stored row
+-- before it; one row per week computed, in the column order of the features
+-- table.
 -- Pure computation: reads nothing, so every tenant may call it
 -- (ensure_tenant_roles grants it).
 
@@ -22,8 +24,8 @@ CREATE OR REPLACE FUNCTION masterfile.features_kernel(
     p_unit_cost double precision[],
     p_has_cost boolean[],
     p_seed double precision[],
-    -- or the stored weeks before the start as series (float8send() values,
-    -- oldest first): the sold and revenue tails feature_keys keeps
+    -- or the stored weeks before the start as series (docs/weekly-series.md):
+    -- the sold and revenue tails feature_keys keeps
     p_prior_sold bytea DEFAULT NULL,
     p_prior_revenue bytea DEFAULT NULL,
     OUT week_start date,
@@ -104,4 +106,18 @@ IMMUTABLE PARALLEL SAFE CALLED ON NULL INPUT SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 AS 'masterfile_kernel', 'features_kernel';
 
-REVOKE ALL ON FUNCTION masterfile.features_kernel(date, integer, integer, integer[], double precision[], double precision[], double precision[], double precision[], double precision[], double precision[], double precision[], double precision[], boolean[], double precision[], bytea, bytea) FROM PUBLIC;
+REVOKE ALL ON FUNCTION masterfile.features_kernel FROM PUBLIC;
+
+-- The stored weeks before the first week computed that the kernel reads:
+-- its widest window (52 weeks) reaches 51 back. MAX_LOOKBACK of
+-- ext/masterfile_kernel.c, which SQL cannot read (tests/test_kernel_declarations.py
+-- holds the two equal); refresh_features reads that many, and every key's
+-- revenue tail keeps that many (tenant/060_features.sql).
+CREATE OR REPLACE FUNCTION masterfile.features_lookback_weeks()
+RETURNS integer
+LANGUAGE sql
+IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, masterfile, pg_temp
+AS $$
+    SELECT 51
+$$;

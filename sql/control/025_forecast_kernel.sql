@@ -2,8 +2,9 @@
 -- (forecast-and-orders.md), in PL/Python: pyloader/kernels/forecast.py,
 -- batch(), whose docstring says what each argument holds and what each
 -- result is. One element per key in every array, keys in the same order;
--- p_y_flat is every key's weekly units_sold, key after key, as concatenated
--- float8send() values. Called by refresh_plans (tenant/090_plans.sql).
+-- p_y_flat is every key's weekly units_sold, key after key, as
+-- docs/weekly-series.md lays them out. Called by refresh_plans
+-- (tenant/090_plans.sql).
 --
 -- The arguments are batch()'s parameters with p_ in front and the OUT
 -- arrays its BATCH_COLUMNS (PL/Python maps the returned dict onto them by
@@ -54,3 +55,16 @@ $kernel$;
 
 REVOKE ALL ON FUNCTION masterfile.forecast_batch FROM PUBLIC;
 
+-- The weeks of units_sold a key's forecast reads, ending at end_week: the
+-- kernel uses only the last MAX_WEEKS of a longer series
+-- (pyloader/kernels/forecast.py; tests/test_kernel_declarations.py holds
+-- the two equal). refresh_plans reads that many, and every key's sold tail
+-- keeps that many (tenant/060_features.sql, tenant/090_plans.sql).
+CREATE OR REPLACE FUNCTION masterfile.forecast_weeks()
+RETURNS integer
+LANGUAGE sql
+IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, masterfile, pg_temp
+AS $$
+    SELECT 104
+$$;

@@ -136,12 +136,12 @@ DECLARE
     -- work stays bounded; a longer range is finished by a continuation mark,
     -- seeded from the rows just written
     c_max_weeks constant integer := 260;
-    -- the stored weeks before the start the kernel reads (its widest window,
-    -- 52 weeks, reaches 51 back), and how many weeks of each series the
-    -- key's tails keep (migration t0010): units_sold over the forecast's
-    -- weeks (refresh_plans' c_demand_weeks), revenue over the lookback
-    c_lookback  constant integer := 51;
-    c_sold_tail constant integer := 104;
+    -- the stored weeks before the start the kernel reads, and how many weeks
+    -- of each series the key's tails keep (migration t0010; their bytes:
+    -- docs/weekly-series.md): units_sold over the forecast's weeks, revenue
+    -- over the lookback
+    c_lookback  constant integer := masterfile.features_lookback_weeks();
+    c_sold_tail constant integer := masterfile.forecast_weeks();
     v_end     date := end_week();
     v_written bigint := 0;
     v_n       bigint;

@@ -69,7 +69,7 @@ SET search_path = pg_catalog, @extschema@, pg_temp
 SET jit = off
 AS $$
 DECLARE
-    c_demand_weeks constant integer := 104;
+    c_demand_weeks constant integer := masterfile.forecast_weeks();
     v_end     date := end_week();
     v_written bigint := 0;
     v_n       bigint;
@@ -115,7 +115,8 @@ BEGIN
     PERFORM analyze_work_table('mf_plan', v_n);
 
     -- one kernel call for the batch: each key's units_sold over the last
-    -- min(n, 104) weeks ending at end_week, keys in ord order: the key's
+    -- min(n, c_demand_weeks) weeks ending at end_week, keys in ord order, as
+    -- one weekly series after another (docs/weekly-series.md): the key's
     -- sold tail when it ends at end_week (feature_keys, migration t0010),
     -- else read from its stored rows
     SELECT r.* INTO v_out
