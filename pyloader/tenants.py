@@ -9,8 +9,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from psycopg import sql
-
 from pyloader import db, migrate, queries
 from pyloader.config import schema_for, tenant_roles, validate_client_id
 
@@ -42,7 +40,7 @@ def create_tenant(
     eng = migrate.engine(url)
     with eng.connect() as sa_conn, sa_conn.begin():
         raw = sa_conn.connection.driver_connection
-        raw.execute("SELECT pg_advisory_xact_lock(hashtext('masterfile.tenants'))")
+        raw.execute(queries.LOCK_TENANTS)
         owner = raw.execute(queries.TENANT_BY_SCHEMA, {"schema": schema}).fetchone()
         if owner is not None and owner[0] != client_id:
             raise TenantConflict(
@@ -58,13 +56,8 @@ def create_tenant(
                     f"client id {client_id!r} needs roles {', '.join(taken)}, which exist and belong to "
                     "something else (another tenant's roles, or roles made outside masterfile)"
                 )
-            raw.execute("SELECT masterfile.ensure_tenant_roles(%s)", (schema,))
-            raw.execute(
-                sql.SQL(
-                    "CREATE SCHEMA {s} AUTHORIZATION {o};"
-                    "ALTER DEFAULT PRIVILEGES FOR ROLE {o} REVOKE EXECUTE ON ROUTINES FROM PUBLIC"
-                ).format(s=sql.Identifier(schema), o=sql.Identifier(roles["owner"]))
-            )
+            raw.execute(queries.ENSURE_TENANT_ROLES, {"schema": schema, "adopt": False})
+            raw.execute(queries.create_tenant_schema(schema, roles["owner"]))
             raw.execute(queries.REGISTER_TENANT, {"client_id": client_id, "schema": schema})
         migrate.upgrade_tenant(sa_conn, schema, revision)
     if schedule:
@@ -94,21 +87,21 @@ def drop_tenant(client_id: str, url: str | None = None) -> dict:
     roles = tenant_roles(schema)
     with db.connect(url) as conn:
         with conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(hashtext('masterfile.tenants'))")
+            conn.execute(queries.LOCK_TENANTS)
             db.tenant_schema(conn, client_id)
-            conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+            conn.execute(queries.drop_tenant_schema(schema))
             conn.execute(queries.UNREGISTER_TENANT, {"client_id": client_id, "schema": schema})
             dropped, kept = [], []
             for role in roles.values():
                 if not conn.execute(queries.ROLE_EXISTS, {"role": role}).fetchone()[0]:
                     continue
-                conn.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))
+                conn.execute(queries.drop_owned_by(role))
                 if conn.execute(queries.ROLE_USED_ELSEWHERE, {"role": role}).fetchone()[0]:
                     kept.append(role)
                 else:
                     dropped.append(role)
             for role in dropped:
-                conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
+                conn.execute(queries.drop_role(role))
     return {"client_id": client_id, "schema": schema, "roles_dropped": dropped, "roles_kept": kept}
 
 
