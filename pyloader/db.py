@@ -21,7 +21,7 @@ session). The statements are named in queries.sql.
 Each command opens its sessions here, once: load, run, export, migrate,
 tenant create and drop, the worker, the scheduler, the API's pool and
 /metrics. Every function below them that writes takes the caller's
-connection (migrate.upgrade_tenant, tokens.create, the
+connection (migrate.upgrade_tenant, tenants.provision, tokens.create, the
 loader's batches on its session), so calls compose in one transaction. This
 module only opens connections, switches roles and classifies connection errors.
 """

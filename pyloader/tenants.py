@@ -29,41 +29,57 @@ def create_tenant(
 ) -> Tenant:
     """Provision a tenant; a no-op (but for bringing it to head) when it exists.
 
+    The control schema is brought to head first (its own transaction), then
+    the tenant is provisioned in one transaction, and the database's
+    dispatcher jobs are scheduled before that transaction commits: pg_cron
+    keeps its jobs in its own database (another connection), so the two
+    cannot share a transaction, but a tenant is never committed without its
+    jobs; jobs scheduled for a tenant whose commit then failed are the
+    database's dispatchers, which any tenant uses and scheduling again keeps.
+
     `schedule=False` leaves out the pg_cron jobs, for tests that must not see
     the scheduler process their queue behind their back; `revision` stops the
     tenant's migrations early, for tests of upgrades.
     """
     validate_client_id(client_id)
-    schema = schema_for(client_id)
-    roles = tenant_roles(schema)
     migrate.migrate_control(url)
-    eng = migrate.engine(url)
-    with eng.connect() as sa_conn, sa_conn.begin():
-        raw = sa_conn.connection.driver_connection
-        raw.execute(queries.LOCK_TENANTS)
-        owner = raw.execute(queries.TENANT_BY_SCHEMA, {"schema": schema}).fetchone()
-        if owner is not None and owner[0] != client_id:
-            raise TenantConflict(
-                f"client id {client_id!r} maps to schema {schema!r}, which tenant {owner[0]!r} already has"
-            )
-        created = owner is None
-        if created:
-            if raw.execute(queries.SCHEMA_EXISTS, {"schema": schema}).fetchone()[0]:
-                raise TenantConflict(f"schema {schema!r} exists but belongs to no registered tenant")
-            taken = [r[0] for r in raw.execute(queries.TENANT_ROLE_COLLISIONS, {"schema": schema})]
-            if taken:
-                raise TenantConflict(
-                    f"client id {client_id!r} needs roles {', '.join(taken)}, which exist and belong to "
-                    "something else (another tenant's roles, or roles made outside masterfile)"
-                )
-            raw.execute(queries.ENSURE_TENANT_ROLES, {"schema": schema, "adopt": False})
-            raw.execute(queries.create_tenant_schema(schema, roles["owner"]))
-            raw.execute(queries.REGISTER_TENANT, {"client_id": client_id, "schema": schema})
-        migrate.upgrade_tenant(sa_conn, schema, revision)
-    if schedule:
-        from pyloader import scheduler
+    with migrate.engine(url).connect() as sa_conn, sa_conn.begin():
+        tenant = provision(sa_conn, client_id, revision)
+        if schedule:
+            from pyloader import scheduler
 
-        scheduler.schedule_database(url)
+            scheduler.schedule_database(url)
+    return tenant
+
+
+def provision(sa_conn, client_id: str, revision: str = "head") -> Tenant:
+    """The tenant's registry row, roles, schema, tables and code, in the caller's transaction.
+
+    `sa_conn`: the operator's (SQLAlchemy) connection, as Alembic needs;
+    nothing is committed here.
+    """
+    schema = schema_for(client_id)
+    raw = sa_conn.connection.driver_connection
+    raw.execute(queries.LOCK_TENANTS)
+    owner = raw.execute(queries.TENANT_BY_SCHEMA, {"schema": schema}).fetchone()
+    if owner is not None and owner[0] != client_id:
+        raise TenantConflict(
+            f"client id {client_id!r} maps to schema {schema!r}, which tenant {owner[0]!r} already has"
+        )
+    created = owner is None
+    if created:
+        if raw.execute(queries.SCHEMA_EXISTS, {"schema": schema}).fetchone()[0]:
+            raise TenantConflict(f"schema {schema!r} exists but belongs to no registered tenant")
+        taken = [r[0] for r in raw.execute(queries.TENANT_ROLE_COLLISIONS, {"schema": schema})]
+        if taken:
+            raise TenantConflict(
+                f"client id {client_id!r} needs roles {', '.join(taken)}, which exist and belong to "
+                "something else (another tenant's roles, or roles made outside masterfile)"
+            )
+        raw.execute(queries.ENSURE_TENANT_ROLES, {"schema": schema, "adopt": False})
+        raw.execute(queries.create_tenant_schema(schema, tenant_roles(schema)["owner"]))
+        raw.execute(queries.REGISTER_TENANT, {"client_id": client_id, "schema": schema})
+    migrate.upgrade_tenant(sa_conn, schema, revision)
     return Tenant(client_id, schema, created)
 
 
