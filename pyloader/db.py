@@ -2,18 +2,28 @@
 
 Two kinds of session exist, and they never mix:
 
-- the operator's: DATABASE_URL as given (a superuser on the project-local
-  cluster), for migrations, tenant provisioning and pg_cron jobs; no tenant
-  code runs in it;
+- the operator's (connect()): DATABASE_URL as given (a superuser on the
+  project-local cluster), for migrations, tenant provisioning and pg_cron
+  jobs; no tenant code runs in it, and only migrations switch in it, to a
+  tenant's owner role (as_owner(), for one transaction);
 - a tenant's: a login as the authenticator role (`masterfile_app`: LOGIN,
   NOINHERIT, owns nothing, a member of every tenant's reader, loader, ui and
-  pipeline roles) that switches with SET ROLE to one of them. Such a session
-  can never become a superuser again: RESET ROLE only returns to the
-  authenticator, which has no privilege of its own.
+  pipeline roles) that switches to one of them. Such a session can never
+  become a superuser again: RESET ROLE only returns to the authenticator,
+  which has no privilege of its own.
 
-Every function that writes takes the caller's connection, so calls compose in
-one transaction; this module only opens connections, switches roles and
-classifies connection errors.
+There is one way into a tenant: tenant_session(client_id, kind) checks the
+registry and switches with enter_tenant(), the one role switch (SET ROLE and
+the tenant's search_path; SET LOCAL for one transaction of a pooled
+connection, as the API and /metrics use it; as text for the export's Arrow
+session). The statements are named in queries.sql.
+
+Each command opens its sessions here, once: load, run, export, migrate,
+tenant create and drop, the worker, the scheduler, the API's pool and
+/metrics. Every function below them that writes takes the caller's
+connection (migrate.upgrade_tenant, tenants.provision, tokens.create, the
+loader's batches on its session), so calls compose in one transaction. This
+module only opens connections, switches roles and classifies connection errors.
 """
 from __future__ import annotations
 
@@ -55,13 +65,13 @@ def scratch_database(name: str, url: str | None = None) -> str:
     url = url or database_url()
     drop_database(name, url)
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        conn.execute(queries.create_database(name))
     return with_database(url, name)
 
 
 def drop_database(name: str, url: str | None = None) -> None:
     with psycopg.connect(url or database_url(), autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(queries.drop_database(name))
 
 
 def app_conninfo(url: str | None = None) -> str:
@@ -86,20 +96,11 @@ def app_conninfo(url: str | None = None) -> str:
     return make_conninfo(**params)
 
 
-def connect(url: str | None = None, *, role: str | None = None, autocommit: bool = False) -> psycopg.Connection:
-    """Open a connection; with `role`, a tenant session under that role.
+def connect(url: str | None = None, *, autocommit: bool = False) -> psycopg.Connection:
+    """The operator's session: DATABASE_URL (or `url`) as given.
 
-    Without `role` the session is DATABASE_URL's own (the operator's). With
-    it, the login is the authenticator's and the role is switched with SET
-    ROLE right after connecting, so permission checks are the role's own: a
-    write the role may not do fails in the database, not in Python.
+    Tenant code never runs in it; a tenant session is tenant_session()'s.
     """
-    if role:
-        conn = open_app(url, autocommit=autocommit)
-        conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(role)))
-        if not autocommit:
-            conn.commit()
-        return conn
     target = url or database_url()
     try:
         conn = psycopg.connect(target, autocommit=autocommit)
@@ -120,20 +121,40 @@ def open_app(url: str | None = None, *, autocommit: bool = False) -> psycopg.Con
 
 
 def enter_tenant(conn: psycopg.Connection, schema: str, kind: str, *, local: bool = False) -> None:
-    """Switch `conn` to one of the tenant's roles and its schema.
+    """Switch `conn` to one of the tenant's roles and its schema: the one role switch.
 
     `local`: only for the current transaction (SET LOCAL), as a pooled
     connection shared by many tenants needs; the role is the tenant's
-    (reader, loader, ui or pipeline), never its owner.
+    (reader, loader, ui or pipeline), never its owner (as_owner()).
     """
     if kind == "owner":
         raise ValueError("tenant sessions never run as the owner role")
-    scope = sql.SQL("SET LOCAL" if local else "SET")
-    conn.execute(
-        sql.SQL("{scope} ROLE {role}; {scope} search_path = {schema}, pg_catalog, pg_temp").format(
-            scope=scope, role=sql.Identifier(tenant_roles(schema)[kind]), schema=sql.Identifier(schema)
-        )
-    )
+    _switch(conn, schema, tenant_roles(schema)[kind], local)
+
+
+def as_owner(conn: psycopg.Connection, schema: str) -> None:
+    """The operator's transaction as the tenant's owner role, until leave_tenant() or its end.
+
+    Only migrations run as the owner (migrate.upgrade_tenant): the objects
+    they create belong to it.
+    """
+    _switch(conn, schema, tenant_roles(schema)["owner"], True)
+
+
+def leave_tenant(conn: psycopg.Connection) -> None:
+    """Back to the session's own role and search_path."""
+    conn.execute(queries.LEAVE_TENANT)
+
+
+def tenant_statements(schema: str, kind: str) -> list[str]:
+    """enter_tenant's statements as text, for a session that is not psycopg's (the export's Arrow driver)."""
+    if kind == "owner":
+        raise ValueError("tenant sessions never run as the owner role")
+    return [s.as_string(None) for s in queries.enter_tenant(schema, tenant_roles(schema)[kind])]
+
+
+def _switch(conn: psycopg.Connection, schema: str, role: str, local: bool) -> None:
+    conn.execute(sql.SQL("; ").join(queries.enter_tenant(schema, role, local=local)))  # one round trip
 
 
 @contextlib.contextmanager

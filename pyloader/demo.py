@@ -19,14 +19,12 @@ import sys
 import time
 
 import psycopg
-from psycopg import sql
 
-from pyloader import db, load, run, tenants
+from pyloader import db, load, queries, run, tenants
 from pyloader.api import tokens
-from pyloader.config import tenant_roles
+from pyloader.errors import describe
 from pyloader.fake_erp import FakeErp, FakeErpServer
 from pyloader.fake_erp.generator import DEFAULT_END_DATE
-from pyloader.queries import in_tenant
 
 AS_OF = DEFAULT_END_DATE + dt.timedelta(days=1)  # the fake ERP's last complete week is the one computed
 SHOWN_ROWS = 4  # per edit
@@ -47,59 +45,6 @@ DEMO_TENANTS = [
     DemoTenant("DEMO-SOUTH", 2, "30x3x420", "S0002", 35, "L003"),
 ]
 
-# --- named SQL (identifiers composed per tenant) ----------------------------------
-
-
-def q_undo_demo_edits(schema: str) -> list[sql.Composed]:
-    return [
-        in_tenant("DELETE FROM {s}.ui_supplier_settings WHERE supplier_id = %(supplier)s", schema),
-        in_tenant("DELETE FROM {s}.ui_location_settings WHERE location_id = %(location)s", schema),
-        in_tenant("UPDATE {s}.settings SET as_of_date = %(as_of)s WHERE as_of_date IS DISTINCT FROM %(as_of)s", schema),
-    ]
-
-
-def q_supplier_lead_time(schema: str) -> sql.Composed:
-    return in_tenant(
-        "INSERT INTO {s}.ui_supplier_settings (supplier_id, lead_time_days) VALUES (%(supplier)s, %(days)s)"
-        " ON CONFLICT (supplier_id) DO UPDATE SET lead_time_days = excluded.lead_time_days",
-        schema,
-    )
-
-
-def q_disable_location(schema: str) -> sql.Composed:
-    return in_tenant(
-        "INSERT INTO {s}.ui_location_settings (location_id, enabled) VALUES (%(location)s, false)"
-        " ON CONFLICT (location_id) DO UPDATE SET enabled = excluded.enabled",
-        schema,
-    )
-
-
-def q_recommendations(schema: str) -> sql.Composed:
-    return in_tenant(
-        "SELECT r.product_id, r.location_id, p.supplier_id, r.lead_time_weeks, r.recommended_qty, r.reason"
-        " FROM {s}.recommendations r LEFT JOIN {s}.erp_products p USING (product_id)"
-        " ORDER BY r.product_id, r.location_id",
-        schema,
-    )
-
-
-def q_summary(schema: str) -> sql.Composed:
-    return in_tenant(
-        """
-        SELECT (SELECT end_week FROM {s}.pipeline_state),
-               (SELECT count(*) FROM {s}.feature_keys),
-               (SELECT count(*) FROM {s}.features),
-               (SELECT count(*) FROM {s}.forecasts),
-               (SELECT count(*) FROM {s}.recommendations),
-               (SELECT coalesce(sum(recommended_qty), 0) FROM {s}.recommendations),
-               (SELECT coalesce(jsonb_object_agg(reason, n), '{{}}') FROM
-                    (SELECT reason, count(*) AS n FROM {s}.recommendations GROUP BY reason) r),
-               (SELECT queued_marks FROM {s}.queue_status)
-        """,
-        schema,
-    )
-
-
 # --- the demo -------------------------------------------------------------------
 
 
@@ -113,8 +58,8 @@ def demo_tenant(spec: DemoTenant, url: str | None = None) -> None:
     say(f"== {spec.client_id}: schema {schema} {'created' if t.created else '(exists already)'}")
 
     # the demo's own edits are taken back first, so "before" is the ERP's view
-    with db.connect(url, role=tenant_roles(schema)["ui"], autocommit=True) as ui:
-        for statement in q_undo_demo_edits(schema):
+    with db.tenant_session(spec.client_id, "ui", url) as (ui, _):
+        for statement in queries.demo_undo_edits(schema):
             ui.execute(statement, {"supplier": spec.supplier_id, "location": spec.location_id, "as_of": AS_OF})
 
     erp = FakeErp(spec.seed, spec.size)
@@ -133,11 +78,11 @@ def demo_tenant(spec: DemoTenant, url: str | None = None) -> None:
     say(f"   computed: {first['keys_done']:,} keys, {first['feature_rows']:,} feature rows and "
         f"{first['plan_rows']:,} plan rows written in {first['seconds']:.1f}s")
     with db.connect(url, autocommit=True) as conn:
-        before = {(r[0], r[1]): r for r in conn.execute(q_recommendations(schema))}
+        before = {(r[0], r[1]): r for r in conn.execute(queries.demo_recommendations(schema))}
 
-    with db.connect(url, role=tenant_roles(schema)["ui"], autocommit=True) as ui:
-        ui.execute(q_supplier_lead_time(schema), {"supplier": spec.supplier_id, "days": spec.lead_time_days})
-        ui.execute(q_disable_location(schema), {"location": spec.location_id})
+    with db.tenant_session(spec.client_id, "ui", url) as (ui, _):
+        ui.execute(queries.demo_supplier_lead_time(schema), {"supplier": spec.supplier_id, "days": spec.lead_time_days})
+        ui.execute(queries.demo_disable_location(schema), {"location": spec.location_id})
     say(f"   UI edits: supplier {spec.supplier_id} lead time -> {spec.lead_time_days} days; "
         f"location {spec.location_id} disabled")
 
@@ -145,8 +90,8 @@ def demo_tenant(spec: DemoTenant, url: str | None = None) -> None:
     say(f"   recomputed: {second['keys_done']:,} keys, {second['feature_rows']:,} feature rows and "
         f"{second['plan_rows']:,} plan rows written in {second['seconds']:.1f}s")
     with db.connect(url, autocommit=True) as conn:
-        after = {(r[0], r[1]): r for r in conn.execute(q_recommendations(schema))}
-        summary = conn.execute(q_summary(schema)).fetchone()
+        after = {(r[0], r[1]): r for r in conn.execute(queries.demo_recommendations(schema))}
+        summary = conn.execute(queries.demo_summary(schema)).fetchone()
 
     print_changes(spec, before, after)
     print_summary(spec, schema, summary)
@@ -189,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         for spec in DEMO_TENANTS:
             demo_tenant(spec, url)
     except (psycopg.Error, RuntimeError, db.DatabaseUnavailable) as exc:
-        print(f"demo: {str(exc).strip().splitlines()[0]}", file=sys.stderr)
+        print(f"demo: {describe(exc)}", file=sys.stderr)
         return 1
     say("The pipeline keeps running on its own: pg_cron processes every tenant's queue each minute;")
     say("`pyloader worker` brings a UI edit to its recommendations within a second.")

@@ -35,7 +35,7 @@ import pyarrow.parquet as pq
 from psycopg import sql
 
 from pyloader import db, queries
-from pyloader.config import tenant_roles, validate_client_id
+from pyloader.config import validate_client_id
 
 # what can be exported, and the week column each one's --from-week/--to-week filter
 TABLES = {"master_file": "week_start", "recommendations": "as_of_week", "forecasts": "target_week"}
@@ -193,8 +193,7 @@ def export(req: Request, url: str | None = None, *, progress: Progress | None = 
         }
         select, params = select_rows(req, columns)
         if progress.enabled:
-            progress.total = conn.execute(
-                sql.SQL("SELECT count(*) FROM ({}) q").format(select), params).fetchone()[0]
+            progress.total = conn.execute(queries.count_rows(select), params).fetchone()[0]
         with _TemporaryFile(req.path, req.overwrite) as tmp:
             if req.format == "csv":
                 rows = _write_csv(conn, select, params, tmp.file, progress)
@@ -226,34 +225,21 @@ def chosen_columns(columns: list[Column], wanted: tuple[str, ...], table: str) -
 
 def select_rows(req: Request, columns: list[Column]) -> tuple[sql.Composed, dict]:
     """The SELECT of the rows to export, its filters bound as parameters."""
-    week = sql.Identifier(TABLES[req.table])
-    where, params = [], {}
+    params = {}
     if req.from_week:
-        where.append(sql.SQL("{} >= %(from_week)s").format(week))
         params["from_week"] = req.from_week
     if req.to_week:
-        where.append(sql.SQL("{} <= %(to_week)s").format(week))
         params["to_week"] = req.to_week
     if req.product_ids:
-        where.append(sql.SQL("product_id = ANY(%(product_ids)s)"))
         params["product_ids"] = list(req.product_ids)
-    query = sql.SQL("SELECT {cols} FROM {table}").format(
-        cols=sql.SQL(", ").join(sql.Identifier(c.name) for c in columns), table=sql.Identifier(req.table))
-    if where:
-        query = sql.SQL("{} WHERE {}").format(query, sql.SQL(" AND ").join(where))
-    return query, params
-
-
-def _copy(select: sql.Composed, *, header: bool) -> sql.Composed:
-    return sql.SQL("COPY ({}) TO STDOUT (FORMAT csv{})").format(
-        select, sql.SQL(", HEADER" if header else ""))
+    return queries.export_rows(req.table, [c.name for c in columns], TABLES[req.table], list(params)), params
 
 
 def _write_csv(conn, select, params, out, progress: Progress) -> int:
     """COPY's CSV as it comes; rows counted by COPY itself."""
     lines = 0
     with conn.cursor() as cur:
-        with cur.copy(_copy(select, header=True), params) as copy:
+        with cur.copy(queries.copy_csv(select, header=True), params) as copy:
             for chunk in copy:
                 out.write(chunk)
                 if progress.enabled:  # a value holding a newline only skews the progress
@@ -270,8 +256,9 @@ def _write_parquet(conn, schema_name, select, params, columns, meta, compression
     snapshot = conn.execute(queries.EXPORT_SNAPSHOT).fetchone()[0]
     # the filters' values are quoted by psycopg, the driver gets one statement
     query = psycopg.ClientCursor(conn).mogrify(select, params)
-    setup = [sql.SQL(q).format(snapshot=sql.Literal(snapshot), role=sql.Identifier(tenant_roles(schema_name)["reader"]),
-                               schema=sql.Identifier(schema_name)).as_string(conn) for q in queries.EXPORT_ARROW_SESSION]
+    # the second session: the same snapshot, as the same tenant role
+    setup = ([s.as_string(conn) for s in queries.export_arrow_snapshot(snapshot)]
+             + db.tenant_statements(schema_name, "reader") + queries.EXPORT_ARROW_SETTINGS)
     rows = 0
     with _ArrowRows(db.app_conninfo(url), setup, query) as batches, \
             pq.ParquetWriter(out, schema, compression=compression) as writer:

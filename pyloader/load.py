@@ -24,8 +24,9 @@ Guarantees:
 - An entity whose records are mostly rejects (more than `max_reject_rate`
   of them: a CSV file named .jsonl) fails, whatever it applied.
 
-All SQL lives in this module's named statements; identifiers are composed
-with psycopg.sql.Identifier.
+Its bookkeeping statements are named in pyloader/queries.sql; the staging
+table, its COPY and the merge are built here per entity (the one stated
+exception), identifiers composed with psycopg.sql.Identifier.
 """
 from __future__ import annotations
 
@@ -46,10 +47,9 @@ import tenacity
 from psycopg import errors as pgerr
 from psycopg import sql
 
-from pyloader import db, errors
+from pyloader import db, errors, queries
 from pyloader.normalize import ENTITY_ORDER, Entity, Normalizer, Reject, entity, raw_text
 from pyloader.sources import SourceError
-from pyloader.queries import in_tenant
 
 log = logging.getLogger("pyloader.load")
 
@@ -93,79 +93,11 @@ class Interrupted(KeyboardInterrupt):
         self.signal_name = signal_name
 
 
-# --- named SQL -----------------------------------------------------------------
-
-
-def q_start_load(schema: str) -> sql.Composed:
-    return in_tenant("INSERT INTO {s}.loads (source, entity) VALUES (%(source)s, %(entity)s) RETURNING load_id", schema)
-
-
-def q_count_batch(schema: str) -> sql.Composed:
-    return in_tenant(
-        """
-        UPDATE {s}.loads
-        SET read_count = read_count + %(read)s, applied_count = applied_count + %(applied)s,
-            unchanged_count = unchanged_count + %(unchanged)s, stale_count = stale_count + %(stale)s,
-            rejected_count = rejected_count + %(rejected)s
-        WHERE load_id = %(load_id)s
-        """,
-        schema,
-    )
-
-
-def q_finish_load(schema: str) -> sql.Composed:
-    return in_tenant(
-        """
-        UPDATE {s}.loads SET status = %(status)s, finished_at = clock_timestamp(), message = %(message)s,
-                             retries = %(retries)s
-        WHERE load_id = %(load_id)s
-        """,
-        schema,
-    )
-
-
-def q_copy_rejects(schema: str) -> sql.Composed:
-    return in_tenant("COPY {s}.rejects (load_id, entity, raw, reason) FROM STDIN", schema)
-
-
-def q_reap_stale_loads(schema: str) -> sql.Composed:
-    # run under the tenant's load lock: no load of this tenant is running, so
-    # a 'running' row is one whose process died
-    return in_tenant(
-        """
-        UPDATE {s}.loads SET status = 'interrupted', finished_at = clock_timestamp(),
-            message = concat_ws('; ', message, 'its process ended before it finished (found by a later load)')
-        WHERE status = 'running'
-        RETURNING load_id
-        """,
-        schema,
-    )
-
-
-def q_move_watermark(schema: str) -> sql.Composed:
-    # never backwards: a load that saw nothing newer leaves the watermark alone
-    return in_tenant(
-        """
-        INSERT INTO {s}.watermarks AS w (entity, updated_at) VALUES (%(entity)s, %(updated_at)s)
-        ON CONFLICT (entity) DO UPDATE SET updated_at = excluded.updated_at
-        WHERE w.updated_at < excluded.updated_at
-        """,
-        schema,
-    )
-
-
-def q_watermarks(schema: str) -> sql.Composed:
-    return in_tenant("SELECT entity, updated_at FROM {s}.watermarks", schema)
-
-
-def q_loader_config(schema: str) -> sql.Composed:
-    return in_tenant("SELECT api_token, lookback FROM {s}.loader_config", schema)
-
-
-# the tenant's own lock functions (sql/tenant/020_load_lock.sql): the
-# loader role cannot take advisory locks itself
-Q_TRY_LOCK = "SELECT try_load_lock()"
-Q_UNLOCK = "SELECT release_load_lock()"
+# --- staging, COPY and the merge ------------------------------------------------------
+# The one exception to "the Python side's SQL lives in queries.sql": these are
+# built per entity from its columns (pyloader/normalize.py), and the merge is the
+# loader's one set-based statement. Its bookkeeping (loads, rejects, watermarks,
+# the load lock) is named in queries.sql.
 
 
 def staging_name(ent: Entity) -> str:
@@ -606,7 +538,7 @@ class TenantLoader:
         if not self._lock():
             self.close()
             raise LoadError(f"another load of tenant {self.client_id!r} is running; try again when it has finished")
-        self.reaped = [r[0] for r in self.conn.execute(q_reap_stale_loads(self.schema)).fetchall()]
+        self.reaped = [r[0] for r in self.conn.execute(queries.reap_stale_loads(self.schema)).fetchall()]
         if self.reaped:
             log.warning("load(s) %s of %s had been left running by a process that died: marked interrupted",
                         ", ".join(map(str, self.reaped)), self.client_id)
@@ -619,11 +551,7 @@ class TenantLoader:
         stack = contextlib.ExitStack()
         try:
             conn, schema = stack.enter_context(db.tenant_session(self.client_id, "loader", self.url))
-            conn.execute("SET application_name = 'pyloader load'")
-            # a batch's merge is a few milliseconds of work per thousand rows, but
-            # a big table with stale statistics gets it a cost estimate that
-            # triggers JIT compilation: hundreds of milliseconds per batch, for nothing
-            conn.execute("SET jit = off")
+            conn.execute(queries.LOADER_SESSION)  # its name, and no JIT for the merges
         except BaseException:
             stack.close()
             raise
@@ -636,7 +564,7 @@ class TenantLoader:
             # after the socket closes: release it now so the next load finds it free
             if self._locked and not self.conn.broken and not self.conn.closed:
                 try:
-                    self.conn.execute(Q_UNLOCK)
+                    self.conn.execute(queries.RELEASE_LOAD_LOCK)
                 except psycopg.Error:
                     pass
             self._locked = False
@@ -645,7 +573,7 @@ class TenantLoader:
             self._session = None
 
     def _lock(self) -> bool:
-        self._locked = bool(self.conn.execute(Q_TRY_LOCK).fetchone()[0])
+        self._locked = bool(self.conn.execute(queries.TRY_LOAD_LOCK).fetchone()[0])
         return self._locked
 
     def _reconnect(self, cause: BaseException) -> None:
@@ -670,22 +598,22 @@ class TenantLoader:
     # -- bookkeeping ----------------------------------------------------------------
 
     def loader_config(self) -> tuple[str | None, dt.timedelta]:
-        token, lookback = self.conn.execute(q_loader_config(self.schema)).fetchone()
+        token, lookback = self.conn.execute(queries.loader_config(self.schema)).fetchone()
         return token, lookback
 
     def watermarks(self) -> dict[str, dt.datetime]:
-        return dict(self.conn.execute(q_watermarks(self.schema)).fetchall())
+        return dict(self.conn.execute(queries.watermarks(self.schema)).fetchall())
 
     def _start(self, source: str, ent: str) -> int:
-        return self.conn.execute(q_start_load(self.schema), {"source": source, "entity": ent}).fetchone()[0]
+        return self.conn.execute(queries.start_load(self.schema), {"source": source, "entity": ent}).fetchone()[0]
 
     def _finish(self, result: EntityResult, move_watermark: bool) -> None:
         def run():
             with self.conn.transaction():
                 if move_watermark and result.ok and result.watermark is not None:
-                    self.conn.execute(q_move_watermark(self.schema),
+                    self.conn.execute(queries.move_watermark(self.schema),
                                       {"entity": result.entity, "updated_at": result.watermark})
-                self.conn.execute(q_finish_load(self.schema),
+                self.conn.execute(queries.finish_load(self.schema),
                                   {"status": result.status, "message": result.message, "load_id": result.load_id,
                                    "retries": result.retries or 0})
 
@@ -780,10 +708,10 @@ class TenantLoader:
 
     def _record(self, cur, ent: Entity, load_id: int, counts: Counts, rejects) -> None:
         if rejects:
-            with cur.copy(q_copy_rejects(self.schema)) as cp:
+            with cur.copy(queries.copy_rejects(self.schema)) as cp:
                 for raw, reason in rejects:
                     cp.write_row((load_id, ent.name, raw, reason))
-        cur.execute(q_count_batch(self.schema), {"load_id": load_id, **counts.as_dict()})
+        cur.execute(queries.count_batch(self.schema), {"load_id": load_id, **counts.as_dict()})
 
     def _too_many_rejects(self, counts: Counts) -> str | None:
         if counts.rejected < REJECT_RATE_MIN_REJECTS and counts.rejected < counts.read:
@@ -867,7 +795,7 @@ class TenantLoader:
             if self.conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
                 self.conn.rollback()
             with self.conn.transaction():
-                self.conn.execute(q_finish_load(self.schema), {"status": "interrupted", "message": result.message,
+                self.conn.execute(queries.finish_load(self.schema), {"status": "interrupted", "message": result.message,
                                                               "load_id": result.load_id,
                                                               "retries": result.retries or 0})
         except psycopg.Error:

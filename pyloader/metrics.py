@@ -32,43 +32,10 @@ from pyloader.errors import describe
 # run durations, in seconds (a slice of process_dirty is 5 s by default)
 DURATION_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
 
-# one tenant's figures as one JSON document; the session's search_path is the
-# tenant's schema (enter_tenant), so no identifier is pasted in
-TENANT_METRICS = """
-SELECT jsonb_build_object(
-    'queue_depth', q.queue_depth,
-    'queued_marks', q.queued_marks,
-    'oldest_dirty_age', coalesce(q.oldest_dirty_age_seconds, 0),
-    'failed_keys', (SELECT count(*) FROM failed_keys),
-    'runs', (SELECT coalesce(jsonb_object_agg(status, n), '{}')
-             FROM (SELECT status, count(*) AS n FROM runs GROUP BY status) r),
-    'run_keys_failed', (SELECT coalesce(sum(keys_failed), 0) FROM runs),
-    'run_keys_done', (SELECT coalesce(sum(keys_done), 0) FROM runs),
-    'run_durations', (
-        WITH finished AS (SELECT extract(epoch FROM finished_at - started_at)::float8 AS d
-                          FROM runs WHERE finished_at IS NOT NULL)
-        SELECT jsonb_build_object(
-            'count', (SELECT count(*) FROM finished),
-            'sum', (SELECT coalesce(sum(d), 0) FROM finished),
-            'le', (SELECT jsonb_agg((SELECT count(*) FROM finished WHERE d <= b) ORDER BY b)
-                   FROM unnest(%(buckets)s::float8[]) b))),
-    'loads', (SELECT coalesce(jsonb_agg(jsonb_build_object('entity', entity, 'status', status, 'n', n)), '[]')
-              FROM (SELECT entity, status, count(*) AS n FROM loads GROUP BY entity, status) l),
-    'load_rejected', (SELECT coalesce(jsonb_object_agg(entity, n), '{}')
-                      FROM (SELECT entity, sum(rejected_count) AS n FROM loads GROUP BY entity) l),
-    'rejects_stored', (SELECT count(*) FROM rejects),
-    'retries', (SELECT coalesce(jsonb_object_agg(entity, n), '{}')
-                FROM (SELECT entity, sum(retries) AS n FROM loads GROUP BY entity) r),
-    'conflicts', (SELECT count(*) FROM conflicts)
-)
-FROM queue_status q
-"""
-
-
 def read_tenants(url: str | None = None, client_id: str | None = None) -> list[dict]:
     """Every tenant's figures (or one's): [{'client_id', 'schema', 'ok', 'figures' | 'error'}]."""
     out = []
-    with psycopg.connect(db.app_conninfo(url), autocommit=False) as conn:
+    with db.open_app(url) as conn:
         try:
             tenants = [(c, s) for c, s, _ in conn.execute(queries.LIST_TENANTS).fetchall()]
         except psycopg.errors.UndefinedTable as exc:
@@ -79,9 +46,9 @@ def read_tenants(url: str | None = None, client_id: str | None = None) -> list[d
                 continue
             try:
                 with conn.transaction():
-                    conn.execute("SET TRANSACTION READ ONLY")
+                    conn.execute(queries.READ_ONLY_TRANSACTION)
                     db.enter_tenant(conn, schema, "reader", local=True)
-                    doc = conn.execute(TENANT_METRICS, {"buckets": list(DURATION_BUCKETS)}).fetchone()[0]
+                    doc = conn.execute(queries.TENANT_METRICS, {"buckets": list(DURATION_BUCKETS)}).fetchone()[0]
                 out.append({"client_id": cid, "schema": schema, "ok": True, "figures": doc})
             except psycopg.OperationalError:
                 raise

@@ -21,8 +21,8 @@ from psycopg import sql
 from sqlalchemy import create_engine
 from sqlalchemy.pool import NullPool
 
-from pyloader import plpython, queries
-from pyloader.config import database_url, tenant_roles
+from pyloader import db, plpython, queries
+from pyloader.errors import describe
 
 # package data (pyloader/migrations and pyloader/sql link to the repository's
 # folders): the same files in a checkout, an editable install and a wheel.
@@ -44,8 +44,7 @@ class TenantResult:
 def engine(url: str | None = None):
     """A SQLAlchemy engine (psycopg 3 driver) for Alembic; no pool to leak."""
     # a creator takes any libpq string (URI or key=value), as DATABASE_URL may be
-    dsn = url or database_url()
-    return create_engine("postgresql+psycopg://", creator=lambda: psycopg.connect(dsn), poolclass=NullPool)
+    return create_engine("postgresql+psycopg://", creator=lambda: db.connect(url), poolclass=NullPool)
 
 
 def _alembic_config(kind: str, connection, schema: str) -> Config:
@@ -94,8 +93,7 @@ def apply_sql(conn: psycopg.Connection, kind: str, schema: str | None = None) ->
     as every function they create pins it (tests/pgspot/ states the same for
     the checker); objects they create are named with their schema.
     """
-    conn.execute(sql.SQL("SET LOCAL search_path = pg_catalog, {}, pg_temp").format(
-        sql.Identifier(schema if schema is not None else queries.CONTROL_SCHEMA)))
+    conn.execute(queries.sql_search_path(schema if schema is not None else queries.CONTROL_SCHEMA))
     for path in sql_files(kind):
         try:
             conn.execute(sql_text(path, schema))
@@ -106,11 +104,10 @@ def apply_sql(conn: psycopg.Connection, kind: str, schema: str | None = None) ->
 def upgrade_control(sa_conn) -> None:
     """Bring the control schema to head and reload its code (caller's transaction)."""
     raw = sa_conn.connection.driver_connection
-    raw.execute("CREATE SCHEMA IF NOT EXISTS masterfile")
-    raw.execute("SET LOCAL search_path = masterfile, pg_catalog")
+    raw.execute(queries.CREATE_CONTROL_SCHEMA)
     command.upgrade(_alembic_config("control", sa_conn, queries.CONTROL_SCHEMA), "head")
     apply_sql(raw, "control")  # kernels embed pyloader/kernels/ as read now
-    raw.execute("RESET search_path")
+    raw.execute(queries.RESET_SEARCH_PATH)
 
 
 @functools.cache
@@ -134,21 +131,15 @@ def upgrade_tenant(sa_conn, schema: str, target: str = "head") -> None:
     # roles and their grants on the shared kernels may have grown since the
     # tenant was created
     # (a registered tenant's roles made before they carried their marker are adopted)
-    raw.execute("SELECT masterfile.ensure_tenant_roles(%s, true)", (schema,))
-    raw.execute(
-        sql.SQL("SET LOCAL ROLE {}; SET LOCAL search_path = {}, pg_catalog").format(
-            sql.Identifier(tenant_roles(schema)["owner"]), sql.Identifier(schema)
-        )
-    )
+    raw.execute(queries.ENSURE_TENANT_ROLES, {"schema": schema, "adopt": True})
+    db.as_owner(raw, schema)
     command.upgrade(_alembic_config("tenant", sa_conn, schema), target)
     # sql/ is written against the tables at head; an intermediate revision
     # (only tests stop there) gets its code when it reaches head
     if target == "head" or target == head_revision("tenant"):
         apply_sql(raw, "tenant", schema)
-        # marks queued before the tenant had hints (or while a hint was lost)
-        raw.execute(sql.SQL("INSERT INTO masterfile.work_hints (schema_name) SELECT %s"
-                            " WHERE EXISTS (SELECT 1 FROM {}.dirty_keys)").format(sql.Identifier(schema)), (schema,))
-    raw.execute("RESET ROLE; RESET search_path")
+        raw.execute(queries.hint_queued_work(schema), {"schema": schema})
+    db.leave_tenant(raw)
     if target == "head" or target == head_revision("tenant"):
         raw.execute(queries.SET_CODE_VERSION, {"schema": schema, "version": code_version()})
 
@@ -167,7 +158,7 @@ def control_code_version() -> str:
 def migrate_control(url: str | None = None, *, reload: bool = False) -> None:
     """The control schema to head, its code reloaded; nothing at all when it is at this code already."""
     if not reload:
-        with psycopg.connect(url or database_url(), autocommit=True) as conn:
+        with db.connect(url, autocommit=True) as conn:
             if conn.execute(queries.HAS_INSTALLED_TABLE).fetchone()[0]:
                 row = conn.execute(queries.CONTROL_CODE_VERSION).fetchone()
                 if row is not None and row[0] == control_code_version():
@@ -175,7 +166,7 @@ def migrate_control(url: str | None = None, *, reload: bool = False) -> None:
     with engine(url).connect() as sa_conn, sa_conn.begin():
         raw = sa_conn.connection.driver_connection
         # one migrator at a time; a second waits instead of racing on DDL
-        raw.execute("SELECT pg_advisory_xact_lock(hashtext('masterfile.migrate'))")
+        raw.execute(queries.LOCK_MIGRATIONS)
         upgrade_control(sa_conn)
         raw.execute(queries.SET_CONTROL_CODE_VERSION, {"version": control_code_version()})
 
@@ -193,8 +184,6 @@ def migrate_all(url: str | None = None, *, client_id: str | None = None, reload:
         raw = sa_conn.connection.driver_connection
         rows = raw.execute(queries.TENANT_CODE_VERSIONS).fetchall()
         if client_id is not None:
-            from pyloader import db
-
             schema = db.tenant_schema(raw, client_id)
             rows = [r for r in rows if r[0] == schema]
         sa_conn.rollback()
@@ -208,11 +197,10 @@ def migrate_tenant(eng, schema: str) -> TenantResult:
         try:
             with sa_conn.begin():
                 raw = sa_conn.connection.driver_connection
-                raw.execute("SELECT pg_advisory_xact_lock(hashtext('masterfile.migrate.' || %s))", (schema,))
+                raw.execute(queries.LOCK_TENANT_MIGRATION, {"schema": schema})
                 upgrade_tenant(sa_conn, schema)
         except Exception as exc:  # reported per tenant; the others go on
-            msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            return TenantResult(schema, False, current_revision(sa_conn, schema), msg)
+            return TenantResult(schema, False, current_revision(sa_conn, schema), describe(exc))
         return TenantResult(schema, True, current_revision(sa_conn, schema))
 
 

@@ -1,223 +1,427 @@
-"""Named SQL of the control plane (registry, tenants, status).
+"""Every statement the Python side runs, by name: the one place for its SQL.
 
-Identifiers are never pasted into these strings: where a query needs a tenant
-schema it is composed with psycopg.sql.Identifier at the call site.
+The statements are the named blocks of queries.sql, loaded once at import;
+each is bound below to one name: a constant (a statement with no identifier
+in it) or a function of the tenant schema (a template, composed with
+psycopg.sql so identifiers are always quoted, never pasted). What is
+assembled from parts chosen at run time (the planner API's lists and
+documents, the export's columns and filters) is assembled here too, from
+fixed fragments. The one exception is the loader's staging, COPY and merge,
+built per entity in pyloader/load.py.
 """
+from __future__ import annotations
+
+import dataclasses
+import re
+from importlib import resources
+
 from psycopg import sql
-
-
-
-def in_tenant(text: str, schema: str, **idents: str) -> sql.Composed:
-    """`text` with {s} the tenant schema and every other {name} an identifier, each quoted."""
-    return sql.SQL(text).format(s=sql.Identifier(schema), **{k: sql.Identifier(v) for k, v in idents.items()})
-
 
 CONTROL_SCHEMA = "masterfile"
 
-CONTROL_SCHEMA_EXISTS = "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'masterfile')"
+_NAME = re.compile(r"^-- name: ([a-z_][a-z0-9_]*)\s*$")
 
-TENANT_BY_CLIENT_ID = "SELECT schema_name FROM masterfile.tenants WHERE client_id = %(client_id)s"
 
-TENANT_BY_SCHEMA = "SELECT client_id FROM masterfile.tenants WHERE schema_name = %(schema)s"
+def parse(text: str) -> dict[str, str]:
+    """The named blocks of a queries file: {name: statement}, full-line comments dropped."""
+    blocks: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in text.splitlines():
+        m = _NAME.match(line)
+        if m:
+            if m.group(1) in blocks:
+                raise ValueError(f"queries.sql: {m.group(1)!r} is named twice")
+            current = blocks[m.group(1)] = []
+        elif current is not None and not line.lstrip().startswith("--"):
+            current.append(line.rstrip())
+    out = {name: "\n".join(lines).strip() for name, lines in blocks.items()}
+    empty = [name for name, text in out.items() if not text]
+    if empty:
+        raise ValueError(f"queries.sql: {', '.join(empty)} has no statement")
+    return out
 
-LIST_TENANTS = "SELECT client_id, schema_name, created_at FROM masterfile.tenants ORDER BY client_id"
 
-LIST_TENANTS_ENABLED = "SELECT client_id, schema_name, created_at, enabled FROM masterfile.tenants ORDER BY client_id"
+SQL = parse(resources.files("pyloader").joinpath("queries.sql").read_text())
 
-REGISTER_TENANT = """
-INSERT INTO masterfile.tenants (client_id, schema_name)
-VALUES (%(client_id)s, %(schema)s)
-ON CONFLICT (client_id) DO NOTHING
-"""
 
-UNREGISTER_TENANT = """
-WITH hints AS (DELETE FROM masterfile.work_hints WHERE schema_name = %(schema)s)
-DELETE FROM masterfile.tenants WHERE client_id = %(client_id)s
-"""
+def in_tenant(text: str, schema: str, **parts: str | sql.Composable) -> sql.Composed:
+    """`text` with {s} the tenant schema, {schema_name} its name as a value, and every
+    other {field} an identifier (or the psycopg.sql part given), each quoted."""
+    return sql.SQL(text).format(
+        s=sql.Identifier(schema), schema_name=sql.Literal(schema),
+        **{k: v if isinstance(v, sql.Composable) else sql.Identifier(v) for k, v in parts.items()})
 
-HAS_INSTALLED_TABLE = "SELECT to_regclass('masterfile.installed') IS NOT NULL"
 
-CONTROL_CODE_VERSION = "SELECT code_version FROM masterfile.installed"
+def statements(text: str) -> list[str]:
+    """A block's statements one by one (for a driver that takes one at a time, or bound parameters)."""
+    return [s.strip() for s in re.split(r";[ \t]*\n", text) if s.strip()]
 
-SET_CONTROL_CODE_VERSION = """
-INSERT INTO masterfile.installed (code_version) VALUES (%(version)s)
-ON CONFLICT (singleton) DO UPDATE SET code_version = excluded.code_version
-"""
 
-TENANT_CODE_VERSIONS = "SELECT schema_name, code_version FROM masterfile.tenants ORDER BY client_id"
+def _tenant(name: str):
+    """A function schema -> the block `name` composed for that tenant."""
+    text = SQL[name]
 
-SET_CODE_VERSION = "UPDATE masterfile.tenants SET code_version = %(version)s WHERE schema_name = %(schema)s"
+    def compose(schema: str) -> sql.Composed:
+        return in_tenant(text, schema)
 
-SET_TENANT_ENABLED = "UPDATE masterfile.tenants SET enabled = %(enabled)s WHERE client_id = %(client_id)s"
+    compose.__name__ = compose.__qualname__ = name
+    compose.__doc__ = f"queries.sql `{name}` in the tenant's schema."
+    return compose
 
-TENANT_ROLE_COLLISIONS = "SELECT masterfile.tenant_role_collisions(%(schema)s)"
 
-# a role with privileges or objects in another database of the cluster
-ROLE_USED_ELSEWHERE = """
-SELECT EXISTS (SELECT 1 FROM pg_shdepend d JOIN pg_roles r ON r.oid = d.refobjid
-               WHERE r.rolname = %(role)s AND d.dbid NOT IN (0, (SELECT oid FROM pg_database
-                                                               WHERE datname = current_database())))
-"""
+# --- sessions (db.py) -----------------------------------------------------------------
 
-ROLE_EXISTS = "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = %(role)s)"
+CONTROL_SCHEMA_EXISTS = SQL["control_schema_exists"]
+READ_ONLY_TRANSACTION = SQL["read_only_transaction"]
+LEAVE_TENANT = SQL["leave_tenant"]
 
-SCHEMA_EXISTS = "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = %(schema)s)"
 
-# A tenant's revision lives in its own schema (alembic_version), so it moves
-# with the schema if the tenant is placed on another node.
-def tenant_revision(schema: str) -> sql.Composed:
-    return sql.SQL("SELECT version_num FROM {}.alembic_version").format(sql.Identifier(schema))
+def create_database(name: str) -> sql.Composed:
+    return sql.SQL(SQL["create_database"]).format(db=sql.Identifier(name))
+
+
+def drop_database(name: str) -> sql.Composed:
+    return sql.SQL(SQL["drop_database"]).format(db=sql.Identifier(name))
+
+
+def enter_tenant(schema: str, role: str, *, local: bool = False) -> list[sql.Composed]:
+    """SET [LOCAL] ROLE and search_path for one of the tenant's roles, as two statements."""
+    scope = sql.SQL("SET LOCAL" if local else "SET")
+    return [in_tenant(s, schema, role=role, scope=scope) for s in statements(SQL["enter_tenant"])]
+
+
+# --- the registry (tenants.py) --------------------------------------------------------
+
+TENANT_BY_CLIENT_ID = SQL["tenant_by_client_id"]
+TENANT_BY_SCHEMA = SQL["tenant_by_schema"]
+LIST_TENANTS = SQL["list_tenants"]
+LIST_TENANTS_ENABLED = SQL["list_tenants_enabled"]
+LOCK_TENANTS = SQL["lock_tenants"]
+REGISTER_TENANT = SQL["register_tenant"]
+UNREGISTER_TENANT = SQL["unregister_tenant"]
+SET_TENANT_ENABLED = SQL["set_tenant_enabled"]
+TENANT_ROLE_COLLISIONS = SQL["tenant_role_collisions"]
+ENSURE_TENANT_ROLES = SQL["ensure_tenant_roles"]
+ROLE_EXISTS = SQL["role_exists"]
+ROLE_USED_ELSEWHERE = SQL["role_used_elsewhere"]
+SCHEMA_EXISTS = SQL["schema_exists"]
+drop_tenant_schema = _tenant("drop_tenant_schema")
+
+
+def create_tenant_schema(schema: str, owner: str) -> sql.Composed:
+    return in_tenant(SQL["create_tenant_schema"], schema, owner=owner)
+
+
+def drop_owned_by(role: str) -> sql.Composed:
+    return sql.SQL(SQL["drop_owned_by"]).format(role=sql.Identifier(role))
+
+
+def drop_role(role: str) -> sql.Composed:
+    return sql.SQL(SQL["drop_role"]).format(role=sql.Identifier(role))
+
+
+# --- migrations (migrate.py) ----------------------------------------------------------
+
+LOCK_MIGRATIONS = SQL["lock_migrations"]
+LOCK_TENANT_MIGRATION = SQL["lock_tenant_migration"]
+CREATE_CONTROL_SCHEMA = SQL["create_control_schema"]
+RESET_SEARCH_PATH = SQL["reset_search_path"]
+HAS_INSTALLED_TABLE = SQL["has_installed_table"]
+CONTROL_CODE_VERSION = SQL["control_code_version"]
+SET_CONTROL_CODE_VERSION = SQL["set_control_code_version"]
+TENANT_CODE_VERSIONS = SQL["tenant_code_versions"]
+SET_CODE_VERSION = SQL["set_code_version"]
+sql_search_path = _tenant("sql_search_path")
+hint_queued_work = _tenant("hint_queued_work")
+tenant_revision = _tenant("tenant_revision")
+
+
+# --- status ---------------------------------------------------------------------------
+
+tenant_summary = _tenant("tenant_summary")
+tenant_status = _tenant("tenant_status")
+queue_depth = _tenant("queue_depth")
+TENANT_METRICS = SQL["tenant_metrics"]
 
 
 def tenant_summaries(schemas: list[str]) -> sql.Composed:
     """(schema, revision, queue depth, oldest mark, last run) of each tenant, in one statement."""
     return sql.SQL(" UNION ALL ").join(
-        sql.SQL("SELECT {name}, (SELECT version_num FROM {s}.alembic_version), q.*").format(
-            name=sql.Literal(schema), s=sql.Identifier(schema)) + sql.SQL(" FROM (") + tenant_summary(schema)
-        + sql.SQL(") q")
-        for schema in schemas
+        in_tenant(SQL["tenant_summary_row"], schema, summary=tenant_summary(schema)) for schema in schemas)
+
+
+# --- processing -----------------------------------------------------------------------
+
+process_dirty = _tenant("process_dirty")
+last_run = _tenant("last_run")
+fail_last_run = _tenant("fail_last_run")
+run_totals = _tenant("run_totals")
+DISPATCH = SQL["dispatch"]
+HINTED = SQL["hinted"]
+CRON_DATABASE = SQL["cron_database"]
+CRON_JOBS_FOR_DB = SQL["cron_jobs_for_db"]
+CRON_SCHEDULE = SQL["cron_schedule"]
+CRON_UNSCHEDULE = SQL["cron_unschedule"]
+CRON_DISPATCH_COMMAND = SQL["cron_dispatch_command"]
+CRON_PURGE_COMMAND = SQL["cron_purge_command"]
+
+
+def listen(channel: str) -> sql.Composed:
+    return sql.SQL(SQL["listen"]).format(channel=sql.Identifier(channel))
+
+
+# --- loading (load.py builds its staging and merge itself) ----------------------------
+
+LOADER_SESSION = SQL["loader_session"]
+TRY_LOAD_LOCK = SQL["try_load_lock"]
+RELEASE_LOAD_LOCK = SQL["release_load_lock"]
+start_load = _tenant("start_load")
+count_batch = _tenant("count_batch")
+finish_load = _tenant("finish_load")
+copy_rejects = _tenant("copy_rejects")
+reap_stale_loads = _tenant("reap_stale_loads")
+move_watermark = _tenant("move_watermark")
+watermarks = _tenant("watermarks")
+loader_config = _tenant("loader_config")
+
+
+# --- export (export.py) ---------------------------------------------------------------
+
+EXPORT_SESSION = SQL["export_session"]
+EXPORT_AS_OF_WEEK = SQL["export_as_of_week"]
+EXPORT_COLUMNS = SQL["export_columns"]
+EXPORT_SNAPSHOT = SQL["export_snapshot"]
+EXPORT_ARROW_SETTINGS = statements(SQL["export_arrow_settings"])
+
+
+def export_arrow_snapshot(snapshot: str) -> list[sql.Composed]:
+    return [sql.SQL(s).format(snapshot=sql.Literal(snapshot)) for s in statements(SQL["export_arrow_snapshot"])]
+
+
+def export_rows(table: str, columns: list[str], week: str, filters: list[str]) -> sql.Composed:
+    """The SELECT of an export: `columns` of `table`, with the filters named (from_week,
+    to_week on the `week` column, product_ids), each a bound parameter of its name."""
+    fragments = {"from_week": sql.SQL("{} >= %(from_week)s").format(sql.Identifier(week)),
+                 "to_week": sql.SQL("{} <= %(to_week)s").format(sql.Identifier(week)),
+                 "product_ids": sql.SQL("product_id = ANY(%(product_ids)s)")}
+    query = sql.SQL("SELECT {cols} FROM {table}").format(
+        cols=sql.SQL(", ").join(map(sql.Identifier, columns)), table=sql.Identifier(table))
+    if filters:
+        query = sql.SQL("{} WHERE {}").format(query, sql.SQL(" AND ").join(fragments[f] for f in filters))
+    return query
+
+
+def count_rows(select: sql.Composable) -> sql.Composed:
+    return sql.SQL("SELECT count(*) FROM ({}) q").format(select)
+
+
+def copy_csv(select: sql.Composable, *, header: bool) -> sql.Composed:
+    return sql.SQL("COPY ({}) TO STDOUT (FORMAT csv{})").format(select, sql.SQL(", HEADER" if header else ""))
+
+
+# --- the planner API (api/) -----------------------------------------------------------
+# in a request's transaction after db.enter_tenant(): tenant objects unqualified;
+# filters and cursors are bound parameters, and the pieces that vary (an order,
+# an entity) are chosen from the fixed tables below
+
+STATUS = SQL["status"]
+HEALTH = SQL["health"]
+NOW = SQL["now"]
+CHANGED_RECOMMENDATIONS = SQL["changed_recommendations"]
+DECIDE = SQL["decide"]
+TENANT_SETTINGS = SQL["tenant_settings"]
+TENANT_SETTINGS_FIELDS = ("as_of_date", "default_service_level", "default_lead_time_days", "horizon_weeks")
+ACKNOWLEDGE = SQL["acknowledge"]
+CONFLICT = SQL["conflict"]
+CREATE_API_TOKEN = SQL["create_api_token"]
+LIST_API_TOKENS = SQL["list_api_tokens"]
+REVOKE_API_TOKEN = SQL["revoke_api_token"]
+RESOLVE_API_TOKEN = SQL["resolve_api_token"]
+
+
+def update_tenant_settings(fields: list[str]) -> sql.Composed:
+    """UPDATE settings for the fields a request sets (each of TENANT_SETTINGS_FIELDS)."""
+    sets = sql.SQL(", ").join(sql.SQL("{} = {}").format(sql.Identifier(f), sql.Placeholder(f))
+                              for f in TENANT_SETTINGS_FIELDS if f in fields)
+    return sql.SQL(SQL["update_tenant_settings"]).format(fields=sets)
+
+
+@dataclasses.dataclass(frozen=True)
+class SortKey:
+    expr: str      # never null
+    desc: bool
+    cast: str      # the SQL type a cursor's text value is cast back to
+
+
+@dataclasses.dataclass(frozen=True)
+class Listing:
+    """One list resource: what it selects, how it filters and orders."""
+    columns: str                     # what a row is
+    source: str                      # FROM clause
+    filters: dict[str, str]          # parameter name -> predicate on %(name)s
+    orders: dict[str, tuple[SortKey, ...]]
+    default_order: str
+
+    def page(self, order: str, filters: list[str], *, after_cursor: bool) -> str:
+        """A page in `order`: the filters named, the rows after the cursor's (%(c0)s, ...),
+        at most %(limit)s; each row carries its sort keys as text in `_cursor`."""
+        keys = self.orders[order]
+        where = [self.filters[name] for name in filters] + ([after(keys)] if after_cursor else [])
+        return (f"SELECT {self.columns}, ARRAY[{', '.join(f'({k.expr})::text' for k in keys)}] AS _cursor"
+                f" FROM {self.source} {'WHERE ' + ' AND '.join(where) if where else ''}"
+                f" ORDER BY {', '.join(k.expr + (' DESC' if k.desc else '') for k in keys)} LIMIT %(limit)s")
+
+
+def after(keys: tuple[SortKey, ...]) -> str:
+    """The rows after the cursor's, in the order of `keys`."""
+    def val(i):
+        return f"%(c{i})s::{keys[i].cast}"
+    if len({k.desc for k in keys}) == 1:  # one direction: a row comparison, which an index can serve
+        op = "<" if keys[0].desc else ">"
+        return f"({', '.join(k.expr for k in keys)}) {op} ({', '.join(val(i) for i in range(len(keys)))})"
+    terms = []
+    for i, k in enumerate(keys):
+        equal = [f"{keys[j].expr} = {val(j)}" for j in range(i)]
+        terms.append("(" + " AND ".join([*equal, f"{k.expr} {'<' if k.desc else '>'} {val(i)}"]) + ")")
+    return "(" + " OR ".join(terms) + ")"
+
+
+def _keys(*spec: tuple[str, bool, str]) -> tuple[SortKey, ...]:
+    return tuple(SortKey(*s) for s in spec)
+
+
+_BY_KEY = (("r.product_id", False, "text"), ("r.location_id", False, "text"))
+_KEY_FILTERS = {"product_id": "r.product_id = %(product_id)s", "location_id": "r.location_id = %(location_id)s"}
+
+RECOMMENDATIONS = Listing(
+    columns="r.*", source="recommendations r",
+    filters={
+        "reason": "r.reason = %(reason)s",
+        "decision": "r.decision = %(decision)s",
+        **_KEY_FILTERS,
+        "supplier_id": "r.product_id IN (SELECT p.product_id FROM erp_products p"
+                       " WHERE p.supplier_id = %(supplier_id)s AND NOT p.deleted)",
+    },
+    orders={
+        "recommended_qty.desc": _keys(("coalesce(r.recommended_qty, '-Infinity'::float8)", True, "float8"), *_BY_KEY),
+        "product_id": _keys(*_BY_KEY),
+        "qty_changed_at.desc": _keys(("coalesce(r.qty_changed_at, '-infinity'::timestamptz)", True, "timestamptz"),
+                                     *_BY_KEY),
+    },
+    default_order="recommended_qty.desc",
+)
+
+FORECASTS = Listing(
+    columns="r.*", source="forecasts r",
+    filters=_KEY_FILTERS,
+    orders={"product_id": _keys(*_BY_KEY, ("r.target_week", False, "date"))},
+    default_order="product_id",
+)
+
+MASTER_FILE = Listing(
+    columns="r.*", source="master_file r",
+    filters={**_KEY_FILTERS, "from_week": "r.week_start >= %(from_week)s", "to_week": "r.week_start <= %(to_week)s"},
+    orders={"product_id": _keys(*_BY_KEY, ("r.week_start", False, "date"))},
+    default_order="product_id",
+)
+
+CONFLICTS = Listing(
+    columns="r.*", source="conflicts r",
+    filters={"acknowledged": "(r.acknowledged_at IS NOT NULL) = %(acknowledged)s"},
+    orders={"newest": _keys(("r.conflict_id", True, "bigint"))},
+    default_order="newest",
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Entity:
+    """A settings resource: `/products` and `/settings/products/{id}`, ...
+
+    Its ERP values, the UI's override and the effective values.
+    """
+    name: str                 # path segment of the list and of settings
+    key: tuple[str, ...]      # key columns
+    ui_table: str
+    override_fields: tuple[str, ...]
+    source: str               # FROM clause: k (keys and effective values), e (ERP row), u (override row)
+    erp: str                  # jsonb of the ERP row, or null
+    effective: str            # jsonb of the effective values
+    name_expr: str | None     # what `q` matches besides the id
+
+    def doc(self) -> str:
+        """The entity's document: its key, `erp`, `override` and `effective`."""
+        key_json = ", ".join(f"'{k}', k.{k}" for k in self.key)
+        return (f"jsonb_build_object({key_json}, 'erp', {self.erp},"
+                f" 'override', CASE WHEN u.{self.key[0]} IS NULL THEN NULL"
+                f" ELSE to_jsonb(u) {''.join(f' - {k!r}' for k in self.key)} END,"
+                f" 'effective', {self.effective}) AS doc")
+
+    def listing(self) -> Listing:
+        match = " OR ".join(f"strpos(lower({e}), lower(%(q)s)) > 0"
+                            for e in (f"k.{self.key[0]}", self.name_expr) if e)
+        return Listing(columns=self.doc(), source=self.source, filters={"q": f"({match})"},
+                       orders={"id": tuple(SortKey(f"k.{k}", False, "text") for k in self.key)},
+                       default_order="id")
+
+    def select_doc(self) -> str:
+        """The document of one key (%(<key column>)s each)."""
+        return f"SELECT {self.doc()} FROM {self.source} WHERE " + " AND ".join(f"k.{k} = %({k})s" for k in self.key)
+
+    def upsert(self) -> str:
+        cols = (*self.key, *self.override_fields, "updated_by")
+        sets = ", ".join(f"{c} = excluded.{c}" for c in (*self.override_fields, "updated_by"))
+        return (f"INSERT INTO {self.ui_table} ({', '.join(cols)}) VALUES ({', '.join(f'%({c})s' for c in cols)})"
+                f" ON CONFLICT ({', '.join(self.key)}) DO UPDATE SET {sets}")
+
+    def delete(self) -> str:
+        return (f"DELETE FROM {self.ui_table} WHERE "
+                + " AND ".join(f"{k} = %({k})s" for k in self.key) + f" RETURNING {self.key[0]}")
+
+
+def _erp_entity(name: str, key: str, override_fields: tuple[str, ...], effective: str) -> Entity:
+    """An entity the ERP sends (erp_<name>) with UI overrides (ui_<singular>_settings)."""
+    ui_table = f"ui_{name[:-1]}_settings"
+    return Entity(
+        name=name, key=(key,), ui_table=ui_table, override_fields=override_fields,
+        source=f"effective_{name} k LEFT JOIN erp_{name} e ON e.{key} = k.{key} AND NOT e.deleted"
+               f" LEFT JOIN {ui_table} u ON u.{key} = k.{key}",
+        erp=f"CASE WHEN e.{key} IS NULL THEN NULL ELSE to_jsonb(e) - '{key}' - 'deleted' - 'load_id' END",
+        effective=effective, name_expr="e.name",
     )
 
 
-def tenant_summary(schema: str) -> sql.Composed:
-    """Queue depth (distinct dirty keys), oldest mark, and the last run of one tenant."""
-    return sql.SQL(
-        """
-        SELECT q.queue_depth, q.oldest_mark,
-               (SELECT to_jsonb(r) FROM (SELECT run_id, started_at, finished_at, status, keys_done,
-                                                rows_written, keys_failed
-                                         FROM {s}.runs ORDER BY run_id DESC LIMIT 1) r)
-        FROM {s}.queue_status q
-        """
-    ).format(s=sql.Identifier(schema))
+PRODUCTS = _erp_entity("products", "product_id", ("discontinued", "service_level"),
+                       "jsonb_build_object('discontinued', k.discontinued, 'service_level', k.service_level)")
+LOCATIONS = _erp_entity("locations", "location_id", ("enabled",),
+                        "jsonb_build_object('enabled', k.location_enabled)")
+SUPPLIERS = _erp_entity("suppliers", "supplier_id",
+                        ("lead_time_days", "min_order_qty", "order_multiple", "review_period_weeks"),
+                        "jsonb_build_object('lead_time_days', k.lead_time_days, 'min_order_qty', k.min_order_qty,"
+                        " 'order_multiple', k.order_multiple, 'review_period_weeks', k.review_period_weeks)")
+
+# only the UI speaks about assortment; a key is known when it has a
+# recommendation or an override
+ASSORTMENTS = Entity(
+    name="assortments", key=("product_id", "location_id"), ui_table="ui_assortments",
+    override_fields=("assorted",),
+    source="(SELECT product_id, location_id FROM recommendations"
+           " UNION SELECT product_id, location_id FROM ui_assortments) k"
+           " LEFT JOIN ui_assortments u ON u.product_id = k.product_id AND u.location_id = k.location_id",
+    erp="NULL::jsonb",
+    effective="jsonb_build_object('assorted', coalesce(u.assorted, true))",
+    name_expr=None,
+)
+
+ENTITIES = {e.name: e for e in (PRODUCTS, LOCATIONS, SUPPLIERS, ASSORTMENTS)}
 
 
-# pg_cron: jobs live in the database named by cron.database_name and may run in
-# another one (the tenant's); names carry the database so test clones never clash.
-CRON_DATABASE = "SELECT current_setting('cron.database_name', true)"
+# --- make demo (demo.py) --------------------------------------------------------------
 
-CRON_JOBS_FOR_DB = "SELECT jobid, jobname FROM cron.job WHERE jobname LIKE %(prefix)s"
-
-CRON_SCHEDULE = """
-SELECT cron.schedule_in_database(%(jobname)s, %(schedule)s, %(command)s, %(database)s, %(username)s, %(active)s)
-"""
-
-# by id: unscheduling by name finds only the caller's own jobs, and these
-# belong to the authenticator role
-CRON_UNSCHEDULE = "SELECT cron.unschedule(%(jobid)s)"
+demo_supplier_lead_time = _tenant("demo_supplier_lead_time")
+demo_disable_location = _tenant("demo_disable_location")
+demo_recommendations = _tenant("demo_recommendations")
+demo_summary = _tenant("demo_summary")
 
 
-def process_dirty(schema: str) -> sql.Composed:
-    return sql.SQL("CALL {}.process_dirty(%(batch)s, %(seconds)s, %(trigger)s)").format(sql.Identifier(schema))
-
-
-def last_run(schema: str) -> sql.Composed:
-    """The run this session started last (currval is per session) and its keys."""
-    return sql.SQL(
-        "SELECT run_id, keys_done FROM {s}.runs"
-        " WHERE run_id = currval(pg_get_serial_sequence(quote_ident({name}) || '.runs', 'run_id'))"
-    ).format(s=sql.Identifier(schema), name=sql.Literal(schema))
-
-
-def fail_last_run(schema: str) -> sql.Composed:
-    """Mark the run this session started last 'failed' (it raised) and free its liveness lock."""
-    return sql.SQL(
-        "UPDATE {s}.runs SET status = 'failed', finished_at = clock_timestamp(),"
-        " message = 'the run raised an error; see the caller''s log'"
-        " WHERE run_id = currval(pg_get_serial_sequence(quote_ident({name}) || '.runs', 'run_id'))"
-        " AND status = 'running'"
-        " RETURNING pg_advisory_unlock(masterfile.lock_key({name}, 'run/' || run_id))"
-    ).format(s=sql.Identifier(schema), name=sql.Literal(schema))
-
-
-def run_totals(schema: str) -> sql.Composed:
-    return sql.SQL(
-        "SELECT coalesce(sum(keys_done), 0), coalesce(sum(rows_written), 0), coalesce(sum(keys_failed), 0),"
-        " coalesce(sum(feature_rows), 0), coalesce(sum(plan_rows), 0)"
-        " FROM {}.runs WHERE run_id = ANY(%(run_ids)s)"
-    ).format(sql.Identifier(schema))
-
-
-def queue_depth(schema: str) -> sql.Composed:
-    return sql.SQL(
-        "SELECT queue_depth FROM {}.queue_status"
-    ).format(sql.Identifier(schema))
-
-
-def tenant_status(schema: str) -> sql.Composed:
-    """Everything `pyloader status` shows, as one JSON document."""
-    return sql.SQL(
-        """
-        SELECT jsonb_build_object(
-            'queue_depth', q.queue_depth,
-            'queued_marks', q.queued_marks,
-            'oldest_dirty_age_seconds', q.oldest_dirty_age_seconds,
-            'end_week', (SELECT end_week FROM {s}.pipeline_state),
-            'keys', (SELECT count(*) FROM {s}.feature_keys),
-            'failed_keys', (SELECT count(*) FROM {s}.failed_keys),
-            'last_runs', (SELECT coalesce(jsonb_agg(r ORDER BY r.run_id DESC), '[]')
-                          FROM (SELECT run_id, trigger, status, started_at, finished_at, keys_done,
-                                       rows_written, feature_rows, plan_rows, keys_failed
-                                FROM {s}.runs ORDER BY run_id DESC LIMIT 5) r),
-            'last_loads', (SELECT coalesce(jsonb_agg(l ORDER BY l.load_id DESC), '[]')
-                           FROM (SELECT load_id, source, entity, status, started_at, finished_at, read_count,
-                                        applied_count, unchanged_count, stale_count, rejected_count, message
-                                 FROM {s}.loads ORDER BY load_id DESC LIMIT 10) l),
-            'rejects', (SELECT count(*) FROM {s}.rejects),
-            'conflicts', (SELECT count(*) FROM {s}.conflicts)
-        )
-        FROM {s}.queue_status q
-        """
-    ).format(s=sql.Identifier(schema))
-
-
-# --- the scheduler (sql/control/040_scheduling.sql) ----------------------------------
-
-DISPATCH = """
-CALL masterfile.dispatch(%(max_seconds)s, %(slice_seconds)s, %(batch)s, %(trigger)s, %(only)s)
-"""
-
-# whether a dispatcher may take work now (the view dispatch() takes it from)
-HINTED = """
-SELECT EXISTS (SELECT 1 FROM masterfile.due_work
-               WHERE %(only)s::text IS NULL OR schema_name = %(only)s)
-"""
-
-
-# --- export (pyloader/export.py) ------------------------------------------------------
-
-# set in the export's transaction: doubles in their shortest exact text,
-# timestamps in UTC with an offset, dates as YYYY-MM-DD; no JIT (below)
-EXPORT_SESSION = ("SET LOCAL extra_float_digits = 1; SET LOCAL TimeZone = 'UTC';"
-                  " SET LOCAL DateStyle = 'ISO, YMD'; SET LOCAL IntervalStyle = 'iso_8601'; SET LOCAL jit = off")
-
-EXPORT_AS_OF_WEEK = "SELECT end_week()"
-
-# a relation's columns in order: name, declared type, base type name, and a
-# numeric's precision and scale when its typmod fixes them
-EXPORT_COLUMNS = """
-SELECT a.attname, format_type(a.atttypid, a.atttypmod), t.typname,
-       CASE WHEN t.typname = 'numeric' AND a.atttypmod >= 4 THEN ((a.atttypmod - 4) >> 16) & 65535 END,
-       CASE WHEN t.typname = 'numeric' AND a.atttypmod >= 4 THEN (a.atttypmod - 4) & 65535 END
-FROM pg_attribute a
-JOIN pg_class c ON c.oid = a.attrelid
-JOIN pg_namespace n ON n.oid = c.relnamespace
-JOIN pg_type t ON t.oid = a.atttypid
-WHERE n.nspname = %(schema)s AND c.relname = %(table)s AND a.attnum > 0 AND NOT a.attisdropped
-ORDER BY a.attnum
-"""
-
-EXPORT_SNAPSHOT = "SELECT pg_export_snapshot()"
-
-# the Arrow driver's session: the export's snapshot, then the tenant's reader
-# role and schema, as db.enter_tenant sets them (composed with sql.Identifier)
-EXPORT_ARROW_SESSION = [
-    "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY",
-    "SET TRANSACTION SNAPSHOT {snapshot}",
-    "SET ROLE {role}",
-    "SET search_path = {schema}, pg_catalog, pg_temp",
-    "SET extra_float_digits = 1",
-    # JIT spent 1.1 s compiling the view's plan for a 3,430-row export that
-    # then ran in 50 ms, and did not make the bench tenant's COPY faster
-    "SET jit = off",
-]
+def demo_undo_edits(schema: str) -> list[sql.Composed]:
+    return [in_tenant(s, schema) for s in statements(SQL["demo_undo_edits"])]

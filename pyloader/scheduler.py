@@ -21,9 +21,9 @@ from pyloader import db, queries
 from pyloader.config import app_role, database_url
 
 PROCESS_SCHEDULE = "* * * * *"  # pg_cron 1.4: minutes are the finest grain
-DISPATCH_COMMAND = "CALL masterfile.dispatch(50, 5, 500, 'cron')"
+DISPATCH_COMMAND = queries.CRON_DISPATCH_COMMAND
 PURGE_JOB = "masterfile:purge-job-run-details"
-PURGE_COMMAND = "DELETE FROM cron.job_run_details WHERE end_time < now() - interval '1 day'"
+PURGE_COMMAND = queries.CRON_PURGE_COMMAND
 
 
 def sessions() -> int:
@@ -46,12 +46,11 @@ def dispatch_job_name(database: str, index: int) -> str:
 def cron_connection(url: str | None = None) -> tuple[psycopg.Connection, str]:
     """A connection to pg_cron's database, and the name of the caller's database."""
     url = url or database_url()
-    with psycopg.connect(url, autocommit=True) as probe:
-        cron_db = probe.execute(queries.CRON_DATABASE).fetchone()[0]
-        this_db = probe.execute("SELECT current_database()").fetchone()[0]
+    with db.connect(url, autocommit=True) as probe:
+        cron_db, this_db = probe.execute(queries.CRON_DATABASE).fetchone()
     if not cron_db:
         raise RuntimeError("pg_cron is not loaded (cron.database_name is unset); start the cluster with `make db`")
-    return psycopg.connect(db.with_database(url, cron_db), autocommit=True), this_db
+    return db.connect(db.with_database(url, cron_db), autocommit=True), this_db
 
 
 def schedule_database(url: str | None = None, *, count: int | None = None) -> list[str]:

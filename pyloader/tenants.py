@@ -9,8 +9,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from psycopg import sql
-
 from pyloader import db, migrate, queries
 from pyloader.config import schema_for, tenant_roles, validate_client_id
 
@@ -31,46 +29,57 @@ def create_tenant(
 ) -> Tenant:
     """Provision a tenant; a no-op (but for bringing it to head) when it exists.
 
+    The control schema is brought to head first (its own transaction), then
+    the tenant is provisioned in one transaction, and the database's
+    dispatcher jobs are scheduled before that transaction commits: pg_cron
+    keeps its jobs in its own database (another connection), so the two
+    cannot share a transaction, but a tenant is never committed without its
+    jobs; jobs scheduled for a tenant whose commit then failed are the
+    database's dispatchers, which any tenant uses and scheduling again keeps.
+
     `schedule=False` leaves out the pg_cron jobs, for tests that must not see
     the scheduler process their queue behind their back; `revision` stops the
     tenant's migrations early, for tests of upgrades.
     """
     validate_client_id(client_id)
-    schema = schema_for(client_id)
-    roles = tenant_roles(schema)
     migrate.migrate_control(url)
-    eng = migrate.engine(url)
-    with eng.connect() as sa_conn, sa_conn.begin():
-        raw = sa_conn.connection.driver_connection
-        raw.execute("SELECT pg_advisory_xact_lock(hashtext('masterfile.tenants'))")
-        owner = raw.execute(queries.TENANT_BY_SCHEMA, {"schema": schema}).fetchone()
-        if owner is not None and owner[0] != client_id:
-            raise TenantConflict(
-                f"client id {client_id!r} maps to schema {schema!r}, which tenant {owner[0]!r} already has"
-            )
-        created = owner is None
-        if created:
-            if raw.execute(queries.SCHEMA_EXISTS, {"schema": schema}).fetchone()[0]:
-                raise TenantConflict(f"schema {schema!r} exists but belongs to no registered tenant")
-            taken = [r[0] for r in raw.execute(queries.TENANT_ROLE_COLLISIONS, {"schema": schema})]
-            if taken:
-                raise TenantConflict(
-                    f"client id {client_id!r} needs roles {', '.join(taken)}, which exist and belong to "
-                    "something else (another tenant's roles, or roles made outside masterfile)"
-                )
-            raw.execute("SELECT masterfile.ensure_tenant_roles(%s)", (schema,))
-            raw.execute(
-                sql.SQL(
-                    "CREATE SCHEMA {s} AUTHORIZATION {o};"
-                    "ALTER DEFAULT PRIVILEGES FOR ROLE {o} REVOKE EXECUTE ON ROUTINES FROM PUBLIC"
-                ).format(s=sql.Identifier(schema), o=sql.Identifier(roles["owner"]))
-            )
-            raw.execute(queries.REGISTER_TENANT, {"client_id": client_id, "schema": schema})
-        migrate.upgrade_tenant(sa_conn, schema, revision)
-    if schedule:
-        from pyloader import scheduler
+    with migrate.engine(url).connect() as sa_conn, sa_conn.begin():
+        tenant = provision(sa_conn, client_id, revision)
+        if schedule:
+            from pyloader import scheduler
 
-        scheduler.schedule_database(url)
+            scheduler.schedule_database(url)
+    return tenant
+
+
+def provision(sa_conn, client_id: str, revision: str = "head") -> Tenant:
+    """The tenant's registry row, roles, schema, tables and code, in the caller's transaction.
+
+    `sa_conn`: the operator's (SQLAlchemy) connection, as Alembic needs;
+    nothing is committed here.
+    """
+    schema = schema_for(client_id)
+    raw = sa_conn.connection.driver_connection
+    raw.execute(queries.LOCK_TENANTS)
+    owner = raw.execute(queries.TENANT_BY_SCHEMA, {"schema": schema}).fetchone()
+    if owner is not None and owner[0] != client_id:
+        raise TenantConflict(
+            f"client id {client_id!r} maps to schema {schema!r}, which tenant {owner[0]!r} already has"
+        )
+    created = owner is None
+    if created:
+        if raw.execute(queries.SCHEMA_EXISTS, {"schema": schema}).fetchone()[0]:
+            raise TenantConflict(f"schema {schema!r} exists but belongs to no registered tenant")
+        taken = [r[0] for r in raw.execute(queries.TENANT_ROLE_COLLISIONS, {"schema": schema})]
+        if taken:
+            raise TenantConflict(
+                f"client id {client_id!r} needs roles {', '.join(taken)}, which exist and belong to "
+                "something else (another tenant's roles, or roles made outside masterfile)"
+            )
+        raw.execute(queries.ENSURE_TENANT_ROLES, {"schema": schema, "adopt": False})
+        raw.execute(queries.create_tenant_schema(schema, tenant_roles(schema)["owner"]))
+        raw.execute(queries.REGISTER_TENANT, {"client_id": client_id, "schema": schema})
+    migrate.upgrade_tenant(sa_conn, schema, revision)
     return Tenant(client_id, schema, created)
 
 
@@ -94,21 +103,21 @@ def drop_tenant(client_id: str, url: str | None = None) -> dict:
     roles = tenant_roles(schema)
     with db.connect(url) as conn:
         with conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(hashtext('masterfile.tenants'))")
+            conn.execute(queries.LOCK_TENANTS)
             db.tenant_schema(conn, client_id)
-            conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+            conn.execute(queries.drop_tenant_schema(schema))
             conn.execute(queries.UNREGISTER_TENANT, {"client_id": client_id, "schema": schema})
             dropped, kept = [], []
             for role in roles.values():
                 if not conn.execute(queries.ROLE_EXISTS, {"role": role}).fetchone()[0]:
                     continue
-                conn.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))
+                conn.execute(queries.drop_owned_by(role))
                 if conn.execute(queries.ROLE_USED_ELSEWHERE, {"role": role}).fetchone()[0]:
                     kept.append(role)
                 else:
                     dropped.append(role)
             for role in dropped:
-                conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
+                conn.execute(queries.drop_role(role))
     return {"client_id": client_id, "schema": schema, "roles_dropped": dropped, "roles_kept": kept}
 
 

@@ -33,7 +33,6 @@ import time
 from collections.abc import Callable
 
 import psycopg
-from psycopg import sql
 
 from pyloader import db, queries
 from pyloader.errors import describe
@@ -43,7 +42,7 @@ CHANNEL = "masterfile_dirty"
 WAIT_STEP = 1.0  # the longest a stop request waits while the worker is idle
 RECONNECT_DELAYS = (0.5, 1, 2, 5, 10)
 
-LISTEN = sql.SQL("LISTEN {}").format(sql.Identifier(CHANNEL))
+LISTEN = queries.listen(CHANNEL)
 
 
 class Worker:

@@ -1,7 +1,7 @@
 """A hostile tenant holding only its own UI or loader role (issue 14).
 
 Every session here is opened as pyloader opens them: a login as the
-authenticator role that switches to a tenant role (db.connect(role=...)), so
+authenticator role that switches to a tenant role (db.enter_tenant), so
 what is refused is refused by PostgreSQL to that session.
 """
 from __future__ import annotations
@@ -24,7 +24,9 @@ REPO = __import__("pathlib").Path(__file__).resolve().parent.parent
 
 def session(t, kind: str) -> psycopg.Connection:
     """A tenant session as the product opens one."""
-    conn = db.connect(t.url, role=tenant_roles(t.schema)[kind], autocommit=True)
+    conn = db.open_app(t.url, autocommit=True)
+    db.enter_tenant(conn, t.schema, kind)
+    # a hostile session sets its own search_path: pg_temp (unnamed) comes first
     conn.execute(sql.SQL("SET search_path = {}, pg_catalog").format(sql.Identifier(t.schema)))
     return conn
 

@@ -2,7 +2,7 @@
 
 - `tokens`: API tokens (create, list, revoke as the operator; resolve as the
   authenticator through masterfile.resolve_api_token);
-- `queries`: every SQL statement the server runs, named;
+- its SQL is named in pyloader/queries.sql and composed in pyloader/queries.py;
 - `app`: the ASGI application (FastAPI) and its resources;
 - `events`: the per-tenant change feed behind `GET /events`;
 - `static/`: the console served at `/`.

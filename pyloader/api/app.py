@@ -29,13 +29,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
-from psycopg import sql
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 from starlette.exceptions import HTTPException
 
-from pyloader import db
-from pyloader.api import models, queries, tokens
+from pyloader import db, queries
+from pyloader.api import models, tokens
 from pyloader.api.events import CLOSED, EventHub, sse
 
 
@@ -221,36 +220,15 @@ def decode_cursor(cursor: str, order: str, n: int) -> list[str]:
     return values
 
 
-def _after(keys: tuple[queries.SortKey, ...]) -> str:
-    """The rows after the cursor's, in the order of `keys`."""
-    def val(i):
-        return f"%(c{i})s::{keys[i].cast}"
-    if len({k.desc for k in keys}) == 1:  # one direction: a row comparison, which an index can serve
-        op = "<" if keys[0].desc else ">"
-        return f"({', '.join(k.expr for k in keys)}) {op} ({', '.join(val(i) for i in range(len(keys)))})"
-    terms = []
-    for i, k in enumerate(keys):
-        equal = [f"{keys[j].expr} = {val(j)}" for j in range(i)]
-        terms.append("(" + " AND ".join([*equal, f"{k.expr} {'<' if k.desc else '>'} {val(i)}"]) + ")")
-    return "(" + " OR ".join(terms) + ")"
-
-
 def page(conn: psycopg.Connection, listing: queries.Listing, filters: dict[str, Any], *,
          limit: int, cursor: str | None, order: str | None = None, column: str | None = None) -> dict:
     """One page of a list: {"data": [...], "next_cursor": ...}, in a stable order."""
     order = order or listing.default_order
-    keys = listing.orders[order]
-    where, args = [], {"limit": limit + 1}
-    for name, value in filters.items():
-        if value is not None:
-            where.append(listing.filters[name])
-            args[name] = value
+    args = {"limit": limit + 1, **{name: value for name, value in filters.items() if value is not None}}
     if cursor is not None:
-        where.append(_after(keys))
-        args.update({f"c{i}": v for i, v in enumerate(decode_cursor(cursor, order, len(keys)))})
-    text = (f"SELECT {listing.columns}, ARRAY[{', '.join(f'({k.expr})::text' for k in keys)}] AS _cursor"
-            f" FROM {listing.source} {'WHERE ' + ' AND '.join(where) if where else ''}"
-            f" ORDER BY {', '.join(k.expr + (' DESC' if k.desc else '') for k in keys)} LIMIT %(limit)s")
+        values = decode_cursor(cursor, order, len(listing.orders[order]))
+        args.update({f"c{i}": v for i, v in enumerate(values)})
+    text = listing.page(order, [name for name in filters if name in args], after_cursor=cursor is not None)
     try:
         with conn.cursor(row_factory=dict_row) as cur:
             rows = cur.execute(text, args).fetchall()
@@ -431,11 +409,8 @@ def build_router(server: Server, hub: EventHub, status_seconds: float) -> APIRou
     def patch_tenant_settings(client_id: str, body: models.TenantSettingsPatch, creds: Creds):
         """Change fields of the `settings` row; a field left out keeps its value."""
         values = body.model_dump(include=body.model_fields_set)
-        sets = sql.SQL(", ").join(sql.SQL("{} = {}").format(sql.Identifier(f), sql.Placeholder(f))
-                                  for f in queries.TENANT_SETTINGS_FIELDS if f in values)
         with server.tenant(creds, client_id) as (conn, principal):
-            conn.execute(sql.SQL("UPDATE settings SET {}, updated_by = %(by)s").format(sets),
-                         {**values, "by": principal.name})
+            conn.execute(queries.update_tenant_settings(list(values)), {**values, "by": principal.name})
             return Json(_one(conn, queries.TENANT_SETTINGS, None))
 
     @r.get("/conflicts", response_model=models.ConflictPage, tags=["conflicts"])
@@ -500,7 +475,7 @@ def build_router(server: Server, hub: EventHub, status_seconds: float) -> APIRou
 def add_entity_routes(r: APIRouter, server: Server, entity: queries.Entity, body_model) -> None:
     """`GET /{entity}` and `GET, PUT, DELETE /settings/{entity}/{key...}`."""
     listing = entity.listing()
-    doc_query = f"SELECT {entity.doc()} FROM {entity.source} WHERE {entity.where_key()}"
+    doc_query = entity.select_doc()
     upsert, delete = entity.upsert(), entity.delete()
     label = entity.name[:-1]
 

@@ -26,7 +26,7 @@ import json
 import logging
 from collections.abc import Callable
 
-from pyloader.api import queries
+from pyloader import queries
 
 log = logging.getLogger("pyloader.api.events")
 

@@ -16,6 +16,7 @@ import secrets
 import psycopg
 from psycopg.rows import dict_row
 
+from pyloader import queries
 from pyloader.config import tenant_roles, validate_client_id
 
 PREFIX = "mft_"
@@ -23,22 +24,6 @@ SECRET_BYTES = 32
 # planner-api.md: planner acts as the tenant's UI role, viewer as its read-only role
 ROLE_KINDS = {"planner": "ui", "viewer": "reader"}
 
-CREATE = """
-INSERT INTO masterfile.api_tokens (client_id, name, role, token_hash)
-VALUES (%(client_id)s, %(name)s, %(role)s, %(token_hash)s)
-RETURNING token_id, created_at
-"""
-LIST = """
-SELECT name, role, created_at, last_used_at, revoked_at
-FROM masterfile.api_tokens WHERE client_id = %(client_id)s
-ORDER BY revoked_at IS NOT NULL, name, token_id
-"""
-REVOKE = """
-UPDATE masterfile.api_tokens SET revoked_at = now()
-WHERE client_id = %(client_id)s AND name = %(name)s AND revoked_at IS NULL
-RETURNING token_id
-"""
-RESOLVE = "SELECT token_hash, client_id, schema_name, role, name FROM masterfile.resolve_api_token(%(token_hash)s)"
 
 
 class TokenError(ValueError):
@@ -82,7 +67,8 @@ def create(conn: psycopg.Connection, client_id: str, name: str, role: str = "pla
     token = new_token()
     try:
         with conn.transaction():
-            conn.execute(CREATE, {"client_id": client_id, "name": name, "role": role, "token_hash": token_hash(token)})
+            conn.execute(queries.CREATE_API_TOKEN,
+                         {"client_id": client_id, "name": name, "role": role, "token_hash": token_hash(token)})
     except psycopg.errors.UniqueViolation as exc:
         raise TokenError(f"tenant {client_id} already has a live token named {name!r}; revoke it first") from exc
     except psycopg.errors.CheckViolation as exc:
@@ -94,20 +80,20 @@ def create(conn: psycopg.Connection, client_id: str, name: str, role: str = "pla
 def list_tokens(conn: psycopg.Connection, client_id: str) -> list[dict]:
     validate_client_id(client_id)
     with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(LIST, {"client_id": client_id}).fetchall()
+        return cur.execute(queries.LIST_API_TOKENS, {"client_id": client_id}).fetchall()
 
 
 def revoke(conn: psycopg.Connection, client_id: str, name: str) -> None:
     validate_client_id(client_id)
     with conn.transaction():
-        if conn.execute(REVOKE, {"client_id": client_id, "name": name}).fetchone() is None:
+        if conn.execute(queries.REVOKE_API_TOKEN, {"client_id": client_id, "name": name}).fetchone() is None:
             raise TokenError(f"tenant {client_id} has no live token named {name!r}")
 
 
 def replace(conn: psycopg.Connection, client_id: str, name: str, role: str = "planner") -> str:
     """A new token named `name`, revoking a live one of that name first (`make demo` re-runs)."""
     with conn.transaction():
-        conn.execute(REVOKE, {"client_id": client_id, "name": name})
+        conn.execute(queries.REVOKE_API_TOKEN, {"client_id": client_id, "name": name})
     return create(conn, client_id, name, role)
 
 
@@ -117,7 +103,7 @@ def resolve(conn: psycopg.Connection, token: str) -> Principal | None:
     Runs as the authenticator, in the caller's transaction.
     """
     presented = token_hash(token)
-    row = conn.execute(RESOLVE, {"token_hash": presented}).fetchone()
+    row = conn.execute(queries.RESOLVE_API_TOKEN, {"token_hash": presented}).fetchone()
     if row is None or not hmac.compare_digest(bytes(row[0]), presented):
         return None
     return Principal(client_id=row[1], schema=row[2], role=row[3], name=row[4])

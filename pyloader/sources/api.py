@@ -32,6 +32,7 @@ from collections.abc import Iterator
 
 import tenacity
 
+from pyloader.errors import describe
 from pyloader.sources import SourceError
 from pyloader.sources.files import loads_json
 
@@ -300,7 +301,7 @@ class ApiClient:
         try:
             doc = loads_json(body)
         except (ValueError, RecursionError) as exc:
-            raise ApiError(f"{where}: the page is not JSON ({str(exc).splitlines()[0][:120]})") from None
+            raise ApiError(f"{where}: the page is not JSON ({describe(exc)[:120]})") from None
         if not isinstance(doc, dict) or not isinstance(doc.get("data"), list):
             raise ApiError(f"{where}: the page has no 'data' list")
         cursor = doc.get("next_cursor")

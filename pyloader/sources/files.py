@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
+from pyloader.errors import describe
 from pyloader.normalize import ENTITY_ORDER, Reject, entity
 from pyloader.sources import SourceError
 
@@ -123,7 +124,7 @@ class FileSource:
                 try:
                     yield loads_json(line), line
                 except (ValueError, RecursionError) as exc:
-                    yield Reject(f"not JSON: {str(exc).splitlines()[0][:120]}"), line
+                    yield Reject(f"not JSON: {describe(exc)[:120]}"), line
 
     def _csv(self):
         csv.field_size_limit(_CSV_FIELD_LIMIT)
