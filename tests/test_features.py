@@ -163,6 +163,23 @@ def test_second_run_writes_nothing_and_replay_marks_nothing(loaded):
         assert scalar(conn, "SELECT count(*) FROM dirty_keys") == 0
 
 
+def test_a_line_whose_key_moved_marks_its_week_and_the_master_file_follows(loaded):
+    """An update that changes a line's primary key pairs no old row with a new
+    one: both sides are changed rows (the week the old line left, the week the
+    new one entered)."""
+    process(loaded)
+    with loaded.connect("loader") as conn:
+        txn, line, p, l, d = conn.execute(
+            "SELECT txn_id, line_no, product_id, location_id, business_date FROM erp_sales_lines"
+            " WHERE NOT deleted ORDER BY txn_id, line_no LIMIT 1").fetchone()
+        conn.execute("UPDATE erp_sales_lines SET txn_id = txn_id || '-moved', qty = qty + 1"
+                     " WHERE txn_id = %s AND line_no = %s", (txn, line))
+        marks = conn.execute("SELECT product_id, location_id, from_week FROM dirty_keys").fetchall()
+    assert marks == [(p, l, d - dt.timedelta(days=d.weekday()))]
+    process(loaded)
+    check_against_reference(loaded)
+
+
 def feature_row_versions(conn) -> set:
     """(ctid, xmin) of every feature row: any write changes the set."""
     return set(conn.execute("SELECT ctid::text, xmin::text FROM features").fetchall())

@@ -203,6 +203,24 @@ def test_fresh_install_equals_step_by_step_upgrade(db_url):
     assert fresh == step and fresh
 
 
+def test_a_tenant_upgraded_over_replaced_trigger_functions_at_once_equals_a_fresh_one(db_url):
+    """From before t0016 straight to head, in one transaction: t0017 drops
+    trigger functions that this tenant's triggers still call (their reload
+    comes after every migration), and the reload attaches them again."""
+    tenants.create_tenant("fresh", db_url, schedule=False)
+    _create_at(db_url, "leap", "t0013")
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        # what code of that time left: a replaced function with a trigger on it
+        conn.execute("CREATE FUNCTION t_leap.mark_plans_from_products() RETURNS trigger LANGUAGE plpgsql"
+                     " AS $$ BEGIN RETURN NULL; END $$")
+        conn.execute("CREATE TRIGGER mark_plans_on_erp_products_old AFTER UPDATE ON t_leap.erp_products"
+                     " FOR EACH STATEMENT EXECUTE FUNCTION t_leap.mark_plans_from_products()")
+    with migrate.engine(db_url).connect() as c, c.begin():
+        migrate.upgrade_tenant(c, "t_leap", "head")
+    dump = schema_dump(db_url)
+    assert _section(dump, "t_fresh") == _section(dump, "t_leap")
+
+
 def _section(dump: str, schema: str) -> list[str]:
     """The dump lines of one tenant, with its name masked so two can be compared."""
     return sorted(
