@@ -5,9 +5,13 @@
 - one corrected sales line: time to an updated master file and feature rows
   written, and its ratio to the full rebuild;
 - one product metadata correction: feature rows written;
-- a one-week roll of as_of_date: time, against the full rebuild.
+- a one-week roll of as_of_date: time, against the full rebuild;
+- the full rebuild with one runner vs a polars job of the same features on
+  one thread (issue 17's yardstick, bench/polars_baseline.py);
+- reads of `master_file`: one key (all weeks) and the latest week of every key.
 
     python -m bench.bench_features [--products 1000 --locations 20] [--out FILE]
+    python -m bench.bench_features --only polars reads   # build, one rebuild, those two
 """
 from __future__ import annotations
 
@@ -15,6 +19,8 @@ import argparse
 import datetime as dt
 import json
 import os
+import random
+import statistics
 import threading
 import pathlib
 import subprocess
@@ -31,6 +37,10 @@ FIRST_DAY = dt.date(2023, 7, 3)  # a Monday; 104 weeks to END_WEEK
 AS_OF = dt.date(2025, 7, 2)
 END_WEEK = dt.date(2025, 6, 23)
 ROLLS = 3  # calendar rolls timed one after the other
+READ_KEYS = 20  # keys read one after the other, all weeks each
+READ_LATEST = 3  # reads of the latest week of every key
+ONE_KEY = "SELECT * FROM master_file WHERE product_id = %s AND location_id = %s"
+LATEST_WEEK = "SELECT * FROM master_file WHERE week_start = %s"
 
 # Deterministic lines for every key: ~2 sales lines a week (returns among
 # them), a receipt, an order and an invoice every other week; keys start in
@@ -161,6 +171,45 @@ def floor(url: str, schema: str) -> dict:
     return {"facts_seconds": t_facts["seconds"], "write_seconds": t_write["seconds"]}
 
 
+def baseline(script: str, url: str, schema: str, *args: str) -> dict:
+    """An in-memory baseline (bench/pandas_baseline.py, bench/polars_baseline.py)
+    on the same data, in its own process: its JSON report."""
+    res = subprocess.run([sys.executable, f"bench/{script}", "--dsn", url, "--schema", schema,
+                          "--end-week", END_WEEK.isoformat(), *args], capture_output=True, text=True, check=True)
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def timed_read(conn: psycopg.Connection, query: str, params: tuple) -> dict:
+    """One read as a client makes it (execute and fetch every row), then the
+    server's own time for it (EXPLAIN ANALYZE: planning and execution, without
+    sending the rows)."""
+    with timer() as t:
+        rows = len(conn.execute(query, params).fetchall())
+    plan = conn.execute("EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) " + query, params).fetchone()[0][0]
+    return {"seconds": t["seconds"], "server_seconds": (plan["Planning Time"] + plan["Execution Time"]) / 1000,
+            "rows": rows}
+
+
+def reads(url: str, schema: str, products: int, locations: int) -> dict:
+    """Reads of `master_file` as its readers make them, on one warm session
+    of the tenant's reader role: ONE_KEY for READ_KEYS random keys and
+    LATEST_WEEK READ_LATEST times, each kind after one untimed read; medians.
+    Keys and weeks are named as a reader names them, whatever the storage."""
+    keys = random.Random(17).sample([(f"P{p}", f"L{l}") for p in range(products) for l in range(locations)],
+                                    READ_KEYS)
+    with connect(url, schema, None) as conn:
+        conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(schema)))
+        out = {}
+        for name, query, params in (("one_key", ONE_KEY, keys), ("latest_week", LATEST_WEEK, [(END_WEEK,)] * READ_LATEST)):
+            timed_read(conn, query, params[0])
+            runs = [timed_read(conn, query, p) for p in params]
+            out[name] = {"seconds": statistics.median(r["seconds"] for r in runs),
+                         "server_seconds": statistics.median(r["server_seconds"] for r in runs),
+                         "runs": [round(r["seconds"], 4) for r in runs],
+                         "rows": statistics.median(r["rows"] for r in runs)}
+    return out
+
+
 def correct_line(url: str, schema: str, product: str, location: str) -> dt.date:
     """Correct one sales line of a key, as the loader would; returns its week."""
     with connect(url, schema, "loader") as conn:
@@ -173,24 +222,62 @@ def correct_line(url: str, schema: str, product: str, location: str) -> dt.date:
     return week
 
 
-def run(products: int, locations: int, keep: bool) -> dict:
+def generate(url: str, schema: str, products: int, locations: int, out: dict) -> None:
+    """The bench data: as_of_date, the lines of every key, analysed; their
+    counts and the time into `out`."""
+    with connect(url, schema, None) as conn:
+        conn.execute("UPDATE settings SET as_of_date = %s", (AS_OF,))
+    with connect(url, schema, "loader") as conn, timer() as tg:
+        for statement in GENERATE.split(";\n\n"):
+            conn.execute(statement, {"first": FIRST_DAY, "products": products, "locations": locations})
+    with connect(url, schema, None) as conn:
+        conn.execute("VACUUM ANALYZE")
+        out["lines"] = {tb: conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(tb))).fetchone()[0]
+                        for tb in ("erp_sales_lines", "erp_receipt_lines", "erp_purchase_order_lines",
+                                   "erp_invoice_lines")}
+    out["generate_seconds"] = tg["seconds"]
+
+
+def vacuum_rebuilt(url: str, schema: str) -> None:
+    """The tables a rebuild rewrote, as autovacuum leaves them by the time
+    the calendar moves on (or a reader comes)."""
+    with connect(url, schema, None) as conn:
+        for table in ("features", "feature_keys", "recommendations", "dirty_keys"):
+            conn.execute(sql.SQL("VACUUM ANALYZE {}").format(sql.Identifier(table)))
+
+
+def bench_tenant(products: int, locations: int):
+    """A scratch database with the bench tenant: (dbname, url, schema, out)."""
     dbname = os.environ.get("MF_BENCH_DB", "mf_bench_features")
     url = scratch_database(dbname)
     t = tenants.create_tenant("bench", url, schedule=False)
-    schema = t.schema
-    out: dict = {"products": products, "locations": locations, "machine": machine()}
+    return dbname, url, t.schema, {"products": products, "locations": locations, "machine": machine()}
+
+
+def run_only(products: int, locations: int, parts: list[str], keep: bool) -> dict:
+    """The bench data, one full rebuild with one runner, then only `parts`:
+    "polars" (the polars baseline, one thread), "reads" (reads())."""
+    dbname, url, schema, out = bench_tenant(products, locations)
     try:
+        generate(url, schema, products, locations, out)
+        out["full"] = process(url, schema)
         with connect(url, schema, None) as conn:
-            conn.execute("UPDATE settings SET as_of_date = %s", (AS_OF,))
-        with connect(url, schema, "loader") as conn, timer() as tg:
-            for statement in GENERATE.split(";\n\n"):
-                conn.execute(statement, {"first": FIRST_DAY, "products": products, "locations": locations})
-        with connect(url, schema, None) as conn:
-            conn.execute("VACUUM ANALYZE")
-            out["lines"] = {tb: conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(tb))).fetchone()[0]
-                            for tb in ("erp_sales_lines", "erp_receipt_lines", "erp_purchase_order_lines",
-                                       "erp_invoice_lines")}
-        out["generate_seconds"] = tg["seconds"]
+            out["key_weeks"] = conn.execute("SELECT count(*) FROM features").fetchone()[0]
+        vacuum_rebuilt(url, schema)
+        if "polars" in parts:
+            out["polars"] = baseline("polars_baseline.py", url, schema, "--threads", "1")
+        if "reads" in parts:
+            out["reads"] = reads(url, schema, products, locations)
+    finally:
+        if not keep:
+            drop_database(dbname)
+    return out
+
+
+def run(products: int, locations: int, keep: bool) -> dict:
+    dbname, url, schema, out = bench_tenant(products, locations)
+    try:
+        generate(url, schema, products, locations, out)
 
         out["full"] = process(url, schema)
         with connect(url, schema, None) as conn:
@@ -206,18 +293,17 @@ def run(products: int, locations: int, keep: bool) -> dict:
             conn.execute("UPDATE feature_keys SET tail_week = NULL, sold_tail = NULL, revenue_tail = NULL")
             conn.execute("VACUUM ANALYZE feature_keys")
         out["full_2"] = process(url, schema, runners=2)
-        with connect(url, schema, None) as conn:
-            # the tables the rebuilds rewrote, as autovacuum leaves them by
-            # the time the calendar moves on
-            for table in ("features", "feature_keys", "recommendations", "dirty_keys"):
-                conn.execute(sql.SQL("VACUUM ANALYZE {}").format(sql.Identifier(table)))
+        vacuum_rebuilt(url, schema)
 
         out["floor"] = floor(url, schema)
 
-        # the old pipeline's way, on the same data, in its own process
-        res = subprocess.run([sys.executable, "bench/pandas_baseline.py", "--dsn", url, "--schema", schema,
-                              "--end-week", END_WEEK.isoformat()], capture_output=True, text=True, check=True)
-        out["pandas"] = json.loads(res.stdout.strip().splitlines()[-1])
+        # the old pipeline's way, and a polars job on one thread (issue 17's
+        # yardstick), on the same data, each in its own process
+        out["pandas"] = baseline("pandas_baseline.py", url, schema)
+        out["polars"] = baseline("polars_baseline.py", url, schema, "--threads", "1")
+
+        # the master file as its readers see it, before any incremental change
+        out["reads"] = reads(url, schema, products, locations)
 
         # the incremental cases run on one warm pipeline session, as the worker
         # keeps: it has done a pass before (a cold session first compiles the
@@ -259,6 +345,37 @@ def run(products: int, locations: int, keep: bool) -> dict:
     return out
 
 
+def polars_table(r: dict) -> str:
+    """Issue 17's yardstick: the full rebuild with one runner against the
+    polars baseline on one thread, measured in the same run."""
+    full, pl_ = r["full"], r["polars"]
+    return f"""| measure | database, one runner | polars, 1 thread | ratio | target (issue 17) |
+|---|---:|---:|---:|---|
+| full rebuild, wall time: full rebuild one runner / polars 1 thread | {full['seconds']:.1f} s (features {full['feature_seconds']:.1f} s) | {pl_['wall_seconds']:.1f} s (load {pl_['load_seconds']:.1f} s + compute {pl_['compute_seconds']:.1f} s) | {full['seconds'] / pl_['wall_seconds']:.2f} | <= 1.0 |
+| full rebuild, peak memory | {full['peak_private_mb']:.0f} MB private, the backend | {pl_['peak_rss_mb']:.0f} MB RSS | | |
+"""
+
+
+def reads_table(r: dict) -> str:
+    """Reads of master_file (reads())."""
+    one, latest = r["reads"]["one_key"], r["reads"]["latest_week"]
+    return f"""| read of `master_file` (the reader role, one warm session) | rows | client: execute and fetch, median | server: plan and execute, median | runs (client) |
+|---|---:|---:|---:|---|
+| one key, all weeks: `{ONE_KEY}`, {len(one['runs'])} random keys | {one['rows']:.0f} | {one['seconds'] * 1000:.1f} ms | {one['server_seconds'] * 1000:.1f} ms | {min(one['runs']) * 1000:.1f} - {max(one['runs']) * 1000:.1f} ms |
+| latest week of every key: `{LATEST_WEEK}` (week {END_WEEK}), {len(latest['runs'])} runs | {latest['rows']:,.0f} | {latest['seconds'] * 1000:.0f} ms | {latest['server_seconds'] * 1000:.0f} ms | {', '.join(f'{x * 1000:.0f}' for x in latest['runs'])} ms |
+"""
+
+
+def markdown_only(r: dict, parts: list[str]) -> str:
+    lines = sum(r["lines"].values())
+    return "\n".join([f"""## Master file: {' and '.join(parts)} (issue 17)
+
+`python -m bench.bench_features --only {' '.join(parts)} --products {r['products']} --locations {r['locations']}`,
+{r['machine']}; {r['products']:,} products x {r['locations']} locations, {r['key_weeks']:,} key-weeks from
+{lines:,} ERP lines, after one full rebuild with one runner ({r['full']['seconds']:.1f} s), all measured in one run.
+"""] + ([polars_table(r)] if "polars" in parts else []) + ([reads_table(r)] if "reads" in parts else []))
+
+
 def markdown(r: dict) -> str:
     full, pd_, one, meta, roll = r["full"], r["pandas"], r["one_line"], r["metadata"], r["roll"]
     full2, roll2 = r["full_2"], r["roll_2"]
@@ -278,6 +395,8 @@ def markdown(r: dict) -> str:
 | of which the features (pandas' scope), one runner | {full['feature_seconds']:.1f} s | | {full['feature_seconds'] / pd_['wall_seconds']:.2f} | |
 | of which forecasts and recommendations, one runner | {full['plan_seconds']:.1f} s | | | |
 | full rebuild, peak memory | {peak['peak_private_mb']:.0f} MB private ({peak['peak_rss_mb']:.0f} MB RSS with shared buffers touched), the largest backend | {pd_['peak_rss_mb']:.0f} MB RSS | {peak['peak_rss_mb'] / pd_['peak_rss_mb']:.2f} | backend <= 0.25 x pandas |
+
+{polars_table(r)}
 
 Incremental changes are timed on warm pipeline sessions, as the worker keeps
 one; a cold session (a pg_cron tick) adds the compilation of the functions and
@@ -302,8 +421,11 @@ session (two runners share that work between two cores).
 Feature rows written counts inserts, replacements and deletions of `features`
 rows; plan rows (recommendations; forecasts are a view over them) are
 counted apart ({full['plan_rows']:,} in the full rebuild). The full-rebuild time includes the forecasts and
-recommendations of every key; the pandas time covers the features only.
-"""
+recommendations of every key; the pandas and polars times cover the features only.
+
+Reads of the master file, after the rebuilds and before any incremental change:
+
+{reads_table(r)}"""
 
 
 def main(argv=None) -> int:
@@ -313,9 +435,16 @@ def main(argv=None) -> int:
     ap.add_argument("--out", type=pathlib.Path, help="write the markdown section here")
     ap.add_argument("--json", type=pathlib.Path, help="write the raw figures here")
     ap.add_argument("--keep", action="store_true", help="keep the scratch database")
+    ap.add_argument("--only", nargs="+", choices=("polars", "reads"),
+                    help="build the data, rebuild once with one runner, then measure only these")
     args = ap.parse_args(argv)
-    r = run(args.products, args.locations, args.keep)
-    md = markdown(r)
+    if args.only:
+        parts = sorted(set(args.only), key=args.only.index)
+        r = run_only(args.products, args.locations, parts, args.keep)
+        md = markdown_only(r, parts)
+    else:
+        r = run(args.products, args.locations, args.keep)
+        md = markdown(r)
     print(md)
     if args.out:
         args.out.write_text(md)
