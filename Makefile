@@ -9,7 +9,7 @@ MASTERFILE_PGPORT ?= 54329
 LOCAL_URL := postgresql://postgres@127.0.0.1:$(MASTERFILE_PGPORT)/masterfile
 export DATABASE_URL ?= $(LOCAL_URL)
 
-.PHONY: deps kernel venv db stop migrate test schema demo bench bench-tenants serve docker-wheels docker-test
+.PHONY: deps kernel venv db stop migrate test test-citus stop-citus schema demo bench bench-tenants serve docker-wheels docker-test
 
 deps:
 	@scripts/install-deps.sh
@@ -45,6 +45,20 @@ migrate: db
 
 test: db
 	@$(VENV)/bin/pytest -q
+
+# the tenant, load, run, cycle and ownership tests on a local Citus
+# coordinator and two workers (scripts/citus-cluster.sh, docs/scale-out.md);
+# without an installed Citus it says why and succeeds. `make test` never
+# needs Citus.
+CITUS_TESTS := tests/test_foundation.py tests/test_load_files.py tests/test_processing.py \
+	tests/test_cycle.py tests/test_ownership.py
+test-citus: venv kernel
+	@why=$$(scripts/citus-cluster.sh check) || { echo "test-citus: skipped: $$why"; exit 0; }; \
+	out=$$(scripts/citus-cluster.sh start) && url=$${out##*DATABASE_URL=} && \
+	MASTERFILE_CITUS=1 DATABASE_URL=$$url $(VENV)/bin/pytest -q $(CITUS_TESTS) $(PYTEST_ARGS)
+
+stop-citus:
+	@scripts/citus-cluster.sh stop
 
 # docs/schema.sql, the committed schema a reviewer diffs (tests/test_schema_dump.py checks it)
 schema: db

@@ -1,6 +1,13 @@
 """Test fixtures: a real PostgreSQL 15 (the project-local cluster), one
 template database per test session with the control schema migrated, and a
 fresh clone of it for every test that commits.
+
+With MASTERFILE_CITUS=1 (`make test-citus`) DATABASE_URL is a Citus
+coordinator: every test database is made on the coordinator and on each of
+its workers (a Citus cluster is per database), the session template has
+Citus in it and knows the workers, and each clone has schema-based sharding
+on, so tenants created in it are distributed schemas
+(MASTERFILE_CITUS_SHARDING=off keeps them on the coordinator).
 """
 from __future__ import annotations
 
@@ -9,15 +16,20 @@ import itertools
 import os
 import subprocess
 import sys
+import time
 
 import psycopg
 import pytest
 from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from pyloader import db, migrate, scheduler, tenants
 from pyloader.config import database_url
 
 _counter = itertools.count()
+
+CITUS = os.environ.get("MASTERFILE_CITUS") == "1"
+CITUS_SHARDING = os.environ.get("MASTERFILE_CITUS_SHARDING", "on") != "off"
 
 
 def url_for(dbname: str, base: str | None = None) -> str:
@@ -28,9 +40,63 @@ def admin() -> psycopg.Connection:
     return psycopg.connect(database_url(), autocommit=True)
 
 
+def citus_workers() -> list[str]:
+    """The workers' URLs (the coordinator's database), as the coordinator at DATABASE_URL lists them; none off Citus."""
+    if not CITUS:
+        return []
+    with admin() as conn:
+        rows = conn.execute("SELECT nodename, nodeport FROM pg_dist_node WHERE groupid <> 0 AND noderole = 'primary'"
+                            " AND isactive ORDER BY nodeid").fetchall()
+    params = conninfo_to_dict(database_url())
+    return [make_conninfo(**{**params, "host": host, "port": str(port)}) for host, port in rows]
+
+
+def _create_on(server: str, name: str, template: str | None) -> None:
+    query = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+    if template:
+        query += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
+    with psycopg.connect(server, autocommit=True) as conn:
+        for attempt in range(20):
+            if template and CITUS:
+                # Citus keeps sessions in every database that has it (its
+                # maintenance daemon, the nodes' cached connections); a
+                # template must have none while it is copied
+                conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                             " WHERE datname = %s AND pid <> pg_backend_pid()", (template,))
+            try:
+                conn.execute(query)
+                return
+            except psycopg.errors.ObjectInUse:
+                if attempt == 19:
+                    raise
+                time.sleep(0.1)
+
+
+def create_database(name: str, template: str | None = None) -> None:
+    """CREATE DATABASE `name` (a copy of `template`), on every Citus node when on Citus."""
+    for server in [database_url(), *citus_workers()]:
+        _create_on(server, name, template)
+
+
 def drop_database(name: str) -> None:
     scheduler.unschedule_database(name)  # else its jobs fire every minute at nothing
+    for worker in citus_workers():
+        db.drop_database(name, worker)
     db.drop_database(name)
+
+
+def _citus_template(name: str) -> None:
+    """Citus in `name` on every node, the coordinator knowing itself and its workers."""
+    params = conninfo_to_dict(database_url())
+    for server in [database_url(), *citus_workers()]:
+        with psycopg.connect(url_for(name, server), autocommit=True) as conn:
+            conn.execute("CREATE EXTENSION IF NOT EXISTS citus")
+    with psycopg.connect(url_for(name), autocommit=True) as conn:
+        conn.execute("SELECT citus_set_coordinator_host(%s, %s)",
+                     (params.get("host", "127.0.0.1"), int(params.get("port", 5432))))
+        for worker in citus_workers():
+            w = conninfo_to_dict(worker)
+            conn.execute("SELECT citus_add_node(%s, %s)", (w["host"], int(w["port"])))
 
 
 @pytest.fixture(scope="session")
@@ -43,8 +109,9 @@ def template_db():
         pytest.exit(f"no database at DATABASE_URL ({exc}); run `make db` first", returncode=2)
     name = f"mf_tpl_{os.getpid()}"
     drop_database(name)
-    with admin() as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    create_database(name)
+    if CITUS:
+        _citus_template(name)
     migrate.migrate_control(url_for(name))
     yield name
     drop_database(name)
@@ -54,10 +121,13 @@ def template_db():
 def db_url(template_db):
     """A fresh database for one test, cloned from the session template."""
     name = f"mf_t_{os.getpid()}_{next(_counter)}"
-    with admin() as conn:
-        conn.execute(
-            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template_db))
-        )
+    create_database(name, template_db)
+    if CITUS and CITUS_SHARDING:
+        # a database setting is not copied with the template; the control
+        # schema was made before, so it stays a local schema on the coordinator
+        with admin() as conn:
+            conn.execute(sql.SQL("ALTER DATABASE {} SET citus.enable_schema_based_sharding = on").format(
+                sql.Identifier(name)))
     yield url_for(name)
     drop_database(name)
 

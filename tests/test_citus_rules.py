@@ -1,0 +1,269 @@
+"""Rules that Citus schema-based sharding needs, checked on plain PostgreSQL
+(issue 19, docs/scale-out.md), so a change that would break a Citus
+deployment fails `make test` here and not only `make test-citus`:
+
+- every string the migration path executes holds one statement (Citus runs
+  one command per prepared statement on the workers);
+- no trigger function, nor anything it calls, sends pg_notify (a NOTIFY sent
+  inside a statement on a worker breaks its two-phase commit, and the
+  listener on the coordinator never hears it);
+- no UPDATE SET / ON CONFLICT DO UPDATE SET of a tenant table calls a
+  volatile or time function (Citus refuses them on distributed tables: the
+  value must be the same on every shard, so compute it once and pass it in).
+
+Checks the current code fails are marked xfail(strict=True): they pass
+today as known failures and turn into an XPASS, that is a failure, the day
+the code is fixed, so the marker comes off with the fix.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from pyloader import migrate, tenants
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+# --- a statement splitter that knows PostgreSQL's quoting ------------------
+
+_DOLLAR_TAG = re.compile(r"\$([A-Za-z_][A-Za-z_0-9]*)?\$")
+
+
+def split_statements(text: str) -> list[str]:
+    """The top-level statements of `text`: `;` inside strings, quoted
+    identifiers, dollar-quoted bodies and comments does not split."""
+    out, start, i, n = [], 0, 0, len(text)
+    while i < n:
+        c = text[i]
+        if text.startswith("--", i):
+            j = text.find("\n", i)
+            i = n if j < 0 else j + 1
+        elif text.startswith("/*", i):
+            depth, i = 1, i + 2
+            while i < n and depth:
+                if text.startswith("/*", i):
+                    depth, i = depth + 1, i + 2
+                elif text.startswith("*/", i):
+                    depth, i = depth - 1, i + 2
+                else:
+                    i += 1
+        elif c == "'":
+            backslash = i > 0 and text[i - 1] in "eE" and (i < 2 or not (text[i - 2].isalnum() or text[i - 2] == "_"))
+            i += 1
+            while i < n:
+                if backslash and text[i] == "\\":
+                    i += 2
+                elif text[i] == "'":
+                    if text.startswith("''", i):
+                        i += 2
+                    else:
+                        i += 1
+                        break
+                else:
+                    i += 1
+        elif c == '"':
+            j = text.find('"', i + 1)
+            while j >= 0 and text.startswith('""', j):
+                j = text.find('"', j + 2)
+            i = n if j < 0 else j + 1
+        elif c == "$" and (m := _DOLLAR_TAG.match(text, i)) and not (i > 0 and (text[i - 1].isalnum() or text[i - 1] == "_")):
+            end = text.find(m.group(0), m.end())
+            i = n if end < 0 else end + len(m.group(0))
+        elif c == ";":
+            out.append(text[start:i])
+            start = i = i + 1
+        else:
+            i += 1
+    out.append(text[start:])
+    return [s.strip() for s in out if _strip_comments(s).strip()]
+
+
+def _strip_comments(text: str) -> str:
+    """`text` with -- and /* */ comments blanked, line numbers kept (quotes are not looked at)."""
+    text = re.sub(r"/\*.*?\*/", lambda m: re.sub(r"[^\n]", " ", m.group(0)), text, flags=re.S)
+    return re.sub(r"--[^\n]*", "", text)
+
+
+@pytest.mark.parametrize("text, count", [
+    ("SELECT 1", 1),
+    ("SELECT 1; SELECT 2;", 2),
+    ("SELECT ';' -- ; \n", 1),
+    ("SELECT E'\\';'; SELECT 2", 2),
+    ('SELECT 1 AS "a;b"', 1),
+    ("CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1; SELECT 2 $$; SELECT 3", 2),
+    ("DO $body$ BEGIN PERFORM 1; END $body$", 1),
+    ("/* a; /* nested; */ b; */ SELECT 1", 1),
+    ("-- only a comment; really\n", 0),
+    ("SELECT $1; SELECT $2", 2),  # parameters are not dollar quotes
+])
+def test_the_splitter_knows_quotes_comments_and_bodies(text, count):
+    assert len(split_statements(text)) == count
+
+
+# --- one statement per executed string --------------------------------------
+
+def _text_of(query, conn) -> str:
+    if isinstance(query, bytes):
+        return query.decode()
+    if isinstance(query, str):
+        return query
+    return query.as_string(conn)
+
+
+@pytest.fixture
+def executed(db_url, monkeypatch) -> list[str]:
+    """Every string the migration path executes: a tenant created, then the
+    control schema and the tenant migrated again with their code reloaded."""
+    seen: list[str] = []
+    original = psycopg.Cursor.execute
+
+    def recording(self, query, *args, **kwargs):
+        seen.append(_text_of(query, self.connection))
+        return original(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(psycopg.Cursor, "execute", recording)
+    tenants.create_tenant("acme", db_url, schedule=False)
+    migrate.migrate_all(db_url, reload=True)
+    monkeypatch.undo()
+    return seen
+
+
+def test_the_recorder_sees_the_migration_path(executed):
+    # the check below is only worth something if it saw the sql/ files
+    assert any("CREATE OR REPLACE FUNCTION" in q for q in executed)
+    assert len(executed) > 20
+
+
+@pytest.mark.xfail(strict=True, reason="issue 19: migrate.apply_sql runs each sql/ file as one string, and "
+                   "tenants.create_tenant and migrate.upgrade_tenant send two commands in one string")
+def test_every_executed_string_holds_one_statement(executed):
+    several = sorted({" ".join(_strip_comments(q).split())[:100] for q in executed if len(split_statements(q)) > 1})
+    assert several == []
+
+
+# --- no pg_notify reachable from a trigger -----------------------------------
+
+def _functions(conn, schemas: list[str]) -> dict[str, tuple[str, str]]:
+    """oid -> (schema.name, body without comments) of every function in `schemas`."""
+    rows = conn.execute("SELECT p.oid::regprocedure::text, n.nspname || '.' || p.proname, p.prosrc"
+                        " FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
+                        " WHERE n.nspname = ANY(%s)", (schemas,)).fetchall()
+    return {sig: (name, _strip_comments(src or "")) for sig, name, src in rows}
+
+
+def _trigger_functions(conn, schema: str) -> set[str]:
+    rows = conn.execute("SELECT DISTINCT t.tgfoid::regprocedure::text FROM pg_trigger t"
+                        " JOIN pg_class c ON c.oid = t.tgrelid"
+                        " WHERE c.relnamespace = %s::regnamespace AND NOT t.tgisinternal", (schema,)).fetchall()
+    return {r[0] for r in rows}
+
+
+def _notifying_paths(conn, schema: str) -> list[str]:
+    """Call paths from a trigger function of `schema` to one that sends a notification."""
+    funcs = _functions(conn, [schema, "masterfile"])
+    calls = {sig: {other for other, (name, _) in funcs.items() if other != sig
+                   and re.search(rf"\b{re.escape(name.split('.', 1)[1])}\s*\(", body, re.I)}
+             for sig, (_, body) in funcs.items()}
+    notifies = {sig for sig, (_, body) in funcs.items() if re.search(r"\bpg_notify\s*\(|\bNOTIFY\s+\w", body, re.I)}
+    paths: list[str] = []
+    for root in sorted(_trigger_functions(conn, schema)):
+        stack, seen = [(root, [root])], {root}
+        while stack:
+            sig, path = stack.pop()
+            if sig in notifies:
+                paths.append(" -> ".join(funcs.get(s, (s,))[0] for s in path))
+            for callee in calls.get(sig, ()):
+                if callee not in seen:
+                    seen.add(callee)
+                    stack.append((callee, path + [callee]))
+    return sorted(paths)
+
+
+def test_the_call_graph_reaches_the_functions_triggers_call(tenant):
+    # mark_keys is what the marking triggers call: the graph must see it
+    with tenant.connect() as conn:
+        funcs = _functions(conn, [tenant.schema, "masterfile"])
+        triggers = _trigger_functions(conn, tenant.schema)
+    assert triggers
+    assert any(name.endswith(".mark_keys") for name, _ in funcs.values())
+
+
+@pytest.mark.xfail(strict=True, reason="issue 19: the marking triggers call mark_keys -> hint_work, which sends "
+                   "pg_notify('masterfile_dirty') (sql/tenant/070_dirty_marking.sql)")
+def test_no_trigger_sends_a_notification(tenant):
+    with tenant.connect() as conn:
+        assert _notifying_paths(conn, tenant.schema) == []
+
+
+# --- no volatile function in an UPDATE SET of a tenant table ----------------
+
+# volatile, or stable but refused by Citus inside the CASE/COALESCE such
+# SET lists are made of: computed once by the caller instead
+_UNSAFE_CALL = re.compile(
+    r"\b(clock_timestamp|now|random|timeofday|statement_timestamp|transaction_timestamp|gen_random_uuid|"
+    r"nextval|currval|txid_current|pg_current_xact_id)\s*\(|\b(current_timestamp|localtimestamp)\b", re.I)
+_UPDATE_SET = re.compile(r"\bUPDATE\s+(?:ONLY\s+)?([\w.@{}\"]+)(?:\s+(?:AS\s+)?(?!SET\b)\w+)?\s+SET\b"
+                         r"|\bDO\s+UPDATE\s+SET\b", re.I)
+_SET_END = re.compile(r"\b(WHERE|FROM|RETURNING)\b|;|\"\"\"", re.I)
+# tables outside a tenant schema: the control schema stays on the coordinator,
+# temporary tables are the session's own
+_NOT_TENANT = re.compile(r"^\"?(masterfile|cron|pg_temp|pg_catalog)\b", re.I)
+
+
+def _set_clause(text: str, start: int) -> str:
+    """From `start` to the end of the SET list: WHERE, FROM, RETURNING or `;` outside parentheses."""
+    depth = 0
+    for i in range(start, min(len(text), start + 2000)):
+        c = text[i]
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth < 0:
+                return text[start:i]
+        elif depth == 0 and (m := _SET_END.match(text, i)):
+            if m.group(1) and i > 0 and (text[i - 1].isalnum() or text[i - 1] == "_"):
+                continue  # a keyword inside a longer word
+            if m.group(1) and m.group(1).upper() == "FROM" and re.search(r"\bDISTINCT\s+$", text[start:i], re.I):
+                continue  # IS [NOT] DISTINCT FROM is part of an expression
+            return text[start:i]
+    return text[start:start + 2000]
+
+
+def unsafe_updates(path: Path) -> list[str]:
+    """file:line and the call, for each UPDATE SET / DO UPDATE SET of a tenant table calling an unsafe function."""
+    text = _strip_comments(path.read_text())
+    found = []
+    for m in _UPDATE_SET.finditer(text):
+        target = m.group(1)
+        if target and _NOT_TENANT.match(target):
+            continue
+        clause = _set_clause(text, m.end())
+        for call in _UNSAFE_CALL.finditer(clause):
+            line = text.count("\n", 0, m.end() + call.start()) + 1
+            found.append(f"{path.relative_to(REPO)}:{line}: {call.group(0)}")
+    return found
+
+
+def _sql_of_tenant_writes() -> list[Path]:
+    return sorted((REPO / "sql" / "tenant").glob("*.sql")) + sorted((REPO / "pyloader").rglob("*.py"))
+
+
+def test_the_update_scanner_finds_a_volatile_set():
+    assert [m.group(0) for m in _UPDATE_SET.finditer("UPDATE loads l SET a = 1 WHERE x; ... DO UPDATE SET b = 2")] \
+        == ["UPDATE loads l SET", "DO UPDATE SET"]
+    assert _set_clause("a = coalesce(b, now()) WHERE c = now()", 0) == "a = coalesce(b, now()) "
+    assert _set_clause("a = CASE WHEN b IS DISTINCT FROM 0 THEN now() END FROM t", 0) \
+        == "a = CASE WHEN b IS DISTINCT FROM 0 THEN now() END "
+    assert _set_clause("a = excluded.a; UPDATE t SET b = now()", 0) == "a = excluded.a"
+
+
+@pytest.mark.xfail(strict=True, reason="issue 19: now()/clock_timestamp() in SET lists of tenant tables "
+                   "(sql/tenant/080_processing.sql, 090_plans.sql, pyloader/load.py, queries.py, api/queries.py)")
+def test_no_update_of_a_tenant_table_calls_a_volatile_function():
+    found = [hit for path in _sql_of_tenant_writes() for hit in unsafe_updates(path)]
+    assert found == []
