@@ -242,7 +242,7 @@ def vacuum_rebuilt(url: str, schema: str) -> None:
     """The tables a rebuild rewrote, as autovacuum leaves them by the time
     the calendar moves on (or a reader comes)."""
     with connect(url, schema, None) as conn:
-        for table in ("features", "feature_keys", "recommendations", "dirty_keys"):
+        for table in ("features", "_private_feature_keys", "recommendations", "_private_dirty_keys"):
             conn.execute(sql.SQL("VACUUM ANALYZE {}").format(sql.Identifier(table)))
 
 
@@ -290,8 +290,8 @@ def run(products: int, locations: int, keep: bool) -> dict:
             conn.execute("DELETE FROM recommendations")
             # as before the first rebuild: the keys' tails said where their
             # rows ended, and a key with rows to replace takes the upsert
-            conn.execute("UPDATE feature_keys SET tail_week = NULL, sold_tail = NULL, revenue_tail = NULL")
-            conn.execute("VACUUM ANALYZE feature_keys")
+            conn.execute("UPDATE _private_feature_keys SET tail_week = NULL, sold_tail = NULL, revenue_tail = NULL")
+            conn.execute("VACUUM ANALYZE _private_feature_keys")
         out["full_2"] = process(url, schema, runners=2)
         vacuum_rebuilt(url, schema)
 

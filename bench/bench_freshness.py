@@ -59,14 +59,14 @@ TOGGLE_LOCATION = (
 )
 PROCESS = "CALL process_dirty(500, 600, 'bench')"
 LAST_RUN = "SELECT keys_done, plan_rows, feature_rows FROM runs ORDER BY run_id DESC LIMIT 1"
-QUEUED = "SELECT count(*) FROM dirty_keys"
+QUEUED = "SELECT count(*) FROM _private_dirty_keys"
 UNSCHEDULE = "SELECT cron.unschedule(jobid) FROM cron.job WHERE jobname LIKE %(prefix)s"
 
 # the series of a location's keys, as refresh_plans reads them
 SERIES = """
 SELECT string_agg(y.weeks, ''::bytea ORDER BY k.product_id, k.location_id),
        array_agg(y.n ORDER BY k.product_id, k.location_id)
-FROM feature_keys k
+FROM _private_feature_keys k
 CROSS JOIN LATERAL (
     SELECT count(*)::integer AS n, string_agg(float8send(f.units_sold), ''::bytea ORDER BY f.week_start) AS weeks
     FROM features f
@@ -91,7 +91,7 @@ PLAIN_SQL = """
 WITH y AS (
     SELECT f.product_id, f.location_id, f.units_sold AS v,
            row_number() OVER w - 1 AS t, count(*) OVER (PARTITION BY f.product_id, f.location_id) AS n
-    FROM feature_keys k
+    FROM _private_feature_keys k
     JOIN features f ON f.product_id = k.product_id AND f.location_id = k.location_id
     WHERE k.location_id = %(l)s AND f.week_start > end_week() - 7 * 104 AND f.week_start <= end_week()
     WINDOW w AS (PARTITION BY f.product_id, f.location_id ORDER BY f.week_start)
@@ -165,7 +165,7 @@ def prepare(size: str, reuse: bool, log) -> tuple[str, str, dict]:
     log(f"loaded {timings['lines']:,} records in {timings['load_s']:.0f}s")
     result = run.run_until_empty(CLIENT, url)
     if result["keys_failed"]:
-        raise RuntimeError(f"{result['keys_failed']} keys failed to compute (see {DB_NAME}'s failed_keys)")
+        raise RuntimeError(f"{result['keys_failed']} keys failed to compute (see {DB_NAME}'s _private_failed_keys)")
     timings["compute_s"] = result["seconds"]
     log(f"computed {result['keys_done']:,} keys in {result['seconds']:.0f}s")
     return url, t.schema, timings
@@ -273,9 +273,9 @@ def pass_times(url: str, schema: str, repeats: int, log) -> dict:
     """A pass (CALL process_dirty) after a 1-key edit and after a location-wide edit."""
     out = {"one_key": [], "location": [], "location_keys": 0, "cold_first_pass": None}
     with connect(url, schema, "ui") as ui, connect(url, schema) as reader:
-        location = reader.execute("SELECT location_id FROM feature_keys GROUP BY 1 ORDER BY count(*) DESC, 1"
+        location = reader.execute("SELECT location_id FROM _private_feature_keys GROUP BY 1 ORDER BY count(*) DESC, 1"
                                   " LIMIT 1").fetchone()[0]
-        keys = reader.execute("SELECT product_id, location_id FROM feature_keys ORDER BY 1, 2 LIMIT %s",
+        keys = reader.execute("SELECT product_id, location_id FROM _private_feature_keys ORDER BY 1, 2 LIMIT %s",
                               (repeats,)).fetchall()
         # a fresh session pays for loading PL/Python, numpy and the kernel once
         with connect(url, schema, "pipeline") as cold:
@@ -294,7 +294,7 @@ def pass_times(url: str, schema: str, repeats: int, log) -> dict:
             for i in range(repeats):
                 ui.execute(TOGGLE_LOCATION, {"l": location, "enabled": i % 2 == 1})
                 out["location_keys"] = reader.execute("SELECT count(DISTINCT (product_id, location_id))"
-                                                      " FROM dirty_keys").fetchone()[0]
+                                                      " FROM _private_dirty_keys").fetchone()[0]
                 started = time.perf_counter()
                 pipe.execute(PROCESS)
                 out["location"].append(time.perf_counter() - started)
@@ -428,7 +428,7 @@ def main(argv: list[str] | None = None) -> int:
     url, schema, setup = prepare(args.size, args.reuse, log)
     try:
         with connect(url, schema) as conn:
-            keys = conn.execute("SELECT count(*) FROM feature_keys").fetchone()[0]
+            keys = conn.execute("SELECT count(*) FROM _private_feature_keys").fetchone()[0]
         fresh = freshness_with_worker(url, schema, args.edits, log)
         log(f"worker: median {ms(fresh)}, p95 {p95(fresh) * 1000:.0f} ms")
         passes = pass_times(url, schema, args.repeats, log)

@@ -50,7 +50,7 @@ def log(msg: str) -> None:
 
 def queued_total(conn: psycopg.Connection, schemas: list[str]) -> int:
     """Tenants with anything queued (one query: a UNION over the schemas)."""
-    parts = [sql.SQL("SELECT EXISTS (SELECT 1 FROM {}.dirty_keys)").format(sql.Identifier(s)) for s in schemas]
+    parts = [sql.SQL("SELECT EXISTS (SELECT 1 FROM {}._private_dirty_keys)").format(sql.Identifier(s)) for s in schemas]
     total = 0
     for i in range(0, len(parts), 200):
         q = sql.SQL("SELECT count(*) FILTER (WHERE x) FROM ({}) q(x)").format(sql.SQL(" UNION ALL ").join(parts[i:i + 200]))
@@ -170,7 +170,7 @@ def freshness_beside_a_rebuild(url: str, small: str, large_size: str, edits: int
                 time.sleep(0.002)
             latencies.append(time.perf_counter() - committed)
         with psycopg.connect(url, autocommit=True) as conn:
-            rebuilding = conn.execute(sql.SQL("SELECT EXISTS (SELECT 1 FROM {}.dirty_keys)").format(
+            rebuilding = conn.execute(sql.SQL("SELECT EXISTS (SELECT 1 FROM {}._private_dirty_keys)").format(
                 sql.Identifier(t.schema))).fetchone()[0]
         ui.close()
         reader.close()

@@ -67,7 +67,7 @@ BEGIN
         EXIT WHEN v_schema IS NULL;
         EXECUTE pg_catalog.format('SET ROLE %I', v_schema || '_pipeline');
         EXECUTE pg_catalog.format(
-            'SELECT EXISTS (SELECT 1 FROM %1$I.dirty_keys)'
+            'SELECT EXISTS (SELECT 1 FROM %1$I._private_dirty_keys)'
             ' OR %1$I.end_week_moved()', v_schema)
             INTO v_pending;
         v_done := NULL;
@@ -303,7 +303,7 @@ BEGIN
             USING v_run, v_batch.keys_done, v_batch.feature_rows, v_batch.plan_rows, v_batch.keys_failed,
                   v_batch.feature_seconds, v_batch.plan_seconds;
         COMMIT;
-        EXECUTE pg_catalog.format('SELECT EXISTS (SELECT 1 FROM %I.dirty_keys)', p_schema) INTO v_left;
+        EXECUTE pg_catalog.format('SELECT EXISTS (SELECT 1 FROM %I._private_dirty_keys)', p_schema) INTO v_left;
         -- done when nothing could be claimed, or a short batch left the queue
         -- empty (which spares a last, empty batch)
         EXIT WHEN v_batch.keys_done = 0
@@ -540,11 +540,11 @@ DECLARE
     v_now  date := end_week();
     v_then date;
 BEGIN
-    -- guarantees: pipeline_state.end_week = end_week(), and the move is queued
+    -- guarantees: _private_pipeline_state.end_week = end_week(), and the move is queued
     -- (the row is locked only when it must change: every batch of every
     -- runner passes here, and a lock held to its commit would serialise them)
     IF end_week_moved() THEN
-        SELECT end_week INTO v_then FROM pipeline_state FOR UPDATE;
+        SELECT end_week INTO v_then FROM _private_pipeline_state FOR UPDATE;
     ELSE
         RETURN;
     END IF;
@@ -552,7 +552,7 @@ BEGIN
         IF v_then IS NOT NULL THEN
             PERFORM mark_all_keys(least(v_then, v_now) + 7, 'features');
         END IF;
-        UPDATE pipeline_state SET end_week = v_now;
+        UPDATE _private_pipeline_state SET end_week = v_now;
     END IF;
 END;
 $$;
@@ -608,7 +608,7 @@ CREATE FUNCTION t_schema_dump.end_week_moved() RETURNS boolean
     LANGUAGE sql STABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog', 't_schema_dump', 'pg_temp'
     AS $$
-    SELECT (SELECT end_week FROM pipeline_state) IS DISTINCT FROM end_week()
+    SELECT (SELECT end_week FROM _private_pipeline_state) IS DISTINCT FROM end_week()
 $$;
 
 ALTER FUNCTION t_schema_dump.end_week_moved() OWNER TO t_schema_dump_owner;
@@ -680,7 +680,7 @@ BEGIN
         last_stored date,
         start_week  date,
         stop_week   date,
-        -- where the key's tails end (feature_keys) and, when the computation
+        -- where the key's tails end (_private_feature_keys) and, when the computation
         -- starts the week after, the stored weeks before the start taken
         -- from them
         tail_week   date,
@@ -740,14 +740,14 @@ DECLARE
 BEGIN
     -- guarantees: a global mark is replaced by per-key marks in one transaction
     FOR v_g IN
-        DELETE FROM dirty_keys d
-        WHERE d.mark_id IN (SELECT mark_id FROM dirty_keys WHERE product_id IS NULL FOR UPDATE SKIP LOCKED)
+        DELETE FROM _private_dirty_keys d
+        WHERE d.mark_id IN (SELECT mark_id FROM _private_dirty_keys WHERE product_id IS NULL FOR UPDATE SKIP LOCKED)
         RETURNING d.from_week, d.scope
     LOOP
         -- in key order: claims take keys in mark order, and a batch of
         -- neighbouring keys writes neighbouring pages of the key indexes
-        INSERT INTO dirty_keys (product_id, location_id, from_week, scope)
-        SELECT product_id, location_id, v_g.from_week, v_g.scope FROM feature_keys
+        INSERT INTO _private_dirty_keys (product_id, location_id, from_week, scope)
+        SELECT product_id, location_id, v_g.from_week, v_g.scope FROM _private_feature_keys
         ORDER BY product_id, location_id;
     END LOOP;
 END;
@@ -782,7 +782,7 @@ CREATE FUNCTION t_schema_dump.mark_all_keys(p_from_week date, p_scope text) RETU
     AS $$
 BEGIN
     -- guarantees: one global mark, expanded into per-key marks by the next run
-    INSERT INTO dirty_keys (product_id, location_id, from_week, scope) VALUES (NULL, NULL, p_from_week, p_scope);
+    INSERT INTO _private_dirty_keys (product_id, location_id, from_week, scope) VALUES (NULL, NULL, p_from_week, p_scope);
     PERFORM hint_work();
 END;
 $$;
@@ -797,7 +797,7 @@ CREATE FUNCTION t_schema_dump.mark_continuations(p_product_ids text[], p_locatio
     LANGUAGE sql
     SET search_path TO 'pg_catalog', 't_schema_dump', 'pg_temp'
     AS $$
-    INSERT INTO dirty_keys (product_id, location_id, from_week, scope)
+    INSERT INTO _private_dirty_keys (product_id, location_id, from_week, scope)
     SELECT p, l, w, 'features' FROM unnest(p_product_ids, p_location_ids, p_from_weeks) AS k(p, l, w)
 $$;
 
@@ -867,14 +867,14 @@ DECLARE
     v_n bigint;
 BEGIN
     -- guarantees: each given key is covered by an unclaimed mark; NOTIFY when any was added
-    INSERT INTO dirty_keys (product_id, location_id, from_week, scope)
+    INSERT INTO _private_dirty_keys (product_id, location_id, from_week, scope)
     SELECT c.p, c.l, c.w, p_scope
     FROM (SELECT k.p, k.l, CASE WHEN bool_or(k.w IS NULL) THEN NULL ELSE min(k.w) END AS w
           FROM unnest(p_product_ids, p_location_ids, p_from_weeks) AS k(p, l, w)
           WHERE k.p IS NOT NULL AND k.l IS NOT NULL
           GROUP BY k.p, k.l) c
     WHERE NOT EXISTS (
-        SELECT 1 FROM dirty_keys d
+        SELECT 1 FROM _private_dirty_keys d
         WHERE d.product_id = c.p AND d.location_id = c.l
           AND (d.from_week IS NULL OR (c.w IS NOT NULL AND d.from_week <= c.w))
           AND (d.scope = 'features' OR p_scope = 'plan')
@@ -935,7 +935,7 @@ BEGIN
     END IF;
     -- both sides of an update, or several suppliers' products, name a key more than once
     EXECUTE format('SELECT array_agg(k.product_id), array_agg(k.location_id)'
-                   ' FROM (SELECT DISTINCT * FROM (%s) x) x JOIN feature_keys k USING (%s)',
+                   ' FROM (SELECT DISTINCT * FROM (%s) x) x JOIN _private_feature_keys k USING (%s)',
                    v_changed, (SELECT string_agg(format('%I', c), ', ') FROM unnest(v_keys) AS u(c)))
         INTO v_p, v_l;
     PERFORM mark_plans(v_p, v_l);
@@ -1001,7 +1001,7 @@ BEGIN
     PERFORM check_end_week();
     -- a global mark being expanded is locked until its expansion commits,
     -- and is gone then
-    PERFORM 1 FROM dirty_keys WHERE product_id IS NULL FOR UPDATE;
+    PERFORM 1 FROM _private_dirty_keys WHERE product_id IS NULL FOR UPDATE;
     PERFORM expand_global_marks();
 END;
 $$;
@@ -1028,11 +1028,11 @@ DECLARE
     v_state   text;
 BEGIN
     -- guarantees: a claimed key's marks are deleted only with its results (or
-    -- its entry in failed_keys); marks added meanwhile are new rows and stay
+    -- its entry in _private_failed_keys); marks added meanwhile are new rows and stay
     keys_done := 0; feature_rows := 0; plan_rows := 0; keys_failed := 0;
     feature_seconds := 0; plan_seconds := 0;
     -- for a caller that did not prepare_queue() (process_dirty has, and these
-    -- then find nothing to do: a read of pipeline_state, a probe of the
+    -- then find nothing to do: a read of _private_pipeline_state, a probe of the
     -- queue's key index for a null key)
     PERFORM check_end_week();
     PERFORM expand_global_marks();
@@ -1053,7 +1053,7 @@ BEGIN
         INSERT INTO mf_claim (mark_id, product_id, location_id, from_week, scope)
         WITH candidates AS (
             SELECT product_id, location_id, min(mark_id) AS first_mark
-            FROM dirty_keys d
+            FROM _private_dirty_keys d
             WHERE product_id IS NOT NULL
               AND NOT EXISTS (SELECT 1 FROM pg_temp.mf_retry r
                               WHERE r.product_id = d.product_id AND r.location_id = d.location_id
@@ -1075,11 +1075,11 @@ BEGIN
         SELECT d.mark_id, d.product_id, d.location_id, d.from_week, d.scope
         FROM claimed c
         CROSS JOIN LATERAL (
-            SELECT m.* FROM dirty_keys m
+            SELECT m.* FROM _private_dirty_keys m
             WHERE m.product_id = c.product_id AND m.location_id = c.location_id
             FOR UPDATE SKIP LOCKED
         ) d;
-        EXIT WHEN FOUND OR NOT EXISTS (SELECT 1 FROM dirty_keys WHERE product_id IS NOT NULL);
+        EXIT WHEN FOUND OR NOT EXISTS (SELECT 1 FROM _private_dirty_keys WHERE product_id IS NOT NULL);
     END LOOP;
 
     SELECT array_agg(product_id), array_agg(location_id), array_agg(from_week), array_agg(features)
@@ -1117,7 +1117,7 @@ BEGIN
                         SET error = excluded.error, retry_after = excluded.retry_after;
                     CONTINUE;
                 END IF;
-                INSERT INTO failed_keys (product_id, location_id, from_week, scope, error)
+                INSERT INTO _private_failed_keys (product_id, location_id, from_week, scope, error)
                 VALUES (v_p[i], v_l[i], v_w[i], CASE WHEN v_feat[i] THEN 'features' ELSE 'plan' END, v_err)
                 ON CONFLICT (product_id, location_id) DO UPDATE
                     SET from_week = excluded.from_week, scope = excluded.scope, error = excluded.error,
@@ -1126,11 +1126,11 @@ BEGIN
             END;
         END LOOP;
     END;
-    DELETE FROM failed_keys f USING unnest(v_p, v_l) AS k(p, l)
+    DELETE FROM _private_failed_keys f USING unnest(v_p, v_l) AS k(p, l)
     WHERE f.product_id = k.p AND f.location_id = k.l AND f.failed_at < transaction_timestamp()
       AND NOT EXISTS (SELECT 1 FROM pg_temp.mf_retry r WHERE r.product_id = k.p AND r.location_id = k.l
                       AND r.retry_after > clock_timestamp());
-    DELETE FROM dirty_keys d USING mf_claim c
+    DELETE FROM _private_dirty_keys d USING mf_claim c
     WHERE d.mark_id = c.mark_id
       AND NOT EXISTS (SELECT 1 FROM pg_temp.mf_retry r
                       WHERE r.product_id = c.product_id AND r.location_id = c.location_id
@@ -1296,7 +1296,7 @@ DECLARE
 BEGIN
     -- guarantees: for every given key, stored rows equal a from-scratch
     -- computation over weeks first_week..end_week (up to c_max_weeks past the
-    -- start, the rest re-queued), and feature_keys holds its first week
+    -- start, the rest re-queued), and _private_feature_keys holds its first week
     PERFORM ensure_work_tables();
     DELETE FROM mf_batch;
     -- one row per key: where it starts and stops, and the running state of
@@ -1336,7 +1336,7 @@ BEGIN
                                                - 8 * least(c_lookback, (fk.tail_week - fk.first_week) / 7 + 1) + 1)
                        AS tail_sold,
                    fk.revenue_tail AS tail_revenue
-            FROM feature_keys fk
+            FROM _private_feature_keys fk
             WHERE fk.product_id = k.product_id AND fk.location_id = k.location_id
             OFFSET 0) fk ON true
     ),
@@ -1595,7 +1595,7 @@ BEGIN
     END IF;
     v_written := v_written + v_n;
 
-    DELETE FROM feature_keys k USING mf_batch b
+    DELETE FROM _private_feature_keys k USING mf_batch b
     WHERE k.product_id = b.product_id AND k.location_id = b.location_id AND b.new_first IS NULL;
     -- each key's first week and tails (migration t0010) as its rows now
     -- stand. The tails end at the last week computed (or, when nothing was,
@@ -1604,7 +1604,7 @@ BEGIN
     -- tails are taken again, from the weeks a plain insert just wrote when
     -- they cover them, else from the stored rows. Weeks missing leave the
     -- tails null, and readers then use the rows.
-    INSERT INTO feature_keys AS fk (product_id, location_id, first_week, tail_week, sold_tail, revenue_tail)
+    INSERT INTO _private_feature_keys AS fk (product_id, location_id, first_week, tail_week, sold_tail, revenue_tail)
     SELECT b.product_id, b.location_id, b.new_first, t.tail_week,
            CASE WHEN t.keep THEN o.sold_tail
                 WHEN coalesce(nw.n, r.n) = t.weeks_read THEN
@@ -1632,7 +1632,7 @@ BEGIN
                         ELSE greatest(b.new_first, e.tail_week - 7 * (c_sold_tail - 1)) END AS read_from) rf
     ) t
     -- the old tails, when they are kept or appended to
-    LEFT JOIN LATERAL (SELECT x.sold_tail, x.revenue_tail FROM feature_keys x
+    LEFT JOIN LATERAL (SELECT x.sold_tail, x.revenue_tail FROM _private_feature_keys x
                        WHERE (t.append OR t.keep) AND x.product_id = b.product_id AND x.location_id = b.location_id
                        OFFSET 0) o ON true
     -- the weeks the insert wrote, when they are all the tails need
@@ -1724,7 +1724,7 @@ BEGIN
     -- one kernel call for the batch: each key's units_sold over the last
     -- min(n, c_demand_weeks) weeks ending at end_week, keys in ord order, as
     -- one weekly series after another (docs/weekly-series.md): the key's
-    -- sold tail when it ends at end_week (feature_keys, migration t0010),
+    -- sold tail when it ends at end_week (_private_feature_keys, migration t0010),
     -- else read from its stored rows
     SELECT r.* INTO v_out
     FROM (SELECT string_agg(coalesce(t.sold_tail, y.weeks), ''::bytea ORDER BY a.ord) AS y_flat,
@@ -1741,7 +1741,7 @@ BEGIN
                  array_agg(a.assorted ORDER BY a.ord) AS assorted,
                  array_agg(a.location_enabled ORDER BY a.ord) AS location_enabled
           FROM mf_plan a
-          LEFT JOIN LATERAL (SELECT fk.sold_tail FROM feature_keys fk
+          LEFT JOIN LATERAL (SELECT fk.sold_tail FROM _private_feature_keys fk
                              WHERE fk.product_id = a.product_id AND fk.location_id = a.location_id
                                AND fk.tail_week = v_end
                              OFFSET 0) t ON true
@@ -1903,7 +1903,7 @@ CREATE FUNCTION t_schema_dump.settle_work_hints(p_max_hint bigint, p_stalled boo
     WITH requeued AS (
         INSERT INTO masterfile.work_hints (schema_name, not_before)
         SELECT 't_schema_dump', now() + CASE WHEN p_stalled THEN interval '10 seconds' ELSE interval '0' END
-        WHERE EXISTS (SELECT 1 FROM dirty_keys)
+        WHERE EXISTS (SELECT 1 FROM _private_dirty_keys)
         RETURNING 1
     )
     DELETE FROM masterfile.work_hints WHERE schema_name = 't_schema_dump' AND hint_id <= p_max_hint
@@ -2086,6 +2086,85 @@ ALTER TABLE masterfile.work_hints ALTER COLUMN hint_id ADD GENERATED ALWAYS AS I
 );
 
 --
+-- Name: _private_dirty_keys; Type: TABLE; Schema: t_schema_dump; Owner: t_schema_dump_owner
+--
+
+CREATE TABLE t_schema_dump._private_dirty_keys (
+    mark_id bigint NOT NULL,
+    product_id text,
+    location_id text,
+    from_week date,
+    scope text NOT NULL,
+    marked_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
+    CONSTRAINT dirty_keys_check CHECK (((product_id IS NULL) = (location_id IS NULL))),
+    CONSTRAINT dirty_keys_scope_check CHECK ((scope = ANY (ARRAY['features'::text, 'plan'::text])))
+);
+
+ALTER TABLE t_schema_dump._private_dirty_keys OWNER TO t_schema_dump_owner;
+
+--
+-- Name: _private_dirty_keys_mark_id_seq; Type: SEQUENCE; Schema: t_schema_dump; Owner: t_schema_dump_owner
+--
+
+CREATE SEQUENCE t_schema_dump._private_dirty_keys_mark_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+ALTER TABLE t_schema_dump._private_dirty_keys_mark_id_seq OWNER TO t_schema_dump_owner;
+
+--
+-- Name: _private_dirty_keys_mark_id_seq; Type: SEQUENCE OWNED BY; Schema: t_schema_dump; Owner: t_schema_dump_owner
+--
+
+ALTER SEQUENCE t_schema_dump._private_dirty_keys_mark_id_seq OWNED BY t_schema_dump._private_dirty_keys.mark_id;
+
+--
+-- Name: _private_failed_keys; Type: TABLE; Schema: t_schema_dump; Owner: t_schema_dump_owner
+--
+
+CREATE TABLE t_schema_dump._private_failed_keys (
+    product_id text NOT NULL,
+    location_id text NOT NULL,
+    from_week date,
+    scope text NOT NULL,
+    error text NOT NULL,
+    failed_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+ALTER TABLE t_schema_dump._private_failed_keys OWNER TO t_schema_dump_owner;
+
+--
+-- Name: _private_feature_keys; Type: TABLE; Schema: t_schema_dump; Owner: t_schema_dump_owner
+--
+
+CREATE TABLE t_schema_dump._private_feature_keys (
+    product_id text NOT NULL,
+    location_id text NOT NULL,
+    first_week date NOT NULL,
+    tail_week date,
+    sold_tail bytea,
+    revenue_tail bytea
+)
+WITH (fillfactor='50');
+
+ALTER TABLE t_schema_dump._private_feature_keys OWNER TO t_schema_dump_owner;
+
+--
+-- Name: _private_pipeline_state; Type: TABLE; Schema: t_schema_dump; Owner: t_schema_dump_owner
+--
+
+CREATE TABLE t_schema_dump._private_pipeline_state (
+    singleton boolean DEFAULT true NOT NULL,
+    end_week date,
+    CONSTRAINT pipeline_state_singleton_check CHECK (singleton)
+);
+
+ALTER TABLE t_schema_dump._private_pipeline_state OWNER TO t_schema_dump_owner;
+
+--
 -- Name: alembic_version; Type: TABLE; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
@@ -2200,42 +2279,6 @@ ALTER TABLE t_schema_dump.conflicts_conflict_id_seq OWNER TO t_schema_dump_owner
 --
 
 ALTER SEQUENCE t_schema_dump.conflicts_conflict_id_seq OWNED BY t_schema_dump.conflicts.conflict_id;
-
---
--- Name: dirty_keys; Type: TABLE; Schema: t_schema_dump; Owner: t_schema_dump_owner
---
-
-CREATE TABLE t_schema_dump.dirty_keys (
-    mark_id bigint NOT NULL,
-    product_id text,
-    location_id text,
-    from_week date,
-    scope text NOT NULL,
-    marked_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
-    CONSTRAINT dirty_keys_check CHECK (((product_id IS NULL) = (location_id IS NULL))),
-    CONSTRAINT dirty_keys_scope_check CHECK ((scope = ANY (ARRAY['features'::text, 'plan'::text])))
-);
-
-ALTER TABLE t_schema_dump.dirty_keys OWNER TO t_schema_dump_owner;
-
---
--- Name: dirty_keys_mark_id_seq; Type: SEQUENCE; Schema: t_schema_dump; Owner: t_schema_dump_owner
---
-
-CREATE SEQUENCE t_schema_dump.dirty_keys_mark_id_seq
-    START WITH 1
-    INCREMENT BY 1
-    NO MINVALUE
-    NO MAXVALUE
-    CACHE 1;
-
-ALTER TABLE t_schema_dump.dirty_keys_mark_id_seq OWNER TO t_schema_dump_owner;
-
---
--- Name: dirty_keys_mark_id_seq; Type: SEQUENCE OWNED BY; Schema: t_schema_dump; Owner: t_schema_dump_owner
---
-
-ALTER SEQUENCE t_schema_dump.dirty_keys_mark_id_seq OWNED BY t_schema_dump.dirty_keys.mark_id;
 
 --
 -- Name: ui_assortments; Type: TABLE; Schema: t_schema_dump; Owner: t_schema_dump_owner
@@ -3383,37 +3426,6 @@ COMMENT ON COLUMN t_schema_dump.erp_sales_lines.deleted IS 'true: the ERP delete
 COMMENT ON COLUMN t_schema_dump.erp_sales_lines.load_id IS 'The load (loads.load_id) that last wrote the row.';
 
 --
--- Name: failed_keys; Type: TABLE; Schema: t_schema_dump; Owner: t_schema_dump_owner
---
-
-CREATE TABLE t_schema_dump.failed_keys (
-    product_id text NOT NULL,
-    location_id text NOT NULL,
-    from_week date,
-    scope text NOT NULL,
-    error text NOT NULL,
-    failed_at timestamp with time zone DEFAULT now() NOT NULL
-);
-
-ALTER TABLE t_schema_dump.failed_keys OWNER TO t_schema_dump_owner;
-
---
--- Name: feature_keys; Type: TABLE; Schema: t_schema_dump; Owner: t_schema_dump_owner
---
-
-CREATE TABLE t_schema_dump.feature_keys (
-    product_id text NOT NULL,
-    location_id text NOT NULL,
-    first_week date NOT NULL,
-    tail_week date,
-    sold_tail bytea,
-    revenue_tail bytea
-)
-WITH (fillfactor='50');
-
-ALTER TABLE t_schema_dump.feature_keys OWNER TO t_schema_dump_owner;
-
---
 -- Name: features; Type: TABLE; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
@@ -3768,7 +3780,7 @@ CREATE VIEW t_schema_dump.key_attributes AS
     COALESCE(s.order_multiple, (1)::double precision) AS order_multiple,
     COALESCE(s.review_period_weeks, 1) AS review_period_weeks,
     COALESCE(p.service_level, st.default_service_level) AS service_level
-   FROM (((((t_schema_dump.feature_keys k
+   FROM (((((t_schema_dump._private_feature_keys k
      CROSS JOIN t_schema_dump.settings st)
      LEFT JOIN LATERAL ( SELECT e.category,
             e.brand,
@@ -4585,30 +4597,24 @@ COMMENT ON COLUMN t_schema_dump.master_file.review_period_weeks IS 'Effective: t
 COMMENT ON COLUMN t_schema_dump.master_file.service_level IS 'Effective: the product''s service level now.';
 
 --
--- Name: pipeline_state; Type: TABLE; Schema: t_schema_dump; Owner: t_schema_dump_owner
---
-
-CREATE TABLE t_schema_dump.pipeline_state (
-    singleton boolean DEFAULT true NOT NULL,
-    end_week date,
-    CONSTRAINT pipeline_state_singleton_check CHECK (singleton)
-);
-
-ALTER TABLE t_schema_dump.pipeline_state OWNER TO t_schema_dump_owner;
-
---
 -- Name: queue_status; Type: VIEW; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
 CREATE VIEW t_schema_dump.queue_status AS
  SELECT ( SELECT count(*) AS count
-           FROM ( SELECT DISTINCT dirty_keys_1.product_id,
-                    dirty_keys_1.location_id
-                   FROM t_schema_dump.dirty_keys dirty_keys_1) d) AS queue_depth,
+           FROM ( SELECT DISTINCT _private_dirty_keys_1.product_id,
+                    _private_dirty_keys_1.location_id
+                   FROM t_schema_dump._private_dirty_keys _private_dirty_keys_1) d) AS queue_depth,
     count(*) AS queued_marks,
-    min(dirty_keys.marked_at) AS oldest_mark,
-    (EXTRACT(epoch FROM (now() - min(dirty_keys.marked_at))))::double precision AS oldest_dirty_age_seconds
-   FROM t_schema_dump.dirty_keys;
+    min(_private_dirty_keys.marked_at) AS oldest_mark,
+    (EXTRACT(epoch FROM (now() - min(_private_dirty_keys.marked_at))))::double precision AS oldest_dirty_age_seconds,
+    ( SELECT _private_pipeline_state.end_week
+           FROM t_schema_dump._private_pipeline_state) AS end_week,
+    ( SELECT count(*) AS count
+           FROM t_schema_dump._private_feature_keys) AS known_keys,
+    ( SELECT count(*) AS count
+           FROM t_schema_dump._private_failed_keys) AS failed_keys
+   FROM t_schema_dump._private_dirty_keys;
 
 ALTER TABLE t_schema_dump.queue_status OWNER TO t_schema_dump_owner;
 
@@ -4819,7 +4825,7 @@ COMMENT ON COLUMN t_schema_dump.runs.keys_done IS 'Keys processed.';
 -- Name: COLUMN runs.keys_failed; Type: COMMENT; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
-COMMENT ON COLUMN t_schema_dump.runs.keys_failed IS 'Keys set aside after an error (failed_keys).';
+COMMENT ON COLUMN t_schema_dump.runs.keys_failed IS 'Keys set aside after an error (_private_failed_keys).';
 
 --
 -- Name: COLUMN runs.rows_written; Type: COMMENT; Schema: t_schema_dump; Owner: t_schema_dump_owner
@@ -4894,16 +4900,16 @@ ALTER TABLE t_schema_dump.watermarks OWNER TO t_schema_dump_owner;
 ALTER TABLE ONLY masterfile.api_tokens ALTER COLUMN token_id SET DEFAULT nextval('masterfile.api_tokens_token_id_seq'::regclass);
 
 --
+-- Name: _private_dirty_keys mark_id; Type: DEFAULT; Schema: t_schema_dump; Owner: t_schema_dump_owner
+--
+
+ALTER TABLE ONLY t_schema_dump._private_dirty_keys ALTER COLUMN mark_id SET DEFAULT nextval('t_schema_dump._private_dirty_keys_mark_id_seq'::regclass);
+
+--
 -- Name: conflicts conflict_id; Type: DEFAULT; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
 ALTER TABLE ONLY t_schema_dump.conflicts ALTER COLUMN conflict_id SET DEFAULT nextval('t_schema_dump.conflicts_conflict_id_seq'::regclass);
-
---
--- Name: dirty_keys mark_id; Type: DEFAULT; Schema: t_schema_dump; Owner: t_schema_dump_owner
---
-
-ALTER TABLE ONLY t_schema_dump.dirty_keys ALTER COLUMN mark_id SET DEFAULT nextval('t_schema_dump.dirty_keys_mark_id_seq'::regclass);
 
 --
 -- Name: loads load_id; Type: DEFAULT; Schema: t_schema_dump; Owner: t_schema_dump_owner
@@ -4980,6 +4986,34 @@ ALTER TABLE ONLY masterfile.work_hints
     ADD CONSTRAINT work_hints_pkey PRIMARY KEY (hint_id);
 
 --
+-- Name: _private_dirty_keys _private_dirty_keys_pkey; Type: CONSTRAINT; Schema: t_schema_dump; Owner: t_schema_dump_owner
+--
+
+ALTER TABLE ONLY t_schema_dump._private_dirty_keys
+    ADD CONSTRAINT _private_dirty_keys_pkey PRIMARY KEY (mark_id);
+
+--
+-- Name: _private_failed_keys _private_failed_keys_pkey; Type: CONSTRAINT; Schema: t_schema_dump; Owner: t_schema_dump_owner
+--
+
+ALTER TABLE ONLY t_schema_dump._private_failed_keys
+    ADD CONSTRAINT _private_failed_keys_pkey PRIMARY KEY (product_id, location_id);
+
+--
+-- Name: _private_feature_keys _private_feature_keys_pkey; Type: CONSTRAINT; Schema: t_schema_dump; Owner: t_schema_dump_owner
+--
+
+ALTER TABLE ONLY t_schema_dump._private_feature_keys
+    ADD CONSTRAINT _private_feature_keys_pkey PRIMARY KEY (product_id, location_id);
+
+--
+-- Name: _private_pipeline_state _private_pipeline_state_pkey; Type: CONSTRAINT; Schema: t_schema_dump; Owner: t_schema_dump_owner
+--
+
+ALTER TABLE ONLY t_schema_dump._private_pipeline_state
+    ADD CONSTRAINT _private_pipeline_state_pkey PRIMARY KEY (singleton);
+
+--
 -- Name: alembic_version alembic_version_pkc; Type: CONSTRAINT; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
@@ -4999,13 +5033,6 @@ ALTER TABLE ONLY t_schema_dump.conflicts
 
 ALTER TABLE ONLY t_schema_dump.conflicts
     ADD CONSTRAINT conflicts_pkey PRIMARY KEY (conflict_id);
-
---
--- Name: dirty_keys dirty_keys_pkey; Type: CONSTRAINT; Schema: t_schema_dump; Owner: t_schema_dump_owner
---
-
-ALTER TABLE ONLY t_schema_dump.dirty_keys
-    ADD CONSTRAINT dirty_keys_pkey PRIMARY KEY (mark_id);
 
 --
 -- Name: erp_invoice_lines erp_invoice_lines_pkey; Type: CONSTRAINT; Schema: t_schema_dump; Owner: t_schema_dump_owner
@@ -5057,20 +5084,6 @@ ALTER TABLE ONLY t_schema_dump.erp_suppliers
     ADD CONSTRAINT erp_suppliers_pkey PRIMARY KEY (supplier_id);
 
 --
--- Name: failed_keys failed_keys_pkey; Type: CONSTRAINT; Schema: t_schema_dump; Owner: t_schema_dump_owner
---
-
-ALTER TABLE ONLY t_schema_dump.failed_keys
-    ADD CONSTRAINT failed_keys_pkey PRIMARY KEY (product_id, location_id);
-
---
--- Name: feature_keys feature_keys_pkey; Type: CONSTRAINT; Schema: t_schema_dump; Owner: t_schema_dump_owner
---
-
-ALTER TABLE ONLY t_schema_dump.feature_keys
-    ADD CONSTRAINT feature_keys_pkey PRIMARY KEY (product_id, location_id);
-
---
 -- Name: features features_pkey; Type: CONSTRAINT; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
@@ -5090,13 +5103,6 @@ ALTER TABLE ONLY t_schema_dump.loader_config
 
 ALTER TABLE ONLY t_schema_dump.loads
     ADD CONSTRAINT loads_pkey PRIMARY KEY (load_id);
-
---
--- Name: pipeline_state pipeline_state_pkey; Type: CONSTRAINT; Schema: t_schema_dump; Owner: t_schema_dump_owner
---
-
-ALTER TABLE ONLY t_schema_dump.pipeline_state
-    ADD CONSTRAINT pipeline_state_pkey PRIMARY KEY (singleton);
 
 --
 -- Name: recommendations recommendations_pkey; Type: CONSTRAINT; Schema: t_schema_dump; Owner: t_schema_dump_owner
@@ -5181,6 +5187,12 @@ CREATE UNIQUE INDEX api_tokens_live_name ON masterfile.api_tokens USING btree (c
 CREATE INDEX work_hints_schema ON masterfile.work_hints USING btree (schema_name, hint_id);
 
 --
+-- Name: _private_dirty_keys_key; Type: INDEX; Schema: t_schema_dump; Owner: t_schema_dump_owner
+--
+
+CREATE INDEX _private_dirty_keys_key ON t_schema_dump._private_dirty_keys USING btree (product_id, location_id);
+
+--
 -- Name: conflicts_detected_at; Type: INDEX; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
@@ -5191,12 +5203,6 @@ CREATE INDEX conflicts_detected_at ON t_schema_dump.conflicts USING btree (detec
 --
 
 CREATE INDEX conflicts_open ON t_schema_dump.conflicts USING btree (conflict_id) WHERE (acknowledged_at IS NULL);
-
---
--- Name: dirty_keys_key; Type: INDEX; Schema: t_schema_dump; Owner: t_schema_dump_owner
---
-
-CREATE INDEX dirty_keys_key ON t_schema_dump.dirty_keys USING btree (product_id, location_id);
 
 --
 -- Name: erp_invoice_lines_key_date; Type: INDEX; Schema: t_schema_dump; Owner: t_schema_dump_owner
@@ -6049,6 +6055,36 @@ GRANT SELECT,INSERT,DELETE ON TABLE masterfile.work_hints TO t_schema_dump_owner
 GRANT SELECT ON TABLE masterfile.due_work TO masterfile_app;
 
 --
+-- Name: TABLE _private_dirty_keys; Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE t_schema_dump._private_dirty_keys TO t_schema_dump_pipeline;
+
+--
+-- Name: SEQUENCE _private_dirty_keys_mark_id_seq; Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
+--
+
+GRANT USAGE ON SEQUENCE t_schema_dump._private_dirty_keys_mark_id_seq TO t_schema_dump_pipeline;
+
+--
+-- Name: TABLE _private_failed_keys; Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE t_schema_dump._private_failed_keys TO t_schema_dump_pipeline;
+
+--
+-- Name: TABLE _private_feature_keys; Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE t_schema_dump._private_feature_keys TO t_schema_dump_pipeline;
+
+--
+-- Name: TABLE _private_pipeline_state; Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
+--
+
+GRANT SELECT,UPDATE ON TABLE t_schema_dump._private_pipeline_state TO t_schema_dump_pipeline;
+
+--
 -- Name: TABLE alembic_version; Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
@@ -6071,19 +6107,6 @@ GRANT UPDATE(acknowledged_by) ON TABLE t_schema_dump.conflicts TO t_schema_dump_
 --
 
 GRANT UPDATE(acknowledged_at) ON TABLE t_schema_dump.conflicts TO t_schema_dump_ui;
-
---
--- Name: TABLE dirty_keys; Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
---
-
-GRANT SELECT ON TABLE t_schema_dump.dirty_keys TO t_schema_dump;
-GRANT INSERT,DELETE,UPDATE ON TABLE t_schema_dump.dirty_keys TO t_schema_dump_pipeline;
-
---
--- Name: SEQUENCE dirty_keys_mark_id_seq; Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
---
-
-GRANT USAGE ON SEQUENCE t_schema_dump.dirty_keys_mark_id_seq TO t_schema_dump_pipeline;
 
 --
 -- Name: TABLE ui_assortments; Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
@@ -6192,20 +6215,6 @@ GRANT INSERT,UPDATE ON TABLE t_schema_dump.erp_receipt_lines TO t_schema_dump_lo
 
 GRANT SELECT ON TABLE t_schema_dump.erp_sales_lines TO t_schema_dump;
 GRANT INSERT,UPDATE ON TABLE t_schema_dump.erp_sales_lines TO t_schema_dump_loader;
-
---
--- Name: TABLE failed_keys; Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
---
-
-GRANT SELECT ON TABLE t_schema_dump.failed_keys TO t_schema_dump;
-GRANT INSERT,DELETE,UPDATE ON TABLE t_schema_dump.failed_keys TO t_schema_dump_pipeline;
-
---
--- Name: TABLE feature_keys; Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
---
-
-GRANT SELECT ON TABLE t_schema_dump.feature_keys TO t_schema_dump;
-GRANT INSERT,DELETE,UPDATE ON TABLE t_schema_dump.feature_keys TO t_schema_dump_pipeline;
 
 --
 -- Name: TABLE features; Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
@@ -6400,13 +6409,6 @@ GRANT USAGE ON SEQUENCE t_schema_dump.loads_load_id_seq TO t_schema_dump_loader;
 --
 
 GRANT SELECT ON TABLE t_schema_dump.master_file TO t_schema_dump;
-
---
--- Name: TABLE pipeline_state; Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
---
-
-GRANT SELECT ON TABLE t_schema_dump.pipeline_state TO t_schema_dump;
-GRANT UPDATE ON TABLE t_schema_dump.pipeline_state TO t_schema_dump_pipeline;
 
 --
 -- Name: TABLE queue_status; Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner

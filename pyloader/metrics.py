@@ -91,9 +91,9 @@ def families(tenants: list[dict]):
     g = lambda name, doc, *labels: GaugeMetricFamily(name, doc, labels=["tenant", *labels])  # noqa: E731
     ok = g("masterfile_tenant_scrape_ok", "1 when this tenant's figures could be read")
     depth = g("masterfile_queue_depth", "distinct (product, location) keys queued for recomputation")
-    marks = g("masterfile_queued_marks", "rows of dirty_keys (marks) queued")
+    marks = g("masterfile_queued_marks", "rows of _private_dirty_keys (marks) queued")
     age = g("masterfile_oldest_dirty_age_seconds", "age of the oldest queued mark (0 when the queue is empty)")
-    failed = g("masterfile_failed_keys", "keys set aside after an error (failed_keys)")
+    failed = g("masterfile_failed_keys", "keys set aside after an error (_private_failed_keys)")
     runs = g("masterfile_runs", "runs recorded (within retention), by status", "status")
     keys_failed = g("masterfile_run_keys_failed", "keys that failed, summed over the recorded runs")
     keys_done = g("masterfile_run_keys_done", "keys processed, summed over the recorded runs")

@@ -145,7 +145,7 @@ UPDATE masterfile.tenants SET code_version = %(version)s WHERE schema_name = %(s
 -- name: hint_queued_work
 -- marks queued before the tenant had hints (or while a hint was lost)
 INSERT INTO masterfile.work_hints (schema_name) SELECT %(schema)s
-WHERE EXISTS (SELECT 1 FROM {s}.dirty_keys)
+WHERE EXISTS (SELECT 1 FROM {s}._private_dirty_keys)
 
 -- name: tenant_revision
 -- a tenant's revision lives in its own schema (alembic_version), so it moves
@@ -173,9 +173,9 @@ SELECT jsonb_build_object(
     'queue_depth', q.queue_depth,
     'queued_marks', q.queued_marks,
     'oldest_dirty_age_seconds', q.oldest_dirty_age_seconds,
-    'end_week', (SELECT end_week FROM {s}.pipeline_state),
-    'keys', (SELECT count(*) FROM {s}.feature_keys),
-    'failed_keys', (SELECT count(*) FROM {s}.failed_keys),
+    'end_week', q.end_week,
+    'keys', q.known_keys,
+    'failed_keys', q.failed_keys,
     'last_runs', (SELECT coalesce(jsonb_agg(r ORDER BY r.run_id DESC), '[]')
                   FROM (SELECT run_id, trigger, status, started_at, finished_at, keys_done,
                                rows_written, feature_rows, plan_rows, keys_failed
@@ -199,7 +199,7 @@ SELECT jsonb_build_object(
     'queue_depth', q.queue_depth,
     'queued_marks', q.queued_marks,
     'oldest_dirty_age', coalesce(q.oldest_dirty_age_seconds, 0),
-    'failed_keys', (SELECT count(*) FROM failed_keys),
+    'failed_keys', q.failed_keys,
     'runs', (SELECT coalesce(jsonb_object_agg(status, n), '{}')
              FROM (SELECT status, count(*) AS n FROM runs GROUP BY status) r),
     'run_keys_failed', (SELECT coalesce(sum(keys_failed), 0) FROM runs),
@@ -387,7 +387,7 @@ SET jit = off
 
 -- name: status
 SELECT jsonb_build_object(
-    'end_week', (SELECT end_week FROM pipeline_state),
+    'end_week', q.end_week,
     'queue_depth', q.queue_depth,
     'oldest_dirty_age_seconds', q.oldest_dirty_age_seconds,
     'last_run', (SELECT jsonb_build_object('run_id', run_id, 'started', started_at, 'finished', finished_at,
@@ -479,8 +479,8 @@ FROM {s}.recommendations r LEFT JOIN {s}.erp_products p USING (product_id)
 ORDER BY r.product_id, r.location_id
 
 -- name: demo_summary
-SELECT (SELECT end_week FROM {s}.pipeline_state),
-       (SELECT count(*) FROM {s}.feature_keys),
+SELECT (SELECT end_week FROM {s}.queue_status),
+       (SELECT known_keys FROM {s}.queue_status),
        (SELECT count(*) FROM {s}.features),
        (SELECT count(*) FROM {s}.forecasts),
        (SELECT count(*) FROM {s}.recommendations),

@@ -34,7 +34,7 @@ def process(tenant) -> dict:
     result = run.run_until_empty(tenant.client_id, tenant.url, progress=False)
     assert result["keys_failed"] == 0
     with tenant.connect() as conn:
-        assert scalar(conn, "SELECT count(*) FROM dirty_keys") == 0
+        assert scalar(conn, "SELECT count(*) FROM _private_dirty_keys") == 0
     return result
 
 

@@ -90,7 +90,7 @@ def ui_columns(conn, product_id: str, location_id: str) -> dict:
 
 
 def supplier_keys(conn, supplier_id: str) -> set:
-    return set(conn.execute("SELECT k.product_id, k.location_id FROM feature_keys k JOIN erp_products p"
+    return set(conn.execute("SELECT k.product_id, k.location_id FROM _private_feature_keys k JOIN erp_products p"
                             " USING (product_id) WHERE p.supplier_id = %s", (supplier_id,)).fetchall())
 
 
@@ -132,7 +132,7 @@ def test_an_unchanged_input_marks_nothing(cycled):
                        " WHERE supplier_id = 'S0001'", (supplier_lead, later))
         loader.execute("UPDATE erp_locations SET region = 'elsewhere', updated_at = %s", (later,))
     with cycled.connect() as conn:
-        assert scalar(conn, "SELECT count(*) FROM dirty_keys") == 0
+        assert scalar(conn, "SELECT count(*) FROM _private_dirty_keys") == 0
 
 
 # ---------------------------------------------------------------- what the UI owns
@@ -204,7 +204,7 @@ def test_a_ui_edit_committed_during_a_run_is_not_lost(cycled):
         run.commit()
     with cycled.connect() as conn:
         # the run's marks are gone; the edit's are queued
-        queued = set(conn.execute("SELECT product_id, location_id FROM dirty_keys WHERE scope = 'plan'").fetchall())
+        queued = set(conn.execute("SELECT product_id, location_id FROM _private_dirty_keys WHERE scope = 'plan'").fetchall())
         assert queued == keys
     process(cycled)
     with cycled.connect() as conn:
@@ -232,7 +232,7 @@ def test_a_ui_decision_committed_while_a_run_rewrites_its_row_is_kept(cycled):
         assert {k: row[k] for k in DECISION} == DECISION
         assert scalar(conn, "SELECT lead_time_weeks FROM recommendations WHERE product_id = %s AND location_id = %s",
                       (p, l)) == pytest.approx(45 / 7)
-        assert scalar(conn, "SELECT count(*) FROM dirty_keys") == 0
+        assert scalar(conn, "SELECT count(*) FROM _private_dirty_keys") == 0
 
 
 def test_the_pipelines_own_writes_mark_nothing(cycled):
@@ -244,13 +244,13 @@ def test_the_pipelines_own_writes_mark_nothing(cycled):
         listener.execute("LISTEN masterfile_dirty")
         with cycled.connect("pipeline", autocommit=False) as conn:
             written = scalar(conn, "SELECT refresh_plans(array_agg(product_id), array_agg(location_id))"
-                                   " FROM feature_keys")
+                                   " FROM _private_feature_keys")
             assert written > 0
-            assert scalar(conn, "SELECT count(*) FROM dirty_keys") == 0
+            assert scalar(conn, "SELECT count(*) FROM _private_dirty_keys") == 0
             conn.commit()
         assert list(listener.notifies(timeout=0.5)) == []
     with cycled.connect() as conn:
-        assert scalar(conn, "SELECT count(*) FROM dirty_keys") == 0
+        assert scalar(conn, "SELECT count(*) FROM _private_dirty_keys") == 0
         assert_plans_match(conn)
 
 
@@ -260,7 +260,7 @@ def test_the_pipelines_own_writes_mark_nothing(cycled):
 def test_a_supplier_lead_time_edit_changes_its_keys_plans_without_rewriting_features(cycled):
     with cycled.connect() as conn:
         keys = supplier_keys(conn, "S0001")
-        others = {k for k in conn.execute("SELECT product_id, location_id FROM feature_keys").fetchall()} - keys
+        others = {k for k in conn.execute("SELECT product_id, location_id FROM _private_feature_keys").fetchall()} - keys
         versions = feature_versions(conn)
         before = {(r[0], r[1]): r[2:] for r in conn.execute(
             "SELECT product_id, location_id, recommended_qty, qty_changed_at, computed_at FROM recommendations")}
@@ -268,8 +268,8 @@ def test_a_supplier_lead_time_edit_changes_its_keys_plans_without_rewriting_feat
     with cycled.connect("ui") as ui:
         ui.execute("INSERT INTO ui_supplier_settings (supplier_id, lead_time_days) VALUES ('S0001', 35)")
         # marked: exactly the supplier's keys, for their plans only
-        assert set(ui.execute("SELECT product_id, location_id FROM dirty_keys").fetchall()) == keys
-        assert scalar(ui, "SELECT array_agg(DISTINCT scope) FROM dirty_keys") == ["plan"]
+        assert set(ui.execute("SELECT product_id, location_id FROM _private_dirty_keys").fetchall()) == keys
+        assert scalar(ui, "SELECT array_agg(DISTINCT scope) FROM _private_dirty_keys") == ["plan"]
     result = process(cycled)
     assert result["feature_rows"] == 0
     with cycled.connect() as conn:
@@ -304,7 +304,7 @@ def test_a_disabled_location_reaches_every_key_there(cycled):
 def test_every_plan_input_marks_its_keys(cycled):
     """One edit per plan input: each queues exactly the keys it affects."""
     with cycled.connect() as conn:
-        all_keys = set(conn.execute("SELECT product_id, location_id FROM feature_keys").fetchall())
+        all_keys = set(conn.execute("SELECT product_id, location_id FROM _private_feature_keys").fetchall())
     later = dt.datetime(2031, 1, 1, tzinfo=dt.timezone.utc)
     cases = [
         ("ui", "INSERT INTO ui_product_settings (product_id, service_level) VALUES ('P00003', 0.8)",
@@ -329,7 +329,7 @@ def test_every_plan_input_marks_its_keys(cycled):
         with cycled.connect(role) as conn:
             conn.execute(statement)
         with cycled.connect() as conn:
-            queued = conn.execute("SELECT product_id, location_id, scope FROM dirty_keys").fetchall()
+            queued = conn.execute("SELECT product_id, location_id, scope FROM _private_dirty_keys").fetchall()
             if (None, None, "plan") in queued:  # a global mark: every key
                 queued = [(p, l, "plan") for p, l in all_keys]
             assert {(p, l) for p, l, _ in queued} == expected, statement
@@ -352,7 +352,7 @@ def test_worker_once_empties_every_queue(make_tenant):
     assert res.returncode == 0, res.stderr
     for t in (a, b):
         with t.connect() as conn:
-            assert scalar(conn, "SELECT count(*) FROM dirty_keys") == 0
+            assert scalar(conn, "SELECT count(*) FROM _private_dirty_keys") == 0
             assert scalar(conn, "SELECT count(*) FROM recommendations") > 0
             assert scalar(conn, "SELECT trigger FROM runs ORDER BY run_id DESC LIMIT 1").startswith("worker")
     # nothing queued: no run at all
@@ -396,7 +396,7 @@ def test_a_listening_worker_brings_a_ui_edit_to_its_recommendations_within_a_sec
         thread.join(10)
     assert not thread.is_alive()
     with cycled.connect() as conn:
-        assert scalar(conn, "SELECT count(*) FROM dirty_keys") == 0
+        assert scalar(conn, "SELECT count(*) FROM _private_dirty_keys") == 0
 
 
 def test_the_worker_command_stops_cleanly_on_sigterm(cycled):

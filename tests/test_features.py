@@ -32,7 +32,7 @@ def loaded(tenant):
 def process(tenant) -> None:
     with tenant.connect("pipeline") as conn:
         conn.execute("CALL process_dirty()")
-        assert scalar(conn, "SELECT count(*) FROM dirty_keys") == 0
+        assert scalar(conn, "SELECT count(*) FROM _private_dirty_keys") == 0
 
 
 def check_against_reference(tenant, as_of=AS_OF) -> None:
@@ -107,7 +107,7 @@ def test_change_at_any_depth_matches_reference(loaded, weeks_back):
         conn.execute("BEGIN")
         written = conn.execute(
             "SELECT refresh_features(array_agg(product_id), array_agg(location_id), array_agg(from_week)) "
-            "FROM dirty_keys WHERE scope = 'features'").fetchone()[0]
+            "FROM _private_dirty_keys WHERE scope = 'features'").fetchone()[0]
         keys = conn.execute("SELECT count(*) FROM mf_batch WHERE start_week IS NOT NULL").fetchone()[0]
         conn.execute("ROLLBACK")
     # every week from the change on differs (its cumulative sums), no other
@@ -124,7 +124,7 @@ def test_key_losing_all_lines_loses_its_rows(loaded):
     process(loaded)
     with loaded.connect() as conn:
         assert scalar(conn, "SELECT count(*) FROM features WHERE product_id = 'P0' AND location_id = 'L0'") == 0
-        assert scalar(conn, "SELECT count(*) FROM feature_keys WHERE product_id = 'P0' AND location_id = 'L0'") == 0
+        assert scalar(conn, "SELECT count(*) FROM _private_feature_keys WHERE product_id = 'P0' AND location_id = 'L0'") == 0
     check_against_reference(loaded)
 
 
@@ -132,7 +132,7 @@ def test_truncate_rebuilds_everything(loaded):
     process(loaded)
     with loaded.connect() as conn:  # the owner may truncate; the loader may not
         conn.execute("TRUNCATE erp_receipt_lines")
-        assert scalar(conn, "SELECT count(*) FROM dirty_keys WHERE product_id IS NULL") == 1
+        assert scalar(conn, "SELECT count(*) FROM _private_dirty_keys WHERE product_id IS NULL") == 1
     process(loaded)
     check_against_reference(loaded)
 
@@ -146,7 +146,7 @@ def test_as_of_date_moves(loaded, move):
     with loaded.connect("ui") as conn:  # as the UI would, and marked in its transaction
         conn.execute("UPDATE settings SET as_of_date = %s", (new_as_of,))
         if abs(move) >= 7:
-            assert scalar(conn, "SELECT count(*) FROM dirty_keys WHERE scope = 'features'") > 0
+            assert scalar(conn, "SELECT count(*) FROM _private_dirty_keys WHERE scope = 'features'") > 0
     process(loaded)
     check_against_reference(loaded, new_as_of)
 
@@ -160,7 +160,7 @@ def test_second_run_writes_nothing_and_replay_marks_nothing(loaded):
         # same values, same updated_at: the loader's upsert writes nothing; an
         # update that changes no feature input marks nothing either
         conn.execute("UPDATE erp_sales_lines SET load_id = 42")
-        assert scalar(conn, "SELECT count(*) FROM dirty_keys") == 0
+        assert scalar(conn, "SELECT count(*) FROM _private_dirty_keys") == 0
 
 
 def test_a_line_whose_key_moved_marks_its_week_and_the_master_file_follows(loaded):
@@ -174,7 +174,7 @@ def test_a_line_whose_key_moved_marks_its_week_and_the_master_file_follows(loade
             " WHERE NOT deleted ORDER BY txn_id, line_no LIMIT 1").fetchone()
         conn.execute("UPDATE erp_sales_lines SET txn_id = txn_id || '-moved', qty = qty + 1"
                      " WHERE txn_id = %s AND line_no = %s", (txn, line))
-        marks = conn.execute("SELECT product_id, location_id, from_week FROM dirty_keys").fetchall()
+        marks = conn.execute("SELECT product_id, location_id, from_week FROM _private_dirty_keys").fetchall()
     assert marks == [(p, l, d - dt.timedelta(days=d.weekday()))]
     process(loaded)
     check_against_reference(loaded)
@@ -192,7 +192,7 @@ def test_product_metadata_correction_writes_no_feature_row(loaded):
     with loaded.connect("loader") as conn:
         conn.execute("INSERT INTO erp_products (product_id, name, category, unit_price, status, updated_at) "
                      "VALUES ('P1', 'Renamed', 'cat', 9.5, 'active', now())")
-        assert scalar(conn, "SELECT count(*) FROM dirty_keys WHERE scope = 'features'") == 0
+        assert scalar(conn, "SELECT count(*) FROM _private_dirty_keys WHERE scope = 'features'") == 0
     process(loaded)
     with loaded.connect() as conn:
         assert feature_row_versions(conn) == before

@@ -43,25 +43,27 @@ def test_a_temp_table_named_like_the_queue_does_not_capture_the_marks(tenant):
     with session(tenant, "loader") as loader:
         # the loader may create temporary tables (its staging needs them):
         # plant a queue look-alike whose trigger would run as the owner
-        loader.execute("CREATE TEMP TABLE dirty_keys (LIKE " + tenant.schema + ".dirty_keys)")
+        # (the columns the marking inserts: the loader may not read the real queue's definition)
+        loader.execute("CREATE TEMP TABLE _private_dirty_keys (mark_id bigserial, product_id text, location_id text,"
+                       " from_week date, scope text, marked_at timestamptz DEFAULT now())")
         loader.execute("CREATE TEMP TABLE captured (who text)")
-        loader.execute("GRANT ALL ON pg_temp.dirty_keys, pg_temp.captured TO PUBLIC")
+        loader.execute("GRANT ALL ON pg_temp._private_dirty_keys, pg_temp.captured TO PUBLIC")
         loader.execute("CREATE FUNCTION pg_temp.grab() RETURNS trigger LANGUAGE plpgsql AS"
                        " $$BEGIN INSERT INTO pg_temp.captured VALUES (current_user); RETURN NULL; END$$")
-        loader.execute("CREATE TRIGGER grab AFTER INSERT ON pg_temp.dirty_keys"
+        loader.execute("CREATE TRIGGER grab AFTER INSERT ON pg_temp._private_dirty_keys"
                        " FOR EACH STATEMENT EXECUTE FUNCTION pg_temp.grab()")
         lines.insert(loader, "erp_sales_lines", [sales_line("CAP1")])
-        assert scalar(loader, "SELECT count(*) FROM pg_temp.dirty_keys") == 0
+        assert scalar(loader, "SELECT count(*) FROM pg_temp._private_dirty_keys") == 0
         assert scalar(loader, "SELECT count(*) FROM pg_temp.captured") == 0
     with tenant.connect() as admin:
         # the real queue got the mark: the master file still follows the ERP
-        assert scalar(admin, "SELECT count(*) FROM dirty_keys WHERE product_id = 'P1'") == 1
+        assert scalar(admin, "SELECT count(*) FROM _private_dirty_keys WHERE product_id = 'P1'") == 1
 
 
 def test_the_ui_and_read_roles_cannot_create_temporary_objects(tenant):
     for kind in ("ui", "reader"):
         with session(tenant, kind) as conn, pytest.raises(errors.InsufficientPrivilege):
-            conn.execute("CREATE TEMP TABLE dirty_keys (x int)")
+            conn.execute("CREATE TEMP TABLE _private_dirty_keys (x int)")
 
 
 def test_every_function_of_a_tenant_pins_a_search_path_with_pg_temp_last(tenant):
@@ -214,9 +216,9 @@ def test_a_forged_notification_neither_blocks_nor_steers_the_worker(make_tenant)
             lines.insert(conn, "erp_sales_lines", [sales_line("N2", day="2024-05-06")])
         with a.connect() as admin:
             deadline = time.monotonic() + 15
-            while scalar(admin, "SELECT count(*) FROM dirty_keys") and time.monotonic() < deadline:
+            while scalar(admin, "SELECT count(*) FROM _private_dirty_keys") and time.monotonic() < deadline:
                 time.sleep(0.05)
-            assert scalar(admin, "SELECT count(*) FROM dirty_keys") == 0
+            assert scalar(admin, "SELECT count(*) FROM _private_dirty_keys") == 0
     finally:
         w.stop()
         thread.join(15)
@@ -285,8 +287,8 @@ def test_a_held_recommendation_row_fails_its_key_for_now_not_the_run(tenant):
         assert result["keys_done"] == keys - 1 and result["keys_failed"] == 0
         assert result["keys_left"] == 1
         with tenant.connect() as admin:
-            assert admin.execute("SELECT product_id, location_id FROM dirty_keys").fetchall() == [(p, l)]
-            assert scalar(admin, "SELECT count(*) FROM failed_keys") == 0
+            assert admin.execute("SELECT product_id, location_id FROM _private_dirty_keys").fetchall() == [(p, l)]
+            assert scalar(admin, "SELECT count(*) FROM _private_failed_keys") == 0
     finally:
         holder.rollback()
         holder.close()
@@ -321,7 +323,7 @@ def test_a_run_whose_session_died_is_marked_interrupted(tenant):
         run.run_until_empty(tenant.client_id, tenant.url)
         assert scalar(admin, "SELECT status FROM runs WHERE trigger = 'doomed'") == "interrupted"
         assert scalar(admin, "SELECT count(*) FROM runs WHERE status = 'running'") == 0
-        assert scalar(admin, "SELECT count(*) FROM dirty_keys") == 0
+        assert scalar(admin, "SELECT count(*) FROM _private_dirty_keys") == 0
     victim.close()
 
 
@@ -340,3 +342,27 @@ def test_tenant_roles_see_no_other_tables_statistics(make_tenant):
             conn.execute("SELECT pg_stat_get_live_tuples(%s::regclass)", (f"{b.schema}.erp_sales_lines",))
         # the catalogs a client needs still answer
         assert scalar(conn, "SELECT count(*) FROM pg_class WHERE relname = 'settings'") >= 1
+
+
+PRIVATE = {"_private_dirty_keys", "_private_feature_keys", "_private_failed_keys", "_private_pipeline_state"}
+
+
+def test_the_pipelines_bookkeeping_is_private_to_it(tenant):
+    """The _private_ relations are the pipeline's: the read role (and the UI
+    and loader, its members) cannot select them; the views readers need
+    (queue_status, master_file) still answer."""
+    with tenant.connect() as owner:
+        names = {r[0] for r in owner.execute(
+            "SELECT relname FROM pg_class WHERE relnamespace = current_schema()::regnamespace"
+            " AND relkind IN ('r', 'v') AND relname LIKE '\\_private\\_%'")}
+    assert names == PRIVATE
+    for role in ("reader", "ui", "loader"):
+        with tenant.connect(role) as conn:
+            for name in sorted(names):
+                with pytest.raises(errors.InsufficientPrivilege):
+                    conn.execute(sql.SQL("SELECT 1 FROM {} LIMIT 1").format(sql.Identifier(name)))
+            assert scalar(conn, "SELECT queue_depth FROM queue_status") == 0
+            assert scalar(conn, "SELECT count(*) FROM master_file") == 0
+    with tenant.connect("pipeline") as conn:
+        for name in sorted(names):
+            conn.execute(sql.SQL("SELECT 1 FROM {} LIMIT 1").format(sql.Identifier(name)))

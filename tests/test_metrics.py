@@ -46,7 +46,7 @@ def test_metrics_are_the_tenants_own_figures_read_at_scrape_time(make_tenant):
         conn.execute("UPDATE settings SET as_of_date = %s", (AS_OF,))
     load_fake_erp(acme, size="6x2x100")
     with idle.connect("pipeline") as conn:  # a queue nobody serves: the worker serves acme only
-        conn.execute("INSERT INTO dirty_keys (product_id, location_id, scope, marked_at) VALUES"
+        conn.execute("INSERT INTO _private_dirty_keys (product_id, location_id, scope, marked_at) VALUES"
                      " ('P1', 'L1', 'plan', now() - interval '90 seconds'),"
                      " ('P1', 'L1', 'features', now() - interval '10 seconds'),"
                      " ('P2', 'L1', 'plan', now())")
@@ -54,9 +54,9 @@ def test_metrics_are_the_tenants_own_figures_read_at_scrape_time(make_tenant):
     try:
         with acme.connect() as conn:
             deadline = time.monotonic() + 120
-            while time.monotonic() < deadline and scalar(conn, "SELECT count(*) FROM dirty_keys"):
+            while time.monotonic() < deadline and scalar(conn, "SELECT count(*) FROM _private_dirty_keys"):
                 time.sleep(0.2)
-            assert scalar(conn, "SELECT count(*) FROM dirty_keys") == 0
+            assert scalar(conn, "SELECT count(*) FROM _private_dirty_keys") == 0
             time.sleep(0.5)  # the last run's row is finished by the same call
             runs = dict(conn.execute("SELECT status, count(*) FROM runs GROUP BY status").fetchall())
             finished = scalar(conn, "SELECT count(*) FROM runs WHERE finished_at IS NOT NULL")

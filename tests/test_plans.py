@@ -152,7 +152,7 @@ def test_a_key_whose_first_line_is_after_end_week_has_no_plan(planned):
                                                     business_date=AS_OF + dt.timedelta(days=3), qty=5, net_amount=5)])
     process(planned)
     with planned.connect() as conn:
-        assert scalar(conn, "SELECT count(*) FROM feature_keys WHERE location_id = 'L009'") == 1
+        assert scalar(conn, "SELECT count(*) FROM _private_feature_keys WHERE location_id = 'L009'") == 1
         assert scalar(conn, "SELECT count(*) FROM recommendations WHERE location_id = 'L009'") == 0
         assert scalar(conn, "SELECT count(*) FROM forecasts WHERE location_id = 'L009'") == 0
 
@@ -217,7 +217,7 @@ def test_forecasts_match_statsforecast_on_random_series(tenant):
                 [(p, END_WEEK - dt.timedelta(days=7 * (len(y) - 1 - i)), i, v)
                  for p, y in series.items() for i, v in enumerate(y)])
             # every key with stored rows is a known key (refresh_features keeps both)
-            cur.executemany("INSERT INTO feature_keys (product_id, location_id, first_week) VALUES (%s, 'L', %s)",
+            cur.executemany("INSERT INTO _private_feature_keys (product_id, location_id, first_week) VALUES (%s, 'L', %s)",
                             [(p, END_WEEK - dt.timedelta(days=7 * (len(y) - 1))) for p, y in series.items()])
     with tenant.connect("pipeline") as conn:
         written = scalar(conn, "SELECT refresh_plans(%s, %s)", (list(series), ["L"] * len(series)))

@@ -30,7 +30,7 @@ def loaded(tenant):
 
 
 def queued_keys(conn) -> int:
-    return scalar(conn, "SELECT count(*) FROM (SELECT DISTINCT product_id, location_id FROM dirty_keys) d")
+    return scalar(conn, "SELECT count(*) FROM (SELECT DISTINCT product_id, location_id FROM _private_dirty_keys) d")
 
 
 def test_change_committed_during_a_run_is_processed_by_the_next(loaded):
@@ -43,7 +43,7 @@ def test_change_committed_during_a_run_is_processed_by_the_next(loaded):
                 business_date=dt.date(2025, 5, 5), qty=50, net_amount=100)], updated_at=LATER)
         run.commit()
     with loaded.connect() as conn:
-        assert scalar(conn, "SELECT count(*) FROM dirty_keys WHERE product_id = 'P0' AND location_id = 'L0'") == 1
+        assert scalar(conn, "SELECT count(*) FROM _private_dirty_keys WHERE product_id = 'P0' AND location_id = 'L0'") == 1
     process(loaded)
     check_against_reference(loaded)
 
@@ -70,7 +70,7 @@ def test_killed_run_loses_no_dirty_key(loaded):
         admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
         t.join(30)
         remaining = queued_keys(admin)
-        done = scalar(admin, "SELECT count(*) FROM feature_keys")
+        done = scalar(admin, "SELECT count(*) FROM _private_feature_keys")
     assert 0 < remaining < keys_before
     # every key is either computed (committed with its marks deleted) or still queued
     assert done + remaining >= keys_before
@@ -109,7 +109,7 @@ def test_a_runner_starting_during_an_expansion_waits_for_it(loaded):
     an empty queue: the runner waits for the expansion and takes keys."""
     process(loaded)
     with loaded.connect() as admin:
-        keys = scalar(admin, "SELECT count(*) FROM feature_keys")
+        keys = scalar(admin, "SELECT count(*) FROM _private_feature_keys")
         admin.execute("SELECT mark_all_keys(NULL, 'features')")
     result = {}
 
@@ -120,7 +120,7 @@ def test_a_runner_starting_during_an_expansion_waits_for_it(loaded):
 
     with loaded.connect("pipeline", autocommit=False) as other:
         # another runner, in the middle of expanding the global mark
-        assert other.execute("SELECT count(*) FROM (SELECT FROM dirty_keys WHERE product_id IS NULL FOR UPDATE) m"
+        assert other.execute("SELECT count(*) FROM (SELECT FROM _private_dirty_keys WHERE product_id IS NULL FOR UPDATE) m"
                              ).fetchone()[0] == 1
         t = threading.Thread(target=run)
         t.start()
@@ -166,8 +166,8 @@ def test_failing_key_is_set_aside_and_others_go_on(loaded):
                       "net_amount, updated_at) VALUES ('BAD', 1, 'PBAD', 'L0', '2025-01-06', 1e400, 1, now())")
     with loaded.connect("pipeline") as conn:
         conn.execute("CALL process_dirty()")
-        assert scalar(conn, "SELECT count(*) FROM dirty_keys") == 0
-        failed = conn.execute("SELECT product_id, error FROM failed_keys").fetchall()
+        assert scalar(conn, "SELECT count(*) FROM _private_dirty_keys") == 0
+        failed = conn.execute("SELECT product_id, error FROM _private_failed_keys").fetchall()
         assert [f[0] for f in failed] == ["PBAD"] and failed[0][1]
         assert scalar(conn, "SELECT keys_failed FROM runs ORDER BY run_id DESC LIMIT 1") == 1
     with loaded.connect() as admin:
@@ -284,11 +284,11 @@ def stored_features(conn) -> list:
 
 def stored_tails(conn) -> list:
     return conn.execute("SELECT product_id, location_id, first_week, tail_week, sold_tail, revenue_tail"
-                        " FROM feature_keys ORDER BY product_id, location_id").fetchall()
+                        " FROM _private_feature_keys ORDER BY product_id, location_id").fetchall()
 
 
 def tails_of_rows(conn) -> list:
-    """feature_keys as its stored rows say it must be (migration t0010): the
+    """_private_feature_keys as its stored rows say it must be (migration t0010): the
     tails end at the key's last row, units_sold of up to 104 weeks and revenue
     of up to 51, oldest first, as float8send() values."""
     return conn.execute("""
@@ -297,7 +297,7 @@ def tails_of_rows(conn) -> list:
                    FILTER (WHERE f.week_start > t.tail_week - 7 * 104),
                string_agg(float8send(f.revenue), ''::bytea ORDER BY f.week_start)
                    FILTER (WHERE f.week_start > t.tail_week - 7 * 51)
-        FROM feature_keys k
+        FROM _private_feature_keys k
         CROSS JOIN LATERAL (SELECT max(f.week_start) AS tail_week FROM features f
                             WHERE f.product_id = k.product_id AND f.location_id = k.location_id) t
         LEFT JOIN features f ON f.product_id = k.product_id AND f.location_id = k.location_id
@@ -309,9 +309,9 @@ def tails_of_rows(conn) -> list:
 @given(steps=st.lists(ops, min_size=1, max_size=12))
 def test_incremental_equals_rebuild(tenant, steps):
     with tenant.connect() as admin:
-        admin.execute("TRUNCATE erp_sales_lines, erp_receipt_lines, features, feature_keys, dirty_keys, failed_keys")
+        admin.execute("TRUNCATE erp_sales_lines, erp_receipt_lines, features, _private_feature_keys, _private_dirty_keys, _private_failed_keys")
         admin.execute("UPDATE settings SET as_of_date = %s", (BASE + dt.timedelta(days=300),))
-        admin.execute("UPDATE pipeline_state SET end_week = NULL")
+        admin.execute("UPDATE _private_pipeline_state SET end_week = NULL")
     state = {"n": 0, "as_of": BASE + dt.timedelta(days=300)}
     for op in steps:
         apply(tenant, op, state)

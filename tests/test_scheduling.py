@@ -24,7 +24,7 @@ def load(t, seed: int = 3, products: int = 2, locations: int = 2) -> None:
 
 def queued(t) -> int:
     with t.connect() as conn:
-        return scalar(conn, "SELECT count(*) FROM dirty_keys")
+        return scalar(conn, "SELECT count(*) FROM _private_dirty_keys")
 
 
 def runs(t) -> int:
@@ -90,7 +90,7 @@ def test_a_dispatcher_killed_mid_run_loses_no_work(make_tenant):
         deadline = time.monotonic() + 30
         while not scalar(conn, "SELECT count(*) FROM runs WHERE keys_done > 0") and time.monotonic() < deadline:
             time.sleep(0.02)
-        left = scalar(conn, "SELECT count(*) FROM dirty_keys")
+        left = scalar(conn, "SELECT count(*) FROM _private_dirty_keys")
         conn.execute("SELECT pg_terminate_backend(%s)", (pid,))
     thread.join(10)
     victim.close()
@@ -171,7 +171,7 @@ def test_migrate_one_tenant_and_report_which_failed(make_tenant):
     assert [t["schema"] for t in doc["tenants"]] == [a.schema] and doc["failed"] == []
     # break one tenant: the other still migrates, the exit status and --json say which failed
     with b.connect() as conn:
-        conn.execute("DROP TABLE dirty_keys CASCADE")
+        conn.execute("DROP TABLE _private_dirty_keys CASCADE")
     res = pyloader("migrate", "--json", url=a.url)
     assert res.returncode == 0  # nothing new for either tenant: neither is touched
     res = pyloader("migrate", "--json", "--reload", url=a.url)

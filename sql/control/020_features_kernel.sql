@@ -25,7 +25,7 @@ CREATE OR REPLACE FUNCTION masterfile.features_kernel(
     p_has_cost boolean[],
     p_seed double precision[],
     -- or the stored weeks before the start as series (docs/weekly-series.md):
-    -- the sold and revenue tails feature_keys keeps
+    -- the sold and revenue tails _private_feature_keys keeps
     p_prior_sold bytea DEFAULT NULL,
     p_prior_revenue bytea DEFAULT NULL,
     OUT week_start date,

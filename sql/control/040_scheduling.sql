@@ -90,7 +90,7 @@ BEGIN
             USING v_run, v_batch.keys_done, v_batch.feature_rows, v_batch.plan_rows, v_batch.keys_failed,
                   v_batch.feature_seconds, v_batch.plan_seconds;
         COMMIT;
-        EXECUTE pg_catalog.format('SELECT EXISTS (SELECT 1 FROM %I.dirty_keys)', p_schema) INTO v_left;
+        EXECUTE pg_catalog.format('SELECT EXISTS (SELECT 1 FROM %I._private_dirty_keys)', p_schema) INTO v_left;
         -- done when nothing could be claimed, or a short batch left the queue
         -- empty (which spares a last, empty batch)
         EXIT WHEN v_batch.keys_done = 0
@@ -180,7 +180,7 @@ BEGIN
         EXIT WHEN v_schema IS NULL;
         EXECUTE pg_catalog.format('SET ROLE %I', v_schema || '_pipeline');
         EXECUTE pg_catalog.format(
-            'SELECT EXISTS (SELECT 1 FROM %1$I.dirty_keys)'
+            'SELECT EXISTS (SELECT 1 FROM %1$I._private_dirty_keys)'
             ' OR %1$I.end_week_moved()', v_schema)
             INTO v_pending;
         v_done := NULL;

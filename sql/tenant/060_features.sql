@@ -45,7 +45,7 @@ BEGIN
         last_stored date,
         start_week  date,
         stop_week   date,
-        -- where the key's tails end (feature_keys) and, when the computation
+        -- where the key's tails end (_private_feature_keys) and, when the computation
         -- starts the week after, the stored weeks before the start taken
         -- from them
         tail_week   date,
@@ -156,7 +156,7 @@ DECLARE
 BEGIN
     -- guarantees: for every given key, stored rows equal a from-scratch
     -- computation over weeks first_week..end_week (up to c_max_weeks past the
-    -- start, the rest re-queued), and feature_keys holds its first week
+    -- start, the rest re-queued), and _private_feature_keys holds its first week
     PERFORM ensure_work_tables();
     DELETE FROM mf_batch;
     -- one row per key: where it starts and stops, and the running state of
@@ -196,7 +196,7 @@ BEGIN
                                                - 8 * least(c_lookback, (fk.tail_week - fk.first_week) / 7 + 1) + 1)
                        AS tail_sold,
                    fk.revenue_tail AS tail_revenue
-            FROM feature_keys fk
+            FROM _private_feature_keys fk
             WHERE fk.product_id = k.product_id AND fk.location_id = k.location_id
             OFFSET 0) fk ON true
     ),
@@ -455,7 +455,7 @@ BEGIN
     END IF;
     v_written := v_written + v_n;
 
-    DELETE FROM feature_keys k USING mf_batch b
+    DELETE FROM _private_feature_keys k USING mf_batch b
     WHERE k.product_id = b.product_id AND k.location_id = b.location_id AND b.new_first IS NULL;
     -- each key's first week and tails (migration t0010) as its rows now
     -- stand. The tails end at the last week computed (or, when nothing was,
@@ -464,7 +464,7 @@ BEGIN
     -- tails are taken again, from the weeks a plain insert just wrote when
     -- they cover them, else from the stored rows. Weeks missing leave the
     -- tails null, and readers then use the rows.
-    INSERT INTO feature_keys AS fk (product_id, location_id, first_week, tail_week, sold_tail, revenue_tail)
+    INSERT INTO _private_feature_keys AS fk (product_id, location_id, first_week, tail_week, sold_tail, revenue_tail)
     SELECT b.product_id, b.location_id, b.new_first, t.tail_week,
            CASE WHEN t.keep THEN o.sold_tail
                 WHEN coalesce(nw.n, r.n) = t.weeks_read THEN
@@ -492,7 +492,7 @@ BEGIN
                         ELSE greatest(b.new_first, e.tail_week - 7 * (c_sold_tail - 1)) END AS read_from) rf
     ) t
     -- the old tails, when they are kept or appended to
-    LEFT JOIN LATERAL (SELECT x.sold_tail, x.revenue_tail FROM feature_keys x
+    LEFT JOIN LATERAL (SELECT x.sold_tail, x.revenue_tail FROM _private_feature_keys x
                        WHERE (t.append OR t.keep) AND x.product_id = b.product_id AND x.location_id = b.location_id
                        OFFSET 0) o ON true
     -- the weeks the insert wrote, when they are all the tails need

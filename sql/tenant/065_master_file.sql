@@ -25,7 +25,7 @@ SELECT k.product_id,
        coalesce(s.order_multiple, 1)::double precision AS order_multiple,
        coalesce(s.review_period_weeks, 1) AS review_period_weeks,
        coalesce(p.service_level, st.default_service_level)::double precision AS service_level
-FROM feature_keys k
+FROM _private_feature_keys k
 CROSS JOIN settings st
 LEFT JOIN LATERAL (SELECT e.category, e.brand, e.supplier_id, e.unit_price, e.unit_cost, e.discontinued,
                           e.service_level

@@ -43,7 +43,7 @@ AS $$
     WITH requeued AS (
         INSERT INTO masterfile.work_hints (schema_name, not_before)
         SELECT '@extschema@', now() + CASE WHEN p_stalled THEN interval '10 seconds' ELSE interval '0' END
-        WHERE EXISTS (SELECT 1 FROM dirty_keys)
+        WHERE EXISTS (SELECT 1 FROM _private_dirty_keys)
         RETURNING 1
     )
     DELETE FROM masterfile.work_hints WHERE schema_name = '@extschema@' AND hint_id <= p_max_hint
@@ -66,14 +66,14 @@ DECLARE
     v_n bigint;
 BEGIN
     -- guarantees: each given key is covered by an unclaimed mark; NOTIFY when any was added
-    INSERT INTO dirty_keys (product_id, location_id, from_week, scope)
+    INSERT INTO _private_dirty_keys (product_id, location_id, from_week, scope)
     SELECT c.p, c.l, c.w, p_scope
     FROM (SELECT k.p, k.l, CASE WHEN bool_or(k.w IS NULL) THEN NULL ELSE min(k.w) END AS w
           FROM unnest(p_product_ids, p_location_ids, p_from_weeks) AS k(p, l, w)
           WHERE k.p IS NOT NULL AND k.l IS NOT NULL
           GROUP BY k.p, k.l) c
     WHERE NOT EXISTS (
-        SELECT 1 FROM dirty_keys d
+        SELECT 1 FROM _private_dirty_keys d
         WHERE d.product_id = c.p AND d.location_id = c.l
           AND (d.from_week IS NULL OR (c.w IS NOT NULL AND d.from_week <= c.w))
           AND (d.scope = 'features' OR p_scope = 'plan')
@@ -96,7 +96,7 @@ SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
 BEGIN
     -- guarantees: one global mark, expanded into per-key marks by the next run
-    INSERT INTO dirty_keys (product_id, location_id, from_week, scope) VALUES (NULL, NULL, p_from_week, p_scope);
+    INSERT INTO _private_dirty_keys (product_id, location_id, from_week, scope) VALUES (NULL, NULL, p_from_week, p_scope);
     PERFORM hint_work();
 END;
 $$;
@@ -152,7 +152,7 @@ LANGUAGE sql
 STABLE PARALLEL SAFE
 SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
-    SELECT (SELECT end_week FROM pipeline_state) IS DISTINCT FROM end_week()
+    SELECT (SELECT end_week FROM _private_pipeline_state) IS DISTINCT FROM end_week()
 $$;
 
 -- When end_week moved (as_of_date set, or the calendar rolled with it null),
@@ -167,11 +167,11 @@ DECLARE
     v_now  date := end_week();
     v_then date;
 BEGIN
-    -- guarantees: pipeline_state.end_week = end_week(), and the move is queued
+    -- guarantees: _private_pipeline_state.end_week = end_week(), and the move is queued
     -- (the row is locked only when it must change: every batch of every
     -- runner passes here, and a lock held to its commit would serialise them)
     IF end_week_moved() THEN
-        SELECT end_week INTO v_then FROM pipeline_state FOR UPDATE;
+        SELECT end_week INTO v_then FROM _private_pipeline_state FOR UPDATE;
     ELSE
         RETURN;
     END IF;
@@ -179,7 +179,7 @@ BEGIN
         IF v_then IS NOT NULL THEN
             PERFORM mark_all_keys(least(v_then, v_now) + 7, 'features');
         END IF;
-        UPDATE pipeline_state SET end_week = v_now;
+        UPDATE _private_pipeline_state SET end_week = v_now;
     END IF;
 END;
 $$;
@@ -194,7 +194,7 @@ LANGUAGE sql
 VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
-    INSERT INTO dirty_keys (product_id, location_id, from_week, scope)
+    INSERT INTO _private_dirty_keys (product_id, location_id, from_week, scope)
     SELECT p, l, w, 'features' FROM unnest(p_product_ids, p_location_ids, p_from_weeks) AS k(p, l, w)
 $$;
 
@@ -247,7 +247,7 @@ FROM (VALUES
      'product_id,location_id,invoice_date,qty_invoiced,line_amount,deleted')
 ) AS t(tbl, date_col, pk, cols);
 
--- Plan marking: keys are those of feature_keys; a change that leaves every
+-- Plan marking: keys are those of _private_feature_keys; a change that leaves every
 -- plan-relevant column as it was marks nothing.
 
 -- Queue the given keys for their plans only.
@@ -267,7 +267,7 @@ END;
 $$;
 
 -- A row of master data: every key it affects. TG_ARGV[0]: the plan-relevant
--- columns; TG_ARGV[1]: the row's key columns, as feature_keys has them
+-- columns; TG_ARGV[1]: the row's key columns, as _private_feature_keys has them
 -- (product_id: erp_products, ui_product_settings, every key of the product;
 -- location_id: erp_locations, ui_location_settings, every key at the
 -- location; product_id,location_id: ui_assortments, the key itself), or
@@ -300,7 +300,7 @@ BEGIN
     END IF;
     -- both sides of an update, or several suppliers' products, name a key more than once
     EXECUTE format('SELECT array_agg(k.product_id), array_agg(k.location_id)'
-                   ' FROM (SELECT DISTINCT * FROM (%s) x) x JOIN feature_keys k USING (%s)',
+                   ' FROM (SELECT DISTINCT * FROM (%s) x) x JOIN _private_feature_keys k USING (%s)',
                    v_changed, (SELECT string_agg(format('%I', c), ', ') FROM unnest(v_keys) AS u(c)))
         INTO v_p, v_l;
     PERFORM mark_plans(v_p, v_l);

@@ -13,14 +13,14 @@ DECLARE
 BEGIN
     -- guarantees: a global mark is replaced by per-key marks in one transaction
     FOR v_g IN
-        DELETE FROM dirty_keys d
-        WHERE d.mark_id IN (SELECT mark_id FROM dirty_keys WHERE product_id IS NULL FOR UPDATE SKIP LOCKED)
+        DELETE FROM _private_dirty_keys d
+        WHERE d.mark_id IN (SELECT mark_id FROM _private_dirty_keys WHERE product_id IS NULL FOR UPDATE SKIP LOCKED)
         RETURNING d.from_week, d.scope
     LOOP
         -- in key order: claims take keys in mark order, and a batch of
         -- neighbouring keys writes neighbouring pages of the key indexes
-        INSERT INTO dirty_keys (product_id, location_id, from_week, scope)
-        SELECT product_id, location_id, v_g.from_week, v_g.scope FROM feature_keys
+        INSERT INTO _private_dirty_keys (product_id, location_id, from_week, scope)
+        SELECT product_id, location_id, v_g.from_week, v_g.scope FROM _private_feature_keys
         ORDER BY product_id, location_id;
     END LOOP;
 END;
@@ -44,7 +44,7 @@ BEGIN
     PERFORM check_end_week();
     -- a global mark being expanded is locked until its expansion commits,
     -- and is gone then
-    PERFORM 1 FROM dirty_keys WHERE product_id IS NULL FOR UPDATE;
+    PERFORM 1 FROM _private_dirty_keys WHERE product_id IS NULL FOR UPDATE;
     PERFORM expand_global_marks();
 END;
 $$;
@@ -71,11 +71,11 @@ DECLARE
     v_state   text;
 BEGIN
     -- guarantees: a claimed key's marks are deleted only with its results (or
-    -- its entry in failed_keys); marks added meanwhile are new rows and stay
+    -- its entry in _private_failed_keys); marks added meanwhile are new rows and stay
     keys_done := 0; feature_rows := 0; plan_rows := 0; keys_failed := 0;
     feature_seconds := 0; plan_seconds := 0;
     -- for a caller that did not prepare_queue() (process_dirty has, and these
-    -- then find nothing to do: a read of pipeline_state, a probe of the
+    -- then find nothing to do: a read of _private_pipeline_state, a probe of the
     -- queue's key index for a null key)
     PERFORM check_end_week();
     PERFORM expand_global_marks();
@@ -96,7 +96,7 @@ BEGIN
         INSERT INTO mf_claim (mark_id, product_id, location_id, from_week, scope)
         WITH candidates AS (
             SELECT product_id, location_id, min(mark_id) AS first_mark
-            FROM dirty_keys d
+            FROM _private_dirty_keys d
             WHERE product_id IS NOT NULL
               AND NOT EXISTS (SELECT 1 FROM pg_temp.mf_retry r
                               WHERE r.product_id = d.product_id AND r.location_id = d.location_id
@@ -118,11 +118,11 @@ BEGIN
         SELECT d.mark_id, d.product_id, d.location_id, d.from_week, d.scope
         FROM claimed c
         CROSS JOIN LATERAL (
-            SELECT m.* FROM dirty_keys m
+            SELECT m.* FROM _private_dirty_keys m
             WHERE m.product_id = c.product_id AND m.location_id = c.location_id
             FOR UPDATE SKIP LOCKED
         ) d;
-        EXIT WHEN FOUND OR NOT EXISTS (SELECT 1 FROM dirty_keys WHERE product_id IS NOT NULL);
+        EXIT WHEN FOUND OR NOT EXISTS (SELECT 1 FROM _private_dirty_keys WHERE product_id IS NOT NULL);
     END LOOP;
 
     SELECT array_agg(product_id), array_agg(location_id), array_agg(from_week), array_agg(features)
@@ -160,7 +160,7 @@ BEGIN
                         SET error = excluded.error, retry_after = excluded.retry_after;
                     CONTINUE;
                 END IF;
-                INSERT INTO failed_keys (product_id, location_id, from_week, scope, error)
+                INSERT INTO _private_failed_keys (product_id, location_id, from_week, scope, error)
                 VALUES (v_p[i], v_l[i], v_w[i], CASE WHEN v_feat[i] THEN 'features' ELSE 'plan' END, v_err)
                 ON CONFLICT (product_id, location_id) DO UPDATE
                     SET from_week = excluded.from_week, scope = excluded.scope, error = excluded.error,
@@ -169,11 +169,11 @@ BEGIN
             END;
         END LOOP;
     END;
-    DELETE FROM failed_keys f USING unnest(v_p, v_l) AS k(p, l)
+    DELETE FROM _private_failed_keys f USING unnest(v_p, v_l) AS k(p, l)
     WHERE f.product_id = k.p AND f.location_id = k.l AND f.failed_at < transaction_timestamp()
       AND NOT EXISTS (SELECT 1 FROM pg_temp.mf_retry r WHERE r.product_id = k.p AND r.location_id = k.l
                       AND r.retry_after > clock_timestamp());
-    DELETE FROM dirty_keys d USING mf_claim c
+    DELETE FROM _private_dirty_keys d USING mf_claim c
     WHERE d.mark_id = c.mark_id
       AND NOT EXISTS (SELECT 1 FROM pg_temp.mf_retry r
                       WHERE r.product_id = c.product_id AND r.location_id = c.location_id
@@ -244,14 +244,20 @@ BEGIN
 END;
 $$;
 
--- The queue as its readers see it, one row: keys queued (distinct), marks
--- queued, the oldest mark and its age. `pyloader status`, `tenant list`,
--- `run`, the API and the metrics all read this view, so queue depth means
--- one thing everywhere.
+-- The queue and the pipeline's state as their readers see them, one row:
+-- keys queued (distinct), marks queued, the oldest mark and its age, the
+-- end week the pipeline has accounted for, the keys it knows and those it
+-- set aside. `pyloader status`, `tenant list`, `run`, the API, the metrics
+-- and the demo all read this view, so queue depth means one thing
+-- everywhere; it runs with its owner's rights, as the _private_ tables are
+-- the pipeline's alone (900_grants.sql).
 CREATE OR REPLACE VIEW @extschema@.queue_status AS
-SELECT (SELECT pg_catalog.count(*) FROM (SELECT DISTINCT product_id, location_id FROM @extschema@.dirty_keys) d)
+SELECT (SELECT pg_catalog.count(*) FROM (SELECT DISTINCT product_id, location_id FROM @extschema@._private_dirty_keys) d)
            AS queue_depth,
        pg_catalog.count(*) AS queued_marks,
        pg_catalog.min(marked_at) AS oldest_mark,
-       EXTRACT(epoch FROM pg_catalog.now() - pg_catalog.min(marked_at))::float8 AS oldest_dirty_age_seconds
-FROM @extschema@.dirty_keys;
+       EXTRACT(epoch FROM pg_catalog.now() - pg_catalog.min(marked_at))::float8 AS oldest_dirty_age_seconds,
+       (SELECT end_week FROM @extschema@._private_pipeline_state) AS end_week,
+       (SELECT pg_catalog.count(*) FROM @extschema@._private_feature_keys) AS known_keys,
+       (SELECT pg_catalog.count(*) FROM @extschema@._private_failed_keys) AS failed_keys
+FROM @extschema@._private_dirty_keys;

@@ -117,7 +117,7 @@ BEGIN
     -- one kernel call for the batch: each key's units_sold over the last
     -- min(n, c_demand_weeks) weeks ending at end_week, keys in ord order, as
     -- one weekly series after another (docs/weekly-series.md): the key's
-    -- sold tail when it ends at end_week (feature_keys, migration t0010),
+    -- sold tail when it ends at end_week (_private_feature_keys, migration t0010),
     -- else read from its stored rows
     SELECT r.* INTO v_out
     FROM (SELECT string_agg(coalesce(t.sold_tail, y.weeks), ''::bytea ORDER BY a.ord) AS y_flat,
@@ -134,7 +134,7 @@ BEGIN
                  array_agg(a.assorted ORDER BY a.ord) AS assorted,
                  array_agg(a.location_enabled ORDER BY a.ord) AS location_enabled
           FROM mf_plan a
-          LEFT JOIN LATERAL (SELECT fk.sold_tail FROM feature_keys fk
+          LEFT JOIN LATERAL (SELECT fk.sold_tail FROM _private_feature_keys fk
                              WHERE fk.product_id = a.product_id AND fk.location_id = a.location_id
                                AND fk.tail_week = v_end
                              OFFSET 0) t ON true

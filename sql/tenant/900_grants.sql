@@ -22,6 +22,18 @@ BEGIN
     EXECUTE format('REVOKE ALL ON SCHEMA %I FROM PUBLIC', v_schema);
     EXECUTE format('GRANT USAGE ON SCHEMA %I TO %I', v_schema, v_reader);
     EXECUTE format('GRANT SELECT ON ALL TABLES IN SCHEMA %I TO %I', v_schema, v_reader);
+    -- the pipeline's own bookkeeping is named _private_* (the queue, the
+    -- keys' tails, the keys set aside, the week accounted for): the reader
+    -- does not see it, the pipeline alone reads it; owner's-rights views
+    -- (queue_status, key_attributes, master_file) show what readers need
+    FOR v_table IN
+        SELECT c.relname FROM pg_class c
+        WHERE c.relnamespace = v_schema::pg_catalog.regnamespace AND c.relkind IN ('r', 'v')
+          AND c.relname LIKE '\_private\_%'
+    LOOP
+        EXECUTE format('REVOKE SELECT ON %I FROM %I', v_table, v_reader);
+        EXECUTE format('GRANT SELECT ON %I TO %I', v_table, v_pipeline);
+    END LOOP;
     -- the ERP token is the loader's alone
     EXECUTE format('REVOKE SELECT ON loader_config FROM %I', v_reader);
     EXECUTE format('GRANT SELECT ON loader_config TO %I', v_loader);
@@ -40,10 +52,10 @@ BEGIN
     -- the pipeline locks (FOR UPDATE needs UPDATE) and deletes the marks it
     -- processed, and adds continuation and
     -- expansion marks; its derived tables are its own
-    EXECUTE format('GRANT INSERT, UPDATE, DELETE ON dirty_keys TO %I', v_pipeline);
-    EXECUTE format('GRANT USAGE ON SEQUENCE runs_run_id_seq, dirty_keys_mark_id_seq TO %I', v_pipeline);
-    EXECUTE format('GRANT INSERT, UPDATE, DELETE ON features, feature_keys, failed_keys TO %I', v_pipeline);
-    EXECUTE format('GRANT UPDATE ON pipeline_state TO %I', v_pipeline);
+    EXECUTE format('GRANT INSERT, UPDATE, DELETE ON _private_dirty_keys TO %I', v_pipeline);
+    EXECUTE format('GRANT USAGE ON SEQUENCE runs_run_id_seq, _private_dirty_keys_mark_id_seq TO %I', v_pipeline);
+    EXECUTE format('GRANT INSERT, UPDATE, DELETE ON features, _private_feature_keys, _private_failed_keys TO %I', v_pipeline);
+    EXECUTE format('GRANT UPDATE ON _private_pipeline_state TO %I', v_pipeline);
 
     -- one owner per field (data-contract.md): the UI writes ui_* and settings;
     -- the loader's erp_* grants are above

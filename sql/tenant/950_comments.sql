@@ -241,7 +241,7 @@ BEGIN
         ('runs', 'finished_at', 'When it ended; null while running.'),
         ('runs', 'status', 'running, succeeded or failed (or interrupted).'),
         ('runs', 'keys_done', 'Keys processed.'),
-        ('runs', 'keys_failed', 'Keys set aside after an error (failed_keys).'),
+        ('runs', 'keys_failed', 'Keys set aside after an error (_private_failed_keys).'),
         ('runs', 'rows_written', 'feature_rows + plan_rows.'),
         ('runs', 'feature_rows', 'Feature rows written.'),
         ('runs', 'plan_rows', 'Forecast and recommendation rows written.'),

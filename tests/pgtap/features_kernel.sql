@@ -60,7 +60,7 @@ SELECT is(
     (SELECT array_agg(k ORDER BY k.week_index)::text FROM k WHERE week_index >= 2),
     'seeded from the stored row before, the same bits as from the first week');
 
--- the same stored weeks as series (float8send() values, as feature_keys'
+-- the same stored weeks as series (float8send() values, as _private_feature_keys'
 -- tails hold them) instead of entries: the same bits
 SELECT is(
     (SELECT array_agg(x ORDER BY x.week_index)::text FROM masterfile.features_kernel(

@@ -6,7 +6,7 @@ SELECT plan(9);
 SELECT has_schema('t_pgtap');
 SELECT schema_owner_is('t_pgtap', 't_pgtap_owner');
 SELECT has_table('t_pgtap', 'settings', 'settings table');
-SELECT has_table('t_pgtap', 'dirty_keys', 'dirty-key queue');
+SELECT has_table('t_pgtap', '_private_dirty_keys', 'dirty-key queue');
 SELECT is((SELECT count(*)::int FROM t_pgtap.settings), 1, 'settings holds one row');
 SELECT is((SELECT default_service_level FROM t_pgtap.settings), 0.95::float8, 'default service level 0.95');
 SELECT throws_ok(
