@@ -193,7 +193,7 @@ def test_the_call_graph_reaches_the_functions_triggers_call(tenant):
 
 
 @pytest.mark.xfail(strict=True, reason="issue 19: the marking triggers call mark_keys -> hint_work, which sends "
-                   "pg_notify('masterfile_dirty') (sql/tenant/070_dirty_marking.sql)")
+                   "pg_notify('masterfile_dirty') (sql/tenant/070_marking.sql)")
 def test_no_trigger_sends_a_notification(tenant):
     with tenant.connect() as conn:
         assert _notifying_paths(conn, tenant.schema) == []
@@ -263,7 +263,7 @@ def test_the_update_scanner_finds_a_volatile_set():
 
 
 @pytest.mark.xfail(strict=True, reason="issue 19: now()/clock_timestamp() in SET lists of tenant tables "
-                   "(sql/tenant/080_processing.sql, 090_plans.sql, pyloader/load.py, queries.py, api/queries.py)")
+                   "(sql/tenant/080_processing.sql, 090_plans.sql, pyloader/load.py, queries.py, queries.sql)")
 def test_no_update_of_a_tenant_table_calls_a_volatile_function():
     found = [hit for path in _sql_of_tenant_writes() for hit in unsafe_updates(path)]
     assert found == []

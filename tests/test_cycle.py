@@ -267,9 +267,10 @@ def test_a_supplier_lead_time_edit_changes_its_keys_plans_without_rewriting_feat
     assert keys and others
     with cycled.connect("ui") as ui:
         ui.execute("INSERT INTO ui_supplier_settings (supplier_id, lead_time_days) VALUES ('S0001', 35)")
+    with cycled.connect() as conn:  # the queue is the pipeline's: read as the owner
         # marked: exactly the supplier's keys, for their plans only
-        assert set(ui.execute("SELECT product_id, location_id FROM _private_dirty_keys").fetchall()) == keys
-        assert scalar(ui, "SELECT array_agg(DISTINCT scope) FROM _private_dirty_keys") == ["plan"]
+        assert set(conn.execute("SELECT product_id, location_id FROM _private_dirty_keys").fetchall()) == keys
+        assert scalar(conn, "SELECT array_agg(DISTINCT scope) FROM _private_dirty_keys") == ["plan"]
     result = process(cycled)
     assert result["feature_rows"] == 0
     with cycled.connect() as conn:
