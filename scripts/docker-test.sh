@@ -104,7 +104,7 @@ fi
 say "waiting for the worker to compute it"
 computed=""
 for _ in $(seq 300); do
-  if [ "$(psql_demo "SELECT (SELECT count(*) FROM _private_dirty_keys) = 0 AND (SELECT count(*) FROM recommendations) > 0" \
+  if [ "$(psql_demo "SELECT (SELECT queued_marks FROM queue_status) = 0 AND (SELECT count(*) FROM recommendations) > 0" \
           2>/dev/null || true)" = t ]; then computed=1; break; fi
   sleep 1
 done
