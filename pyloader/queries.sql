@@ -479,12 +479,13 @@ FROM {s}.recommendations r LEFT JOIN {s}.erp_products p USING (product_id)
 ORDER BY r.product_id, r.location_id
 
 -- name: demo_summary
-SELECT (SELECT end_week FROM {s}.queue_status),
-       (SELECT known_keys FROM {s}.queue_status),
+SELECT q.end_week,
+       q.known_keys,
        (SELECT count(*) FROM {s}.features),
        (SELECT count(*) FROM {s}.forecasts),
        (SELECT count(*) FROM {s}.recommendations),
        (SELECT coalesce(sum(recommended_qty), 0) FROM {s}.recommendations),
        (SELECT coalesce(jsonb_object_agg(reason, n), '{{}}') FROM
             (SELECT reason, count(*) AS n FROM {s}.recommendations GROUP BY reason) r),
-       (SELECT queued_marks FROM {s}.queue_status)
+       q.queued_marks
+FROM {s}.queue_status q

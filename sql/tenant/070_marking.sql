@@ -164,17 +164,17 @@ VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
 DECLARE
-    v_now  date := end_week();
+    v_now  date;
     v_then date;
 BEGIN
     -- guarantees: _private_pipeline_state.end_week = end_week(), and the move is queued
     -- (the row is locked only when it must change: every batch of every
     -- runner passes here, and a lock held to its commit would serialise them)
-    IF end_week_moved() THEN
-        SELECT end_week INTO v_then FROM _private_pipeline_state FOR UPDATE;
-    ELSE
+    IF NOT end_week_moved() THEN
         RETURN;
     END IF;
+    v_now := end_week();
+    SELECT end_week INTO v_then FROM _private_pipeline_state FOR UPDATE;
     IF v_then IS DISTINCT FROM v_now THEN
         IF v_then IS NOT NULL THEN
             PERFORM mark_all_keys(least(v_then, v_now) + 7, 'features');
