@@ -32,7 +32,6 @@ import os
 from collections.abc import Iterator
 
 import psycopg
-from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from pyloader import queries
@@ -143,18 +142,19 @@ def as_owner(conn: psycopg.Connection, schema: str) -> None:
 
 def leave_tenant(conn: psycopg.Connection) -> None:
     """Back to the session's own role and search_path."""
-    conn.execute(queries.LEAVE_TENANT)
+    for statement in queries.LEAVE_TENANT:
+        conn.execute(statement)
 
 
 def tenant_statements(schema: str, kind: str) -> list[str]:
     """enter_tenant's statements as text, for a session that is not psycopg's (the export's Arrow driver)."""
     if kind == "owner":
         raise ValueError("tenant sessions never run as the owner role")
-    return [s.as_string(None) for s in queries.enter_tenant(schema, tenant_roles(schema)[kind])]
+    return [queries.enter_tenant(schema, tenant_roles(schema)[kind]).as_string(None)]
 
 
 def _switch(conn: psycopg.Connection, schema: str, role: str, local: bool) -> None:
-    conn.execute(sql.SQL("; ").join(queries.enter_tenant(schema, role, local=local)))  # one round trip
+    conn.execute(queries.enter_tenant(schema, role, local=local))
 
 
 @contextlib.contextmanager

@@ -18,7 +18,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from psycopg import sql
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, event
 from sqlalchemy.pool import NullPool
 
 from pyloader import db, plpython, queries
@@ -42,9 +42,27 @@ class TenantResult:
 
 
 def engine(url: str | None = None):
-    """A SQLAlchemy engine (psycopg 3 driver) for Alembic; no pool to leak."""
+    """A SQLAlchemy engine (psycopg 3 driver) for Alembic; no pool to leak.
+
+    A migration's script (`op.execute` of several statements) reaches the
+    server one statement at a time, as everything the migration path sends
+    (queries.split_statements says why).
+    """
     # a creator takes any libpq string (URI or key=value), as DATABASE_URL may be
-    return create_engine("postgresql+psycopg://", creator=lambda: db.connect(url), poolclass=NullPool)
+    eng = create_engine("postgresql+psycopg://", creator=lambda: db.connect(url), poolclass=NullPool)
+    event.listen(eng, "do_execute_no_params", _one_statement_at_a_time)
+    event.listen(eng, "do_execute", lambda cursor, statement, params, context:
+                 None if params else _one_statement_at_a_time(cursor, statement, context))
+    return eng
+
+
+def _one_statement_at_a_time(cursor, statement, context) -> bool | None:
+    parts = queries.split_statements(statement)
+    if len(parts) < 2:
+        return None  # SQLAlchemy executes it as usual
+    for part in parts:
+        cursor.execute(part)
+    return True
 
 
 def _alembic_config(kind: str, connection, schema: str) -> Config:
@@ -87,7 +105,7 @@ def sql_text(path: Path, schema: str | None = None) -> str:
 
 
 def apply_sql(conn: psycopg.Connection, kind: str, schema: str | None = None) -> None:
-    """Run every file of sql/<kind>/ on `conn`, in the caller's transaction.
+    """Run every file of sql/<kind>/ on `conn`, statement by statement, in the caller's transaction.
 
     The files run with pg_catalog first and pg_temp last on the search path,
     as every function they create pins it (tests/pgspot/ states the same for
@@ -96,7 +114,8 @@ def apply_sql(conn: psycopg.Connection, kind: str, schema: str | None = None) ->
     conn.execute(queries.sql_search_path(schema if schema is not None else queries.CONTROL_SCHEMA))
     for path in sql_files(kind):
         try:
-            conn.execute(sql_text(path, schema))
+            for statement in queries.split_statements(sql_text(path, schema)):
+                conn.execute(statement)
         except psycopg.Error as exc:
             raise RuntimeError(f"{path.relative_to(PACKAGE_DATA)}: {exc}".strip()) from exc
 
@@ -104,7 +123,8 @@ def apply_sql(conn: psycopg.Connection, kind: str, schema: str | None = None) ->
 def upgrade_control(sa_conn) -> None:
     """Bring the control schema to head and reload its code (caller's transaction)."""
     raw = sa_conn.connection.driver_connection
-    raw.execute(queries.CREATE_CONTROL_SCHEMA)
+    for statement in queries.CREATE_CONTROL_SCHEMA:
+        raw.execute(statement)
     command.upgrade(_alembic_config("control", sa_conn, queries.CONTROL_SCHEMA), "head")
     apply_sql(raw, "control")  # kernels embed pyloader/kernels/ as read now
     raw.execute(queries.RESET_SEARCH_PATH)

@@ -52,9 +52,67 @@ def in_tenant(text: str, schema: str, **parts: str | sql.Composable) -> sql.Comp
         **{k: v if isinstance(v, sql.Composable) else sql.Identifier(v) for k, v in parts.items()})
 
 
-def statements(text: str) -> list[str]:
-    """A block's statements one by one (for a driver that takes one at a time, or bound parameters)."""
-    return [s.strip() for s in re.split(r";[ \t]*\n", text) if s.strip()]
+_DOLLAR_TAG = re.compile(r"\$([A-Za-z_][A-Za-z_0-9]*)?\$")
+
+
+def split_statements(text: str) -> list[str]:
+    """The top-level statements of `text`, one string each, comments left in.
+
+    A `;` inside a string, a quoted identifier, a dollar-quoted body or a
+    comment does not split. Every string the migration path sends holds one
+    statement: Citus runs one command per prepared statement on its workers
+    (docs/scale-out.md), and plain PostgreSQL is held to the same rule
+    (tests/test_citus_rules.py).
+    """
+    out, start, i, n = [], 0, 0, len(text)
+    while i < n:
+        c = text[i]
+        if text.startswith("--", i):
+            j = text.find("\n", i)
+            i = n if j < 0 else j + 1
+        elif text.startswith("/*", i):
+            depth, i = 1, i + 2
+            while i < n and depth:
+                if text.startswith("/*", i):
+                    depth, i = depth + 1, i + 2
+                elif text.startswith("*/", i):
+                    depth, i = depth - 1, i + 2
+                else:
+                    i += 1
+        elif c == "'":
+            backslash = i > 0 and text[i - 1] in "eE" and (i < 2 or not (text[i - 2].isalnum() or text[i - 2] == "_"))
+            i += 1
+            while i < n:
+                if backslash and text[i] == "\\":
+                    i += 2
+                elif text.startswith("''", i):
+                    i += 2
+                elif text[i] == "'":
+                    i += 1
+                    break
+                else:
+                    i += 1
+        elif c == '"':
+            j = text.find('"', i + 1)
+            while j >= 0 and text.startswith('""', j):
+                j = text.find('"', j + 2)
+            i = n if j < 0 else j + 1
+        elif c == "$" and (m := _DOLLAR_TAG.match(text, i)) and not (i > 0 and (text[i - 1].isalnum() or text[i - 1] == "_")):
+            end = text.find(m.group(0), m.end())
+            i = n if end < 0 else end + len(m.group(0))
+        elif c == ";":
+            out.append(text[start:i])
+            start = i = i + 1
+        else:
+            i += 1
+    out.append(text[start:])
+    return [s.strip() for s in out if strip_comments(s).strip()]
+
+
+def strip_comments(text: str) -> str:
+    """`text` with -- and /* */ comments blanked, line numbers kept (quotes are not looked at)."""
+    text = re.sub(r"/\*.*?\*/", lambda m: re.sub(r"[^\n]", " ", m.group(0)), text, flags=re.S)
+    return re.sub(r"--[^\n]*", "", text)
 
 
 def _tenant(name: str):
@@ -73,7 +131,7 @@ def _tenant(name: str):
 
 CONTROL_SCHEMA_EXISTS = SQL["control_schema_exists"]
 READ_ONLY_TRANSACTION = SQL["read_only_transaction"]
-LEAVE_TENANT = SQL["leave_tenant"]
+LEAVE_TENANT = split_statements(SQL["leave_tenant"])
 
 
 def create_database(name: str) -> sql.Composed:
@@ -84,10 +142,11 @@ def drop_database(name: str) -> sql.Composed:
     return sql.SQL(SQL["drop_database"]).format(db=sql.Identifier(name))
 
 
-def enter_tenant(schema: str, role: str, *, local: bool = False) -> list[sql.Composed]:
-    """SET [LOCAL] ROLE and search_path for one of the tenant's roles, as two statements."""
-    scope = sql.SQL("SET LOCAL" if local else "SET")
-    return [in_tenant(s, schema, role=role, scope=scope) for s in statements(SQL["enter_tenant"])]
+def enter_tenant(schema: str, role: str, *, local: bool = False) -> sql.Composed:
+    """The role and search_path of one of the tenant's roles (for the transaction only: `local`)."""
+    path = sql.SQL(", ").join([sql.Identifier(schema), sql.SQL("pg_catalog, pg_temp")]).as_string(None)
+    return sql.SQL(SQL["enter_tenant"]).format(role=sql.Literal(role), path=sql.Literal(path),
+                                               local=sql.Literal(local))
 
 
 # --- the registry (tenants.py) --------------------------------------------------------
@@ -108,8 +167,8 @@ SCHEMA_EXISTS = SQL["schema_exists"]
 drop_tenant_schema = _tenant("drop_tenant_schema")
 
 
-def create_tenant_schema(schema: str, owner: str) -> sql.Composed:
-    return in_tenant(SQL["create_tenant_schema"], schema, owner=owner)
+def create_tenant_schema(schema: str, owner: str) -> list[sql.Composed]:
+    return [in_tenant(s, schema, owner=owner) for s in split_statements(SQL["create_tenant_schema"])]
 
 
 def drop_owned_by(role: str) -> sql.Composed:
@@ -124,7 +183,7 @@ def drop_role(role: str) -> sql.Composed:
 
 LOCK_MIGRATIONS = SQL["lock_migrations"]
 LOCK_TENANT_MIGRATION = SQL["lock_tenant_migration"]
-CREATE_CONTROL_SCHEMA = SQL["create_control_schema"]
+CREATE_CONTROL_SCHEMA = split_statements(SQL["create_control_schema"])
 RESET_SEARCH_PATH = SQL["reset_search_path"]
 HAS_INSTALLED_TABLE = SQL["has_installed_table"]
 CONTROL_CODE_VERSION = SQL["control_code_version"]
@@ -191,11 +250,11 @@ EXPORT_SESSION = SQL["export_session"]
 EXPORT_AS_OF_WEEK = SQL["export_as_of_week"]
 EXPORT_COLUMNS = SQL["export_columns"]
 EXPORT_SNAPSHOT = SQL["export_snapshot"]
-EXPORT_ARROW_SETTINGS = statements(SQL["export_arrow_settings"])
+EXPORT_ARROW_SETTINGS = split_statements(SQL["export_arrow_settings"])
 
 
 def export_arrow_snapshot(snapshot: str) -> list[sql.Composed]:
-    return [sql.SQL(s).format(snapshot=sql.Literal(snapshot)) for s in statements(SQL["export_arrow_snapshot"])]
+    return [sql.SQL(s).format(snapshot=sql.Literal(snapshot)) for s in split_statements(SQL["export_arrow_snapshot"])]
 
 
 def export_rows(table: str, columns: list[str], week: str, filters: list[str]) -> sql.Composed:
@@ -424,4 +483,4 @@ demo_summary = _tenant("demo_summary")
 
 
 def demo_undo_edits(schema: str) -> list[sql.Composed]:
-    return [in_tenant(s, schema) for s in statements(SQL["demo_undo_edits"])]
+    return [in_tenant(s, schema) for s in split_statements(SQL["demo_undo_edits"])]

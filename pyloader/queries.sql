@@ -30,10 +30,10 @@ CREATE DATABASE {db}
 DROP DATABASE IF EXISTS {db} WITH (FORCE)
 
 -- name: enter_tenant
--- the one role switch of every tenant session; {scope} is SET, or SET LOCAL
--- for one transaction (a pooled connection, a migration as the owner)
-{scope} ROLE {role};
-{scope} search_path = {s}, pg_catalog, pg_temp
+-- the one role switch of every tenant session, in one statement (one round
+-- trip, and one command as Citus wants it); {local} is true for one
+-- transaction (a pooled connection, a migration as the owner)
+SELECT pg_catalog.set_config('role', {role}, {local}), pg_catalog.set_config('search_path', {path}, {local})
 
 -- name: leave_tenant
 RESET ROLE;

@@ -1,8 +1,9 @@
 """Tenant provisioning and listing.
 
 A tenant is one schema, its roles, its tables at head and its scheduled jobs.
-Creating one is a single transaction (registry row, roles, schema, tables,
-code, grants); creating it again changes nothing.
+Creating one commits its registry row, roles and empty schema, then its
+tables, code and grants (undone when that fails); creating it again changes
+nothing.
 """
 from __future__ import annotations
 
@@ -29,13 +30,21 @@ def create_tenant(
 ) -> Tenant:
     """Provision a tenant; a no-op (but for bringing it to head) when it exists.
 
-    The control schema is brought to head first (its own transaction), then
-    the tenant is provisioned in one transaction, and the database's
-    dispatcher jobs are scheduled before that transaction commits: pg_cron
-    keeps its jobs in its own database (another connection), so the two
-    cannot share a transaction, but a tenant is never committed without its
-    jobs; jobs scheduled for a tenant whose commit then failed are the
-    database's dispatchers, which any tenant uses and scheduling again keeps.
+    The control schema is brought to head first (its own transaction). Then
+    two transactions: the registry row, the roles and the empty schema,
+    committed; then the tables and code, created as the tenant's owner. On a
+    Citus coordinator the owner's statements reach the workers over the
+    owner's own connections, which only see committed roles and schemas
+    (docs/scale-out.md); plain PostgreSQL takes the same path. A new tenant
+    whose second step fails is dropped again, so a failed create leaves
+    nothing behind; an existing tenant stays whole at its old revision.
+
+    The database's dispatcher jobs are scheduled before the second step
+    commits: pg_cron keeps its jobs in its own database (another
+    connection), so the two cannot share a transaction, but a tenant is
+    never committed at head without its jobs; jobs scheduled for a tenant
+    whose commit then failed are the database's dispatchers, which any
+    tenant uses and scheduling again keeps.
 
     `schedule=False` leaves out the pg_cron jobs, for tests that must not see
     the scheduler process their queue behind their back; `revision` stops the
@@ -43,23 +52,28 @@ def create_tenant(
     """
     validate_client_id(client_id)
     migrate.migrate_control(url)
-    with migrate.engine(url).connect() as sa_conn, sa_conn.begin():
-        tenant = provision(sa_conn, client_id, revision)
-        if schedule:
-            from pyloader import scheduler
+    eng = migrate.engine(url)
+    with eng.connect() as sa_conn, sa_conn.begin():
+        tenant = register(sa_conn.connection.driver_connection, client_id)
+    try:
+        with eng.connect() as sa_conn, sa_conn.begin():
+            raw = sa_conn.connection.driver_connection
+            raw.execute(queries.LOCK_TENANT_MIGRATION, {"schema": tenant.schema})
+            migrate.upgrade_tenant(sa_conn, tenant.schema, revision)
+            if schedule:
+                from pyloader import scheduler
 
-            scheduler.schedule_database(url)
+                scheduler.schedule_database(url)
+    except Exception:
+        if tenant.created:
+            drop_tenant(client_id, url)
+        raise
     return tenant
 
 
-def provision(sa_conn, client_id: str, revision: str = "head") -> Tenant:
-    """The tenant's registry row, roles, schema, tables and code, in the caller's transaction.
-
-    `sa_conn`: the operator's (SQLAlchemy) connection, as Alembic needs;
-    nothing is committed here.
-    """
+def register(raw, client_id: str) -> Tenant:
+    """The tenant's registry row, roles and empty schema, in the caller's transaction (`raw`: psycopg)."""
     schema = schema_for(client_id)
-    raw = sa_conn.connection.driver_connection
     raw.execute(queries.LOCK_TENANTS)
     owner = raw.execute(queries.TENANT_BY_SCHEMA, {"schema": schema}).fetchone()
     if owner is not None and owner[0] != client_id:
@@ -77,9 +91,9 @@ def provision(sa_conn, client_id: str, revision: str = "head") -> Tenant:
                 "something else (another tenant's roles, or roles made outside masterfile)"
             )
         raw.execute(queries.ENSURE_TENANT_ROLES, {"schema": schema, "adopt": False})
-        raw.execute(queries.create_tenant_schema(schema, tenant_roles(schema)["owner"]))
+        for statement in queries.create_tenant_schema(schema, tenant_roles(schema)["owner"]):
+            raw.execute(statement)
         raw.execute(queries.REGISTER_TENANT, {"client_id": client_id, "schema": schema})
-    migrate.upgrade_tenant(sa_conn, schema, revision)
     return Tenant(client_id, schema, created)
 
 

@@ -47,9 +47,14 @@ AS $$
 DECLARE
     v_role   record;
     v_kernel regprocedure;
+    -- on a Citus coordinator the roles must log in: Citus reaches a tenant's
+    -- worker over a connection of the current role (docs/scale-out.md: only
+    -- the nodes may, by pg_hba.conf); elsewhere nobody logs in as them
+    v_login  text := CASE WHEN EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus')
+                          THEN 'LOGIN' ELSE 'NOLOGIN' END;
 BEGIN
-    -- guarantees: the five roles of the tenant exist, none can log in (only
-    -- the authenticator does, and switches to them), each carries the marker
+    -- guarantees: the five roles of the tenant exist, none can log in but
+    -- on Citus (only the authenticator does, and switches to them), each carries the marker
     -- that says whose it is; the authenticator may SET ROLE to every one but
     -- the owner; only the pipeline (and the owner, whose definer functions
     -- mark work) may call the kernels. `p_adopt`: mark roles of a registered
@@ -64,9 +69,9 @@ BEGIN
     END IF;
     FOR v_role IN SELECT * FROM masterfile.tenant_role_names(p_schema) LOOP
         IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = v_role.rolname) THEN
-            EXECUTE format('CREATE ROLE %I NOLOGIN', v_role.rolname);
+            EXECUTE format('CREATE ROLE %I %s', v_role.rolname, v_login);
         ELSE
-            EXECUTE format('ALTER ROLE %I NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE', v_role.rolname);
+            EXECUTE format('ALTER ROLE %I %s NOSUPERUSER NOCREATEDB NOCREATEROLE', v_role.rolname, v_login);
         END IF;
         EXECUTE format('COMMENT ON ROLE %I IS %L', v_role.rolname,
                        masterfile.tenant_role_marker(p_schema, v_role.kind));

@@ -12,11 +12,8 @@ DECLARE
     v_loader   text := '@extschema@' || '_loader';
     v_pipeline text := '@extschema@' || '_pipeline';
     v_ui       text := '@extschema@' || '_ui';
-    -- recommendations: these columns are the UI's, every other one the pipeline's
-    v_ui_columns text[] := ARRAY['decision', 'approved_qty', 'decided_by', 'decided_at', 'note'];
-    v_pipeline_insert text;
-    v_pipeline_update text;
     v_table    name;
+    v_column   name;
     v_fn       regprocedure;
 BEGIN
     EXECUTE format('REVOKE ALL ON SCHEMA %I FROM PUBLIC', v_schema);
@@ -69,24 +66,26 @@ BEGIN
 
     -- recommendations are shared by column: the pipeline inserts rows and
     -- updates its own columns (the UI's take their defaults), the UI updates
-    -- only its decision; neither deletes (a decided row must survive)
-    SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum),
-           string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum)
-               FILTER (WHERE a.attname NOT IN ('product_id', 'location_id'))
-      INTO v_pipeline_insert, v_pipeline_update
-      FROM pg_attribute a
-     WHERE a.attrelid = 'recommendations'::pg_catalog.regclass AND a.attnum > 0 AND NOT a.attisdropped
-       AND a.attname <> ALL (v_ui_columns);
-    EXECUTE format('GRANT INSERT (%s), UPDATE (%s) ON recommendations TO %I',
-                   v_pipeline_insert, v_pipeline_update, v_pipeline);
-    EXECUTE format('GRANT UPDATE (%s) ON recommendations TO %I',
-                   (SELECT string_agg(quote_ident(c), ', ') FROM unnest(v_ui_columns) c), v_ui);
+    -- only its decision; neither deletes (a decided row must survive). The
+    -- grants are the table's; which columns each writes is kept by the
+    -- trigger guard_shared_columns below, not by column privileges: Citus
+    -- does not take column grants to a tenant's worker, nor keeps them
+    -- through a move (docs/scale-out.md)
+    EXECUTE format('GRANT INSERT, UPDATE ON recommendations TO %I', v_pipeline);
+    EXECUTE format('GRANT UPDATE ON recommendations TO %I', v_ui);
     -- the pipeline deletes recommendations only through
     -- delete_undecided_recommendations() (090_plans.sql), never directly
     EXECUTE format('REVOKE DELETE ON recommendations FROM %I', v_pipeline);
     -- the UI acknowledges conflicts, writing only who and when (t0012); the
-    -- ERP's and the pipeline's columns stay out of its reach
-    EXECUTE format('GRANT UPDATE (acknowledged_by, acknowledged_at) ON conflicts TO %I', v_ui);
+    -- ERP's and the pipeline's columns stay out of its reach (the same trigger)
+    EXECUTE format('GRANT UPDATE ON conflicts TO %I', v_ui);
+    -- column grants of tenants made before the trigger: redundant, taken back
+    FOR v_table, v_column IN
+        SELECT c.relname, a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+        WHERE c.relnamespace = v_schema::pg_catalog.regnamespace AND a.attnum > 0 AND a.attacl IS NOT NULL
+    LOOP
+        EXECUTE format('REVOKE ALL (%I) ON %I FROM %I, %I', v_column, v_table, v_pipeline, v_ui);
+    END LOOP;
 
     -- functions are private unless granted below
     FOR v_fn IN SELECT p.oid::pg_catalog.regprocedure FROM pg_proc p WHERE p.pronamespace = v_schema::pg_catalog.regnamespace LOOP
@@ -112,3 +111,56 @@ BEGIN
                    ' timestamptz, text) TO %I', v_reader);
 END
 $grants$;
+
+-- One writer per field of a shared table, kept by a row trigger: of
+-- recommendations the UI writes its decision (the columns below), the
+-- pipeline every other column and inserts rows whose decision columns hold
+-- their defaults; of conflicts the UI writes the acknowledgement only.
+-- Anything else a writer tries is refused as a privilege error. Other roles
+-- have no write grant on these tables; the owner is not held (migrations).
+CREATE OR REPLACE FUNCTION @extschema@.guard_shared_columns()
+RETURNS trigger
+LANGUAGE plpgsql
+STABLE PARALLEL SAFE
+SET search_path = pg_catalog, @extschema@, pg_temp
+AS $$
+DECLARE
+    -- TG_ARGV[0]: the UI's columns of the table, as a text array
+    v_ui_columns text[] := TG_ARGV[0]::text[];
+    v_column     text;
+BEGIN
+    -- guarantees: the UI role changes only v_ui_columns; the pipeline role
+    -- changes none of recommendations' (spelled out below: the pipeline
+    -- writes no other shared table), and inserts them at their defaults
+    IF current_user = '@extschema@' || '_ui' THEN
+        IF TG_OP = 'INSERT' OR (to_jsonb(NEW) - v_ui_columns) IS DISTINCT FROM (to_jsonb(OLD) - v_ui_columns) THEN
+            v_column := (SELECT n.key FROM jsonb_each(to_jsonb(NEW)) n
+                         WHERE n.key <> ALL (v_ui_columns)
+                           AND (TG_OP = 'INSERT' OR n.value IS DISTINCT FROM to_jsonb(OLD) -> n.key)
+                         LIMIT 1);
+        END IF;
+    ELSIF current_user = '@extschema@' || '_pipeline' AND TG_TABLE_NAME = 'recommendations' THEN
+        -- per row of every plan the pipeline writes: spelled out, no jsonb
+        IF TG_OP = 'INSERT' THEN
+            IF NEW.decision IS DISTINCT FROM 'pending' OR NEW.approved_qty IS NOT NULL
+               OR NEW.decided_by IS NOT NULL OR NEW.decided_at IS NOT NULL OR NEW.note IS NOT NULL THEN
+                v_column := 'decision';
+            END IF;
+        ELSIF (NEW.decision, NEW.approved_qty, NEW.decided_by, NEW.decided_at, NEW.note)
+              IS DISTINCT FROM (OLD.decision, OLD.approved_qty, OLD.decided_by, OLD.decided_at, OLD.note) THEN
+            v_column := 'decision';
+        END IF;
+    END IF;
+    IF v_column IS NOT NULL THEN
+        RAISE EXCEPTION 'permission denied for column % of relation %', v_column, TG_TABLE_NAME
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = format('%s writes only its own columns of %s', current_user, TG_TABLE_NAME);
+    END IF;
+    RETURN NEW;
+END;
+$$;
+
+CREATE OR REPLACE TRIGGER guard_shared_columns BEFORE INSERT OR UPDATE ON recommendations
+    FOR EACH ROW EXECUTE FUNCTION guard_shared_columns('{decision,approved_qty,decided_by,decided_at,note}');
+CREATE OR REPLACE TRIGGER guard_shared_columns BEFORE INSERT OR UPDATE ON conflicts
+    FOR EACH ROW EXECUTE FUNCTION guard_shared_columns('{acknowledged_by,acknowledged_at}');

@@ -102,4 +102,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute("DROP TABLE runs, dirty_keys, watermarks, rejects, loads, loader_config, settings")
+    for table in ("runs", "dirty_keys", "watermarks", "rejects", "loads", "loader_config", "settings"):
+        op.execute(f"DROP TABLE {table}")  # one object per DROP (Citus)

@@ -111,4 +111,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute(f"DROP TABLE {', '.join(reversed(list(TABLES)))}")
+    for table in reversed(list(TABLES)):
+        op.execute(f"DROP TABLE {table}")  # one object per DROP (Citus)

@@ -140,8 +140,13 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute(
         """
-        DROP TABLE recommendations, forecasts, conflicts,
-                   ui_assortments, ui_supplier_settings, ui_location_settings, ui_product_settings;
+        DROP TABLE recommendations;
+        DROP TABLE forecasts;
+        DROP TABLE conflicts;
+        DROP TABLE ui_assortments;
+        DROP TABLE ui_supplier_settings;
+        DROP TABLE ui_location_settings;
+        DROP TABLE ui_product_settings;
         ALTER TABLE settings ALTER COLUMN updated_by DROP NOT NULL, ALTER COLUMN updated_by DROP DEFAULT;
         """
     )

@@ -128,10 +128,15 @@ def upgrade() -> None:
         CREATE INDEX erp_receipt_lines_key_date ON erp_receipt_lines (product_id, location_id, received_date);
         CREATE INDEX erp_purchase_order_lines_key_date ON erp_purchase_order_lines (product_id, location_id, order_date);
         CREATE INDEX erp_invoice_lines_key_date ON erp_invoice_lines (product_id, location_id, invoice_date);
-        DROP INDEX erp_sales_lines_key, erp_receipt_lines_key, erp_purchase_order_lines_key, erp_invoice_lines_key;
+        -- one object per DROP: Citus drops one distributed object per command
+        DROP INDEX erp_sales_lines_key;
+        DROP INDEX erp_receipt_lines_key;
+        DROP INDEX erp_purchase_order_lines_key;
+        DROP INDEX erp_invoice_lines_key;
         """
     )
 
 
 def downgrade() -> None:
-    op.execute("DROP TABLE failed_keys, pipeline_state, feature_keys, features")
+    for table in ("failed_keys", "pipeline_state", "feature_keys", "features"):
+        op.execute(f"DROP TABLE {table}")  # one object per DROP (Citus)

@@ -25,9 +25,10 @@ depends_on = None
 def upgrade() -> None:
     op.execute(
         """
-        ALTER TABLE conflicts ADD COLUMN acknowledged_by text, ADD COLUMN acknowledged_at timestamptz,
-            ADD CONSTRAINT conflicts_acknowledged_together
-                CHECK ((acknowledged_by IS NULL) = (acknowledged_at IS NULL));
+        ALTER TABLE conflicts ADD COLUMN acknowledged_by text, ADD COLUMN acknowledged_at timestamptz;
+        -- a constraint added alone: Citus takes no ADD CONSTRAINT beside other subcommands
+        ALTER TABLE conflicts ADD CONSTRAINT conflicts_acknowledged_together
+            CHECK ((acknowledged_by IS NULL) = (acknowledged_at IS NULL));
         CREATE INDEX conflicts_open ON conflicts (conflict_id) WHERE acknowledged_at IS NULL;
         CREATE INDEX recommendations_computed_at ON recommendations (computed_at);
         CREATE INDEX recommendations_by_recommended_qty

@@ -51,5 +51,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute("DROP TABLE retention_policy; DROP INDEX runs_finished_at, loads_finished_at, rejects_rejected_at;"
-               " ALTER TABLE loads DROP COLUMN retries")
+    # one object per DROP (Citus)
+    op.execute("DROP TABLE retention_policy; DROP INDEX runs_finished_at; DROP INDEX loads_finished_at;"
+               " DROP INDEX rejects_rejected_at; ALTER TABLE loads DROP COLUMN retries")
