@@ -538,7 +538,8 @@ class TenantLoader:
         if not self._lock():
             self.close()
             raise LoadError(f"another load of tenant {self.client_id!r} is running; try again when it has finished")
-        self.reaped = [r[0] for r in self.conn.execute(queries.reap_stale_loads(self.schema)).fetchall()]
+        self.reaped = [r[0] for r in self.conn.execute(queries.reap_stale_loads(self.schema),
+                                                       {"at": self._clock()}).fetchall()]
         if self.reaped:
             log.warning("load(s) %s of %s had been left running by a process that died: marked interrupted",
                         ", ".join(map(str, self.reaped)), self.client_id)
@@ -604,6 +605,10 @@ class TenantLoader:
     def watermarks(self) -> dict[str, dt.datetime]:
         return dict(self.conn.execute(queries.watermarks(self.schema)).fetchall())
 
+    def _clock(self) -> dt.datetime:
+        """The server's time now, for a statement to write as a value (queries.sql `clock`)."""
+        return self.conn.execute(queries.CLOCK).fetchone()[0]
+
     def _start(self, source: str, ent: str) -> int:
         return self.conn.execute(queries.start_load(self.schema), {"source": source, "entity": ent}).fetchone()[0]
 
@@ -615,7 +620,7 @@ class TenantLoader:
                                       {"entity": result.entity, "updated_at": result.watermark})
                 self.conn.execute(queries.finish_load(self.schema),
                                   {"status": result.status, "message": result.message, "load_id": result.load_id,
-                                   "retries": result.retries or 0})
+                                   "retries": result.retries or 0, "at": self._clock()})
 
         self._with_retry(run)
 
@@ -797,7 +802,8 @@ class TenantLoader:
             with self.conn.transaction():
                 self.conn.execute(queries.finish_load(self.schema), {"status": "interrupted", "message": result.message,
                                                               "load_id": result.load_id,
-                                                              "retries": result.retries or 0})
+                                                              "retries": result.retries or 0,
+                                                              "at": self._clock()})
         except psycopg.Error:
             pass
 

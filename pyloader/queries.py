@@ -212,8 +212,10 @@ def tenant_summaries(schemas: list[str]) -> sql.Composed:
 # --- processing -----------------------------------------------------------------------
 
 process_dirty = _tenant("process_dirty")
+session_run = _tenant("session_run")
 last_run = _tenant("last_run")
 fail_last_run = _tenant("fail_last_run")
+unlock_run = _tenant("unlock_run")
 run_totals = _tenant("run_totals")
 DISPATCH = SQL["dispatch"]
 HINTED = SQL["hinted"]
@@ -286,6 +288,7 @@ def copy_csv(select: sql.Composable, *, header: bool) -> sql.Composed:
 STATUS = SQL["status"]
 HEALTH = SQL["health"]
 NOW = SQL["now"]
+CLOCK = SQL["clock"]
 CHANGED_RECOMMENDATIONS = SQL["changed_recommendations"]
 DECIDE = SQL["decide"]
 TENANT_SETTINGS = SQL["tenant_settings"]

@@ -229,18 +229,24 @@ FROM queue_status q
 -- name: process_dirty
 CALL {s}.process_dirty(%(batch)s, %(seconds)s, %(trigger)s)
 
+-- name: session_run
+-- the run this session started last: the last value it drew from the runs'
+-- sequence (per session), asked alone, so on Citus it is this session's and
+-- not a worker's
+SELECT currval(pg_get_serial_sequence(quote_ident({schema_name}) || '.runs', 'run_id'))
+
 -- name: last_run
--- the run this session started last (currval is per session) and its keys
-SELECT run_id, keys_done FROM {s}.runs
-WHERE run_id = currval(pg_get_serial_sequence(quote_ident({schema_name}) || '.runs', 'run_id'))
+SELECT run_id, keys_done FROM {s}.runs WHERE run_id = %(run_id)s
 
 -- name: fail_last_run
--- mark the run this session started last 'failed' (it raised) and free its liveness lock
-UPDATE {s}.runs SET status = 'failed', finished_at = clock_timestamp(),
+-- mark the run this session started last 'failed' (it raised); its liveness
+-- lock is freed next (unlock_run), in this session
+UPDATE {s}.runs SET status = 'failed', finished_at = %(at)s,
                     message = 'the run raised an error; see the caller''s log'
-WHERE run_id = currval(pg_get_serial_sequence(quote_ident({schema_name}) || '.runs', 'run_id'))
-  AND status = 'running'
-RETURNING pg_advisory_unlock(masterfile.lock_key({schema_name}, 'run/' || run_id))
+WHERE run_id = %(run_id)s AND status = 'running'
+
+-- name: unlock_run
+SELECT pg_advisory_unlock(masterfile.lock_key({schema_name}, 'run/' || %(run_id)s))
 
 -- name: run_totals
 SELECT coalesce(sum(keys_done), 0), coalesce(sum(rows_written), 0), coalesce(sum(keys_failed), 0),
@@ -311,7 +317,7 @@ SET read_count = read_count + %(read)s, applied_count = applied_count + %(applie
 WHERE load_id = %(load_id)s
 
 -- name: finish_load
-UPDATE {s}.loads SET status = %(status)s, finished_at = clock_timestamp(), message = %(message)s,
+UPDATE {s}.loads SET status = %(status)s, finished_at = %(at)s, message = %(message)s,
                      retries = %(retries)s
 WHERE load_id = %(load_id)s
 
@@ -321,7 +327,7 @@ COPY {s}.rejects (load_id, entity, raw, reason) FROM STDIN
 -- name: reap_stale_loads
 -- run under the tenant's load lock: no load of this tenant is running, so
 -- a 'running' row is one whose process died
-UPDATE {s}.loads SET status = 'interrupted', finished_at = clock_timestamp(),
+UPDATE {s}.loads SET status = 'interrupted', finished_at = %(at)s,
     message = concat_ws('; ', message, 'its process ended before it finished (found by a later load)')
 WHERE status = 'running'
 RETURNING load_id
@@ -402,6 +408,11 @@ SELECT 1
 -- name: now
 SELECT now()
 
+-- name: clock
+-- the time a statement writes, as a value: Citus refuses clock_timestamp()
+-- and now() in an UPDATE of a tenant's table (docs/scale-out.md)
+SELECT clock_timestamp()
+
 -- name: changed_recommendations
 -- the event feed: rows the pipeline wrote since a moment (index t0012)
 SELECT product_id, location_id, recommended_qty, reason, computed_at
@@ -416,7 +427,7 @@ UPDATE recommendations r SET
     approved_qty = CASE WHEN d.set_qty THEN d.approved_qty ELSE r.approved_qty END,
     note = CASE WHEN d.set_note THEN d.note ELSE r.note END,
     decided_by = %(decided_by)s,
-    decided_at = now()
+    decided_at = %(at)s
 FROM unnest(%(product_id)s::text[], %(location_id)s::text[], %(set_decision)s::bool[], %(decision)s::text[],
             %(set_qty)s::bool[], %(approved_qty)s::float8[], %(set_note)s::bool[], %(note)s::text[])
      AS d (product_id, location_id, set_decision, decision, set_qty, approved_qty, set_note, note)
@@ -431,7 +442,7 @@ SELECT as_of_date, default_service_level, default_lead_time_days, horizon_weeks,
 UPDATE settings SET {fields}, updated_by = %(by)s
 
 -- name: acknowledge
-UPDATE conflicts SET acknowledged_by = %(by)s, acknowledged_at = now()
+UPDATE conflicts SET acknowledged_by = %(by)s, acknowledged_at = %(at)s
 WHERE conflict_id = %(conflict_id)s AND acknowledged_at IS NULL
 RETURNING *
 

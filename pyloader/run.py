@@ -51,12 +51,16 @@ def run_until_empty(client_id: str, url: str | None = None, *, batch_size: int =
                         # the run this session started: failed, not left 'running'
                         if not conn.broken:
                             try:
-                                conn.execute(queries.fail_last_run(schema))
+                                run_id = conn.execute(queries.session_run(schema)).fetchone()[0]
+                                at = conn.execute(queries.CLOCK).fetchone()[0]
+                                conn.execute(queries.fail_last_run(schema), {"run_id": run_id, "at": at})
+                                conn.execute(queries.unlock_run(schema), {"run_id": run_id})
                             except psycopg.Error:
                                 pass  # it failed before it started a run
                         raise
                     # this session's run: the last value it drew from the sequence
-                    run_id, keys_done = conn.execute(queries.last_run(schema)).fetchone()
+                    run_id = conn.execute(queries.session_run(schema)).fetchone()[0]
+                    keys_done = conn.execute(queries.last_run(schema), {"run_id": run_id}).fetchone()[1]
                     run_ids.append(run_id)
                     depth = conn.execute(queries.queue_depth(schema)).fetchone()[0]
                     if progress:

@@ -30,7 +30,7 @@ def test_a_name_given_twice_is_refused():
 def test_comments_are_dropped_and_statements_split():
     parsed = queries.parse("-- name: two\n-- why\nSET a = 1;\n  -- more\nSET b = 2\n")
     assert parsed == {"two": "SET a = 1;\nSET b = 2"}
-    assert queries.statements(parsed["two"]) == ["SET a = 1", "SET b = 2"]
+    assert queries.split_statements(parsed["two"]) == ["SET a = 1", "SET b = 2"]
 
 
 def test_no_module_but_queries_runs_a_statement_of_its_own():

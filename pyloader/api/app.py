@@ -339,8 +339,10 @@ def build_router(server: Server, hub: EventHub, status_seconds: float) -> APIRou
             for field, flag in (("decision", "set_decision"), ("approved_qty", "set_qty"), ("note", "set_note")):
                 cols[flag].append(field in e)
                 cols[field].append(e.get(field))
+        # the transaction's now(), passed as a value (Citus: queries.sql `clock`)
+        at = conn.execute(queries.NOW).fetchone()[0]
         with conn.cursor(row_factory=dict_row) as cur:
-            return cur.execute(queries.DECIDE, {**cols, "decided_by": principal.name}).fetchall()
+            return cur.execute(queries.DECIDE, {**cols, "decided_by": principal.name, "at": at}).fetchall()
 
     @r.patch("/recommendations/{product_id}/{location_id}", response_model=models.Recommendation,
              responses=WRITE_ERRORS, tags=["recommendations"])
@@ -425,7 +427,8 @@ def build_router(server: Server, hub: EventHub, status_seconds: float) -> APIRou
     def acknowledge_conflict(client_id: str, conflict_id: Annotated[int, Path(ge=1, le=2**63 - 1)], creds: Creds):
         """Record who acknowledged the conflict and when; again changes nothing."""
         with server.tenant(creds, client_id) as (conn, principal):
-            row = _one(conn, queries.ACKNOWLEDGE, {"by": principal.name, "conflict_id": conflict_id}) \
+            at = conn.execute(queries.NOW).fetchone()[0]
+            row = _one(conn, queries.ACKNOWLEDGE, {"by": principal.name, "conflict_id": conflict_id, "at": at}) \
                 or _one(conn, queries.CONFLICT, {"conflict_id": conflict_id})
             if row is None:
                 raise not_found()

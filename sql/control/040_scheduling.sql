@@ -60,9 +60,9 @@ BEGIN
             'SELECT run_id FROM %I.runs WHERE status = ''running'' AND run_id <> $1', p_schema) USING v_run LOOP
         IF pg_catalog.pg_try_advisory_lock(masterfile.lock_key(p_schema, 'run/' || v_old)) THEN
             EXECUTE pg_catalog.format(
-                'UPDATE %I.runs SET status = ''interrupted'', finished_at = pg_catalog.clock_timestamp(),'
+                'UPDATE %I.runs SET status = ''interrupted'', finished_at = $2,'
                 ' message = ''its session ended before it finished'' WHERE run_id = $1 AND status = ''running''',
-                p_schema) USING v_old;
+                p_schema) USING v_old, pg_catalog.clock_timestamp();
             PERFORM pg_catalog.pg_advisory_unlock(masterfile.lock_key(p_schema, 'run/' || v_old));
         END IF;
     END LOOP;
@@ -98,8 +98,8 @@ BEGIN
                OR pg_catalog.clock_timestamp() - v_start > pg_catalog.make_interval(secs => p_max_seconds);
     END LOOP;
     EXECUTE pg_catalog.format(
-        'UPDATE %I.runs SET finished_at = pg_catalog.clock_timestamp(), status = ''succeeded'' WHERE run_id = $1',
-        p_schema) USING v_run;
+        'UPDATE %I.runs SET finished_at = $2, status = ''succeeded'' WHERE run_id = $1',
+        p_schema) USING v_run, pg_catalog.clock_timestamp();
     COMMIT;
     PERFORM pg_catalog.pg_advisory_unlock(masterfile.lock_key(p_schema, 'run/' || v_run));
 END;
@@ -142,6 +142,7 @@ DECLARE
     v_start   timestamptz := pg_catalog.clock_timestamp();
     v_week    date := pg_catalog.date_trunc('week', pg_catalog.now())::pg_catalog.date;
     v_schema  text;
+    v_run     bigint;
     v_max     bigint;
     v_pending boolean;
     v_done    bigint;
@@ -186,10 +187,12 @@ BEGIN
         v_done := NULL;
         IF v_pending THEN
             CALL masterfile.process_tenant(v_schema, p_batch_size, p_slice_seconds, p_trigger);
-            EXECUTE pg_catalog.format(
-                'SELECT keys_done, rows_written FROM %I.runs'
-                ' WHERE run_id = pg_catalog.currval(pg_catalog.pg_get_serial_sequence($1, ''run_id''))',
-                v_schema) INTO v_done, v_rows USING pg_catalog.quote_ident(v_schema) || '.runs';
+            -- the run's id first, in this session: a statement on the tenant's
+            -- table may run on another node (Citus), where currval is unset
+            v_run := pg_catalog.currval(pg_catalog.pg_get_serial_sequence(
+                pg_catalog.quote_ident(v_schema) || '.runs', 'run_id'));
+            EXECUTE pg_catalog.format('SELECT keys_done, rows_written FROM %I.runs WHERE run_id = $1', v_schema)
+                INTO v_done, v_rows USING v_run;
             turns := turns + 1;
             keys_done := keys_done + v_done;
             rows_written := rows_written + v_rows;

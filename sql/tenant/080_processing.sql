@@ -164,7 +164,7 @@ BEGIN
                 VALUES (v_p[i], v_l[i], v_w[i], CASE WHEN v_feat[i] THEN 'features' ELSE 'plan' END, v_err)
                 ON CONFLICT (product_id, location_id) DO UPDATE
                     SET from_week = excluded.from_week, scope = excluded.scope, error = excluded.error,
-                        failed_at = now();
+                        failed_at = excluded.failed_at;
                 keys_failed := keys_failed + 1;
             END;
         END LOOP;

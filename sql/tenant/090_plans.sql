@@ -71,6 +71,8 @@ AS $$
 DECLARE
     c_demand_weeks constant integer := masterfile.forecast_weeks();
     v_end     date := end_week();
+    -- the run's time, as a value: Citus refuses now() in an UPDATE's SET on a tenant's table
+    v_now     timestamptz := now();
     v_written bigint := 0;
     v_n       bigint;
     v_out     record;
@@ -165,7 +167,7 @@ BEGIN
                                       recommended_qty, reason, qty_changed_at, computed_at)
     SELECT p.product_id, p.location_id, v_end, o.demand_class, o.method, o.forecast_per_week, o.sigma,
            o.lead_time_weeks, p.review_period_weeks::integer, p.service_level, o.z, o.safety_stock, o.order_up_to,
-           o.inventory_position, o.raw_qty, o.recommended_qty, o.reason, now(), now()
+           o.inventory_position, o.raw_qty, o.recommended_qty, o.reason, v_now, v_now
     FROM mf_plan p
     -- the kernel's results, in ord order (not copied back onto mf_plan
     -- first: an UPDATE of every key's row)
@@ -205,8 +207,8 @@ BEGIN
     UPDATE recommendations r
     SET recommended_qty = 0, reason = 'inactive',
         qty_changed_at = CASE WHEN r.recommended_qty IS DISTINCT FROM 0::double precision
-                              THEN now() ELSE r.qty_changed_at END,
-        computed_at = now()
+                              THEN v_now ELSE r.qty_changed_at END,
+        computed_at = v_now
     FROM mf_plan p
     WHERE r.product_id = p.product_id AND r.location_id = p.location_id AND p.ord IS NULL
       AND (r.recommended_qty, r.reason) IS DISTINCT FROM (0::double precision, 'inactive');
