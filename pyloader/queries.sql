@@ -328,7 +328,7 @@ COPY {s}.rejects (load_id, entity, raw, reason) FROM STDIN
 -- run under the tenant's load lock: no load of this tenant is running, so
 -- a 'running' row is one whose process died
 UPDATE {s}.loads SET status = 'interrupted', finished_at = %(at)s,
-    message = concat_ws('; ', message, 'its process ended before it finished (found by a later load)')
+    message = coalesce(message || '; ', '') || 'its process ended before it finished (found by a later load)'
 WHERE status = 'running'
 RETURNING load_id
 

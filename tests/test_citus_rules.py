@@ -170,7 +170,7 @@ def test_no_trigger_sends_a_notification(tenant):
 # SET lists are made of: computed once by the caller instead
 _UNSAFE_CALL = re.compile(
     r"\b(clock_timestamp|now|random|timeofday|statement_timestamp|transaction_timestamp|gen_random_uuid|"
-    r"nextval|currval|txid_current|pg_current_xact_id)\s*\(|\b(current_timestamp|localtimestamp)\b", re.I)
+    r"nextval|currval|txid_current|pg_current_xact_id|concat|concat_ws|format|to_char)\s*\(|\b(current_timestamp|localtimestamp)\b", re.I)
 _UPDATE_SET = re.compile(r"\bUPDATE\s+(?:ONLY\s+)?([\w.@{}%\"]+)(?:\s+(?:AS\s+)?(?!SET\b)\w+)?\s+SET\b"
                          r"|\bDO\s+UPDATE\s+SET\b", re.I)
 _SET_END = re.compile(r"\b(WHERE|FROM|RETURNING)\b|;|\"\"\"", re.I)
