@@ -143,9 +143,9 @@ SELECT schema_name, code_version FROM masterfile.tenants ORDER BY client_id
 UPDATE masterfile.tenants SET code_version = %(version)s WHERE schema_name = %(schema)s
 
 -- name: hint_queued_work
--- marks queued before the tenant had hints (or while a hint was lost)
-INSERT INTO masterfile.work_hints (schema_name) SELECT %(schema)s
-WHERE EXISTS (SELECT 1 FROM {s}._private_dirty_keys)
+-- a writer's last statement (the loader's batch, the API's edit, a migration):
+-- a hint when anything is queued, sent from this session (070_marking.sql)
+SELECT {s}.hint_queued_work()
 
 -- name: tenant_revision
 -- a tenant's revision lives in its own schema (alembic_version), so it moves

@@ -7,9 +7,11 @@ deployment fails `make test` here and not only `make test-citus`:
   several objects (Citus drops one distributed object per command);
 - a tenant holds no column privileges (Citus neither propagates nor moves
   them; a trigger keeps who writes which column);
-- no trigger function, nor anything it calls, sends pg_notify (a NOTIFY sent
-  inside a statement on a worker breaks its two-phase commit, and the
-  listener on the coordinator never hears it);
+- no trigger function of a tenant, nor anything it calls, sends pg_notify
+  (a tenant's triggers run on its Citus worker, where a NOTIFY breaks the
+  two-phase commit and the listener on the coordinator never hears it; the
+  wake-up is the trigger of masterfile.work_hints, a control table that
+  only the coordinator has);
 - no UPDATE SET / ON CONFLICT DO UPDATE SET of a tenant table calls a
   volatile or time function (Citus refuses them on distributed tables: the
   value must be the same on every shard, so compute it once and pass it in).
@@ -157,8 +159,6 @@ def test_the_call_graph_reaches_the_functions_triggers_call(tenant):
     assert any(name.endswith(".mark_keys") for name, _ in funcs.values())
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19: the marking triggers call mark_keys -> hint_work, which sends "
-                   "pg_notify('masterfile_dirty') (sql/tenant/070_marking.sql)")
 def test_no_trigger_sends_a_notification(tenant):
     with tenant.connect() as conn:
         assert _notifying_paths(conn, tenant.schema) == []

@@ -274,12 +274,19 @@ class Server:
         return principal
 
     @contextlib.contextmanager
-    def tenant(self, creds: HTTPAuthorizationCredentials | None, client_id: str):
-        """One transaction under the token's tenant role: (connection, principal)."""
+    def tenant(self, creds: HTTPAuthorizationCredentials | None, client_id: str, *, marks: bool = False):
+        """One transaction under the token's tenant role: (connection, principal).
+
+        `marks`: the request writes what queues work (settings); its hint is
+        sent from this session before the commit, as on Citus the marking
+        triggers run on the tenant's worker, which cannot hint.
+        """
         with self.pool.connection() as conn:
             principal = self.principal(conn, creds, client_id)
             db.enter_tenant(conn, principal.schema, principal.kind, local=True)
             yield conn, principal
+            if marks:
+                conn.execute(queries.hint_queued_work(principal.schema))
 
     def in_tenant(self, schema: str, fn):
         """fn(conn) in one transaction under the tenant's reader role (the event feed)."""
@@ -411,7 +418,7 @@ def build_router(server: Server, hub: EventHub, status_seconds: float) -> APIRou
     def patch_tenant_settings(client_id: str, body: models.TenantSettingsPatch, creds: Creds):
         """Change fields of the `settings` row; a field left out keeps its value."""
         values = body.model_dump(include=body.model_fields_set)
-        with server.tenant(creds, client_id) as (conn, principal):
+        with server.tenant(creds, client_id, marks=True) as (conn, principal):
             conn.execute(queries.update_tenant_settings(list(values)), {**values, "by": principal.name})
             return Json(_one(conn, queries.TENANT_SETTINGS, None))
 
@@ -526,12 +533,12 @@ def add_entity_routes(r: APIRouter, server: Server, entity: queries.Entity, body
 
         def put_one(client_id: str, key: Annotated[str, Path(alias=k0, min_length=1, max_length=200)],
                     body: body_model, creds: Creds):
-            with server.tenant(creds, client_id) as (conn, principal):
+            with server.tenant(creds, client_id, marks=True) as (conn, principal):
                 return put(conn, principal, {k0: key}, body)
 
         def delete_one(client_id: str, key: Annotated[str, Path(alias=k0, min_length=1, max_length=200)],
                        creds: Creds):
-            with server.tenant(creds, client_id) as (conn, _):
+            with server.tenant(creds, client_id, marks=True) as (conn, _):
                 return remove(conn, {k0: key})
     else:
         def get_one(client_id: str, product_id: KeyPath, location_id: KeyPath, creds: Creds):
@@ -539,11 +546,11 @@ def add_entity_routes(r: APIRouter, server: Server, entity: queries.Entity, body
                 return get(conn, {"product_id": product_id, "location_id": location_id})
 
         def put_one(client_id: str, product_id: KeyPath, location_id: KeyPath, body: body_model, creds: Creds):
-            with server.tenant(creds, client_id) as (conn, principal):
+            with server.tenant(creds, client_id, marks=True) as (conn, principal):
                 return put(conn, principal, {"product_id": product_id, "location_id": location_id}, body)
 
         def delete_one(client_id: str, product_id: KeyPath, location_id: KeyPath, creds: Creds):
-            with server.tenant(creds, client_id) as (conn, _):
+            with server.tenant(creds, client_id, marks=True) as (conn, _):
                 return remove(conn, {"product_id": product_id, "location_id": location_id})
 
     r.add_api_route(path, get_one, methods=["GET"], name=f"get_{label}_settings",

@@ -15,6 +15,29 @@ CREATE POLICY dispatcher ON masterfile.work_hints TO masterfile_app USING (true)
 GRANT SELECT, INSERT, DELETE ON masterfile.work_hints TO masterfile_app;
 GRANT SELECT, UPDATE ON masterfile.dispatch_state TO masterfile_app;
 
+-- A hint wakes listening workers (pyloader/worker.py): NOTIFY
+-- masterfile_dirty, delivered when the hint commits. Sent by this table's
+-- trigger, so only where the control schema is: a tenant's marking
+-- triggers may run on a Citus worker, where a NOTIFY would break the
+-- two-phase commit and nobody listens (docs/scale-out.md). The notification
+-- carries nothing: any role can send one on any channel, so a worker trusts
+-- only the hints and the queue.
+CREATE OR REPLACE FUNCTION masterfile.notify_work_hinted()
+RETURNS trigger
+LANGUAGE plpgsql
+VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, masterfile, pg_temp
+AS $$
+BEGIN
+    -- guarantees: one wake-up per statement that added hints
+    PERFORM pg_catalog.pg_notify('masterfile_dirty', '');
+    RETURN NULL;
+END;
+$$;
+REVOKE ALL ON FUNCTION masterfile.notify_work_hinted() FROM PUBLIC;
+CREATE OR REPLACE TRIGGER notify_work_hinted AFTER INSERT ON masterfile.work_hints
+    FOR EACH STATEMENT EXECUTE FUNCTION masterfile.notify_work_hinted();
+
 -- The key of a session-level advisory lock naming one thing of one tenant
 -- (its dispatch turn, a run's liveness). Only the roles granted the advisory
 -- functions (030_hardening.sql) can take it.
@@ -162,6 +185,25 @@ BEGIN
             SELECT schema_name FROM masterfile.tenants WHERE enabled;
         END IF;
         COMMIT;
+    END IF;
+    -- on Citus, a mark made by a statement outside pyloader (SQL as the UI
+    -- role) has no hint: its trigger ran on the tenant's worker. A cron
+    -- dispatcher sweeps unhinted tenants for queued work, one at a time
+    -- (plain PostgreSQL hints in the marking transaction: no sweep)
+    IF p_trigger = 'cron' AND EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'citus') THEN
+        IF pg_catalog.pg_try_advisory_lock(masterfile.lock_key('', 'sweep')) THEN
+            FOR v_schema IN
+                SELECT t.schema_name FROM masterfile.tenants t
+                WHERE t.enabled
+                  AND NOT EXISTS (SELECT 1 FROM masterfile.work_hints h WHERE h.schema_name = t.schema_name)
+            LOOP
+                EXECUTE pg_catalog.format('SET ROLE %I', v_schema || '_pipeline');
+                EXECUTE pg_catalog.format('SELECT %I.hint_queued_work()', v_schema);
+                RESET ROLE;
+            END LOOP;
+            COMMIT;
+            PERFORM pg_catalog.pg_advisory_unlock(masterfile.lock_key('', 'sweep'));
+        END IF;
     END IF;
     LOOP
         EXIT WHEN pg_catalog.clock_timestamp() - v_start > pg_catalog.make_interval(secs => p_max_seconds);

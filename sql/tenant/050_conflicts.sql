@@ -44,6 +44,13 @@ DECLARE
     v_fields  text[];
     v_trues   text[];
     v_facts   text;
+    v_new     jsonb;
+    v_old     jsonb;
+    v_keys    text[];
+    v_fields_out text[];
+    v_erp     text[];
+    v_ui_values text[];
+    v_at      timestamptz[];
 BEGIN
     -- guarantees: a conflicts row for each record this statement wrote and
     -- each fact whose ERP value newly disagrees with its non-null UI override
@@ -56,24 +63,40 @@ BEGIN
                (i - 3) / 3 + 1, TG_ARGV[i], TG_ARGV[i + 1]), ', ' ORDER BY i)
     INTO v_fields, v_trues, v_facts
     FROM generate_series(3, TG_NARGS - 1, 3) AS i;
+    -- three steps, each a statement a Citus worker runs (the trigger runs on
+    -- the tenant's worker there, docs/scale-out.md): the statement's rows out
+    -- of the transition tables; the conflicts they raise, read against the
+    -- tenant's tables; then the insert, from arrays
+    EXECUTE 'SELECT jsonb_agg(to_jsonb(n)) FROM new_rows n' INTO v_new;
+    IF TG_OP = 'UPDATE' THEN
+        EXECUTE 'SELECT jsonb_agg(to_jsonb(o)) FROM old_rows o' INTO v_old;
+    END IF;
+    IF v_new IS NULL THEN
+        RETURN NULL;
+    END IF;
     EXECUTE format(
-        'INSERT INTO conflicts (entity, entity_key, field, erp_value, ui_value, erp_updated_at)'
-        ' SELECT $3, n.%1$I, f.field, f.erp_value, f.ui_value, n.updated_at'
-        ' FROM new_rows n'
-        ' %3$s'
+        'SELECT array_agg(n.%1$I), array_agg(f.field), array_agg(f.erp_value), array_agg(f.ui_value),'
+        '       array_agg(n.updated_at)'
+        ' FROM jsonb_populate_recordset(NULL::%5$I, $4) n'
+        ' LEFT JOIN jsonb_populate_recordset(NULL::%5$I, $5) o ON o.%1$I = n.%1$I'
         ' JOIN %2$I u ON u.%1$I = n.%1$I'
         ' CROSS JOIN LATERAL (VALUES %4$s) f (field, erp_value, ui_value, disagrees, changed)'
-        ' WHERE NOT n.deleted AND f.disagrees'
+        ' WHERE NOT n.deleted AND f.disagrees %3$s'
         '   AND (o.%1$I IS NULL OR o.deleted OR f.changed'
         '        OR NOT EXISTS (SELECT 1 FROM conflicts c'
         '                       WHERE c.entity = $3 AND c.entity_key = n.%1$I'
-        '                         AND c.field = f.field AND c.detected_at >= u.updated_at))'
-        ' ON CONFLICT ON CONSTRAINT conflicts_one_per_erp_change DO NOTHING',
+        '                         AND c.field = f.field AND c.detected_at >= u.updated_at))',
         v_key, v_ui,
-        CASE WHEN TG_OP = 'INSERT' THEN format('LEFT JOIN (SELECT * FROM new_rows WHERE false) o ON o.%1$I = n.%1$I', v_key)
-             ELSE format('JOIN old_rows o ON o.%1$I = n.%1$I', v_key) END,
-        v_facts)
-        USING v_fields, v_trues, v_entity;
+        -- an UPDATE pairs each new row with its old one
+        CASE WHEN TG_OP = 'UPDATE' THEN format('AND o.%I IS NOT NULL', v_key) ELSE '' END,
+        v_facts, TG_TABLE_NAME)
+        INTO v_keys, v_fields_out, v_erp, v_ui_values, v_at
+        USING v_fields, v_trues, v_entity, v_new, coalesce(v_old, '[]'::jsonb);
+    IF v_keys IS NOT NULL THEN
+        INSERT INTO conflicts (entity, entity_key, field, erp_value, ui_value, erp_updated_at)
+        SELECT v_entity, k, f, e, u, a FROM unnest(v_keys, v_fields_out, v_erp, v_ui_values, v_at) AS x(k, f, e, u, a)
+        ON CONFLICT ON CONSTRAINT conflicts_one_per_erp_change DO NOTHING;
+    END IF;
     RETURN NULL;
 END;
 $$;

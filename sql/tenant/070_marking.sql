@@ -10,9 +10,7 @@
 
 -- Tell the scheduler this tenant has queued work, in the marking
 -- transaction: a row in masterfile.work_hints (row-level security keeps the
--- owner to its own schema) and a wake-up for listening workers. The
--- notification carries nothing: any role can send one on any channel, so a
--- worker trusts only the hints and the queue.
+-- owner to its own schema).
 CREATE OR REPLACE FUNCTION @extschema@.hint_work()
 RETURNS void
 LANGUAGE plpgsql
@@ -21,9 +19,35 @@ SECURITY DEFINER
 SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
 BEGIN
-    -- guarantees: a hint of this tenant committed with the caller's marks
+    -- guarantees: a hint of this tenant committed with the caller's marks,
+    -- where the control schema is (the listeners' wake-up is work_hints'
+    -- own trigger, 040_scheduling.sql). On a Citus worker, where marking
+    -- triggers run and the control schema is not, nothing: there the
+    -- writer hints from the coordinator (hint_queued_work) and the
+    -- dispatcher's sweep finds the rest (docs/scale-out.md)
+    IF pg_catalog.to_regclass('masterfile.work_hints') IS NULL THEN
+        RETURN;
+    END IF;
     INSERT INTO masterfile.work_hints (schema_name) VALUES ('@extschema@');
-    PERFORM pg_notify('masterfile_dirty', '');
+END;
+$$;
+
+-- What a writer calls last in its transaction, on the coordinator: a hint
+-- when anything is queued (its marks were made by triggers that may have run
+-- on a Citus worker, which cannot hint). Plain PostgreSQL has the triggers'
+-- hint already; one more costs the dispatcher nothing.
+CREATE OR REPLACE FUNCTION @extschema@.hint_queued_work()
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE PARALLEL UNSAFE
+SECURITY DEFINER
+SET search_path = pg_catalog, @extschema@, pg_temp
+AS $$
+BEGIN
+    -- guarantees: a hint of this tenant when its queue is not empty
+    IF EXISTS (SELECT 1 FROM _private_dirty_keys) THEN
+        PERFORM hint_work();
+    END IF;
 END;
 $$;
 
@@ -63,11 +87,15 @@ SECURITY DEFINER
 SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
 DECLARE
-    v_n bigint;
+    v_p text[];
+    v_l text[];
+    v_w date[];
 BEGIN
-    -- guarantees: each given key is covered by an unclaimed mark; NOTIFY when any was added
-    INSERT INTO _private_dirty_keys (product_id, location_id, from_week, scope)
-    SELECT c.p, c.l, c.w, p_scope
+    -- guarantees: each given key is covered by an unclaimed mark; a hint when any was added.
+    -- The keys to add are selected first and inserted from arrays: on Citus
+    -- an INSERT ... SELECT joining unnest() with a tenant's table writes
+    -- nothing (docs/scale-out.md), and the two steps cost the same here
+    SELECT array_agg(c.p), array_agg(c.l), array_agg(c.w) INTO v_p, v_l, v_w
     FROM (SELECT k.p, k.l, CASE WHEN bool_or(k.w IS NULL) THEN NULL ELSE min(k.w) END AS w
           FROM unnest(p_product_ids, p_location_ids, p_from_weeks) AS k(p, l, w)
           WHERE k.p IS NOT NULL AND k.l IS NOT NULL
@@ -78,11 +106,13 @@ BEGIN
           AND (d.from_week IS NULL OR (c.w IS NOT NULL AND d.from_week <= c.w))
           AND (d.scope = 'features' OR p_scope = 'plan')
         FOR KEY SHARE SKIP LOCKED);
-    GET DIAGNOSTICS v_n = ROW_COUNT;
-    IF v_n > 0 THEN
-        PERFORM hint_work();
+    IF v_p IS NULL THEN
+        RETURN 0;
     END IF;
-    RETURN v_n;
+    INSERT INTO _private_dirty_keys (product_id, location_id, from_week, scope)
+    SELECT k.p, k.l, k.w, p_scope FROM unnest(v_p, v_l, v_w) AS k(p, l, w);
+    PERFORM hint_work();
+    RETURN cardinality(v_p);
 END;
 $$;
 
@@ -283,7 +313,8 @@ SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
 DECLARE
     v_keys    text[] := string_to_array(TG_ARGV[1], ',');
-    v_changed text;
+    v_a       text[];
+    v_b       text[];
     v_p       text[];
     v_l       text[];
 BEGIN
@@ -292,17 +323,33 @@ BEGIN
         PERFORM mark_all_keys(NULL, 'plan');
         RETURN NULL;
     END IF;
-    v_changed := changed_rows_query(TG_OP, v_keys, string_to_array(TG_ARGV[0], ','), v_keys);
-    IF v_keys = ARRAY['supplier_id'] THEN
-        v_changed := format('SELECT p.product_id FROM (%s) x JOIN erp_products p USING (supplier_id)'
-                            ' WHERE NOT p.deleted', v_changed);
-        v_keys := ARRAY['product_id'];
+    -- the changed rows' keys first, from the transition tables alone; then
+    -- the keys they affect: on Citus a trigger runs on the tenant's worker,
+    -- which cannot join a transition table with a tenant's table
+    EXECUTE format('SELECT array_agg(x.%1$I)%2$s FROM (SELECT DISTINCT * FROM (%3$s) x) x',
+                   v_keys[1],
+                   CASE WHEN cardinality(v_keys) > 1 THEN format(', array_agg(x.%I)', v_keys[2]) ELSE '' END,
+                   changed_rows_query(TG_OP, v_keys, string_to_array(TG_ARGV[0], ','), v_keys))
+        INTO v_a, v_b;
+    IF v_a IS NULL THEN
+        RETURN NULL;
     END IF;
     -- both sides of an update, or several suppliers' products, name a key more than once
-    EXECUTE format('SELECT array_agg(k.product_id), array_agg(k.location_id)'
-                   ' FROM (SELECT DISTINCT * FROM (%s) x) x JOIN _private_feature_keys k USING (%s)',
-                   v_changed, (SELECT string_agg(format('%I', c), ', ') FROM unnest(v_keys) AS u(c)))
-        INTO v_p, v_l;
+    IF v_keys = ARRAY['supplier_id'] THEN
+        SELECT array_agg(k.product_id), array_agg(k.location_id) INTO v_p, v_l
+        FROM _private_feature_keys k
+        WHERE k.product_id IN (SELECT p.product_id FROM erp_products p
+                               WHERE p.supplier_id = ANY (v_a) AND NOT p.deleted);
+    ELSIF v_keys = ARRAY['product_id'] THEN
+        SELECT array_agg(k.product_id), array_agg(k.location_id) INTO v_p, v_l
+        FROM _private_feature_keys k WHERE k.product_id = ANY (v_a);
+    ELSIF v_keys = ARRAY['location_id'] THEN
+        SELECT array_agg(k.product_id), array_agg(k.location_id) INTO v_p, v_l
+        FROM _private_feature_keys k WHERE k.location_id = ANY (v_a);
+    ELSE
+        SELECT array_agg(k.product_id), array_agg(k.location_id) INTO v_p, v_l
+        FROM _private_feature_keys k JOIN unnest(v_a, v_b) AS x(p, l) ON k.product_id = x.p AND k.location_id = x.l;
+    END IF;
     PERFORM mark_plans(v_p, v_l);
     RETURN NULL;
 END;
