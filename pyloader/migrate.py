@@ -158,7 +158,7 @@ def upgrade_tenant(sa_conn, schema: str, target: str = "head") -> None:
     # (only tests stop there) gets its code when it reaches head
     if target == "head" or target == head_revision("tenant"):
         apply_sql(raw, "tenant", schema)
-        raw.execute(queries.hint_queued_work(schema))
+        raw.execute(queries.hint_work(schema))
     db.leave_tenant(raw)
     if target == "head" or target == head_revision("tenant"):
         raw.execute(queries.SET_CODE_VERSION, {"schema": schema, "version": code_version()})

@@ -142,10 +142,12 @@ SELECT schema_name, code_version FROM masterfile.tenants ORDER BY client_id
 -- name: set_code_version
 UPDATE masterfile.tenants SET code_version = %(version)s WHERE schema_name = %(schema)s
 
--- name: hint_queued_work
--- a writer's last statement (the loader's batch, the API's edit, a migration):
--- a hint when anything is queued, sent from this session (070_marking.sql)
-SELECT {s}.hint_queued_work()
+-- name: hint_work
+-- a writer's last statement (the loader's batch, the API's edit, a
+-- migration): a hint sent from this session, as marking triggers on a Citus
+-- worker cannot (070_marking.sql); a hint with nothing queued costs the
+-- dispatcher one look
+SELECT {s}.hint_work()
 
 -- name: tenant_revision
 -- a tenant's revision lives in its own schema (alembic_version), so it moves

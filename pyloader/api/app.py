@@ -286,7 +286,7 @@ class Server:
             db.enter_tenant(conn, principal.schema, principal.kind, local=True)
             yield conn, principal
             if marks:
-                conn.execute(queries.hint_queued_work(principal.schema))
+                conn.execute(queries.hint_work(principal.schema))
 
     def in_tenant(self, schema: str, fn):
         """fn(conn) in one transaction under the tenant's reader role (the event feed)."""

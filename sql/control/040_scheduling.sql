@@ -198,7 +198,11 @@ BEGIN
                   AND NOT EXISTS (SELECT 1 FROM masterfile.work_hints h WHERE h.schema_name = t.schema_name)
             LOOP
                 EXECUTE pg_catalog.format('SET ROLE %I', v_schema || '_pipeline');
-                EXECUTE pg_catalog.format('SELECT %I.hint_queued_work()', v_schema);
+                EXECUTE pg_catalog.format('SELECT EXISTS (SELECT 1 FROM %I._private_dirty_keys)', v_schema)
+                    INTO v_pending;
+                IF v_pending THEN
+                    EXECUTE pg_catalog.format('SELECT %I.hint_work()', v_schema);
+                END IF;
                 RESET ROLE;
             END LOOP;
             COMMIT;

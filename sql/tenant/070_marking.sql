@@ -23,31 +23,15 @@ BEGIN
     -- where the control schema is (the listeners' wake-up is work_hints'
     -- own trigger, 040_scheduling.sql). On a Citus worker, where marking
     -- triggers run and the control schema is not, nothing: there the
-    -- writer hints from the coordinator (hint_queued_work) and the
-    -- dispatcher's sweep finds the rest (docs/scale-out.md)
+    -- writers (the loader's batches, the API's edits, migrate) call it
+    -- from their own session on the coordinator, and a cron dispatcher
+    -- sweeps for the rest (docs/scale-out.md). It reads no tenant table: a
+    -- definer function that did would reach the worker as another user
+    -- than the writer's, which Citus refuses in one transaction
     IF pg_catalog.to_regclass('masterfile.work_hints') IS NULL THEN
         RETURN;
     END IF;
     INSERT INTO masterfile.work_hints (schema_name) VALUES ('@extschema@');
-END;
-$$;
-
--- What a writer calls last in its transaction, on the coordinator: a hint
--- when anything is queued (its marks were made by triggers that may have run
--- on a Citus worker, which cannot hint). Plain PostgreSQL has the triggers'
--- hint already; one more costs the dispatcher nothing.
-CREATE OR REPLACE FUNCTION @extschema@.hint_queued_work()
-RETURNS void
-LANGUAGE plpgsql
-VOLATILE PARALLEL UNSAFE
-SECURITY DEFINER
-SET search_path = pg_catalog, @extschema@, pg_temp
-AS $$
-BEGIN
-    -- guarantees: a hint of this tenant when its queue is not empty
-    IF EXISTS (SELECT 1 FROM _private_dirty_keys) THEN
-        PERFORM hint_work();
-    END IF;
 END;
 $$;
 
@@ -176,13 +160,21 @@ $$;
 
 -- Whether end_week has moved since the pipeline last accounted for it (the
 -- scheduler asks before it starts a tenant's turn; check_end_week acts on it).
+-- end_week() is asked in a statement of its own: within a statement on a
+-- tenant's table it would run on the tenant's Citus worker, as a nested
+-- distributed query, which Citus refuses.
 CREATE OR REPLACE FUNCTION @extschema@.end_week_moved()
 RETURNS boolean
-LANGUAGE sql
+LANGUAGE plpgsql
 STABLE PARALLEL SAFE
 SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
-    SELECT (SELECT end_week FROM _private_pipeline_state) IS DISTINCT FROM end_week()
+DECLARE
+    v_end date := end_week();
+BEGIN
+    -- guarantees: true exactly when the accounted end_week is not end_week()
+    RETURN (SELECT end_week FROM _private_pipeline_state) IS DISTINCT FROM v_end;
+END;
 $$;
 
 -- When end_week moved (as_of_date set, or the calendar rolled with it null),

@@ -103,7 +103,7 @@ BEGIN
     EXECUTE format('GRANT EXECUTE ON FUNCTION end_week() TO %I', v_reader);
     EXECUTE format('GRANT EXECUTE ON FUNCTION settle_work_hints(bigint, boolean) TO %I', v_pipeline);
     -- a writer's hint from its own session (the loader's batches, the API's edits)
-    EXECUTE format('GRANT EXECUTE ON FUNCTION hint_queued_work() TO %I, %I, %I', v_loader, v_ui, v_pipeline);
+    EXECUTE format('GRANT EXECUTE ON FUNCTION hint_work() TO %I, %I, %I', v_loader, v_ui, v_pipeline);
     EXECUTE format('GRANT EXECUTE ON FUNCTION try_load_lock(), release_load_lock() TO %I', v_loader);
     EXECUTE format('GRANT EXECUTE ON FUNCTION ensure_plan_work_table(),'
                    ' delete_undecided_recommendations(text[], text[]), apply_retention() TO %I', v_pipeline);
