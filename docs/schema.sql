@@ -29,6 +29,7 @@ DECLARE
     v_start   timestamptz := pg_catalog.clock_timestamp();
     v_week    date := pg_catalog.date_trunc('week', pg_catalog.now())::pg_catalog.date;
     v_schema  text;
+    v_run     bigint;
     v_max     bigint;
     v_pending boolean;
     v_done    bigint;
@@ -48,6 +49,29 @@ BEGIN
             SELECT schema_name FROM masterfile.tenants WHERE enabled;
         END IF;
         COMMIT;
+    END IF;
+    -- on Citus, a mark made by a statement outside pyloader (SQL as the UI
+    -- role) has no hint: its trigger ran on the tenant's worker. A cron
+    -- dispatcher sweeps unhinted tenants for queued work, one at a time
+    -- (plain PostgreSQL hints in the marking transaction: no sweep)
+    IF p_trigger = 'cron' AND EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'citus') THEN
+        IF pg_catalog.pg_try_advisory_lock(masterfile.lock_key('', 'sweep')) THEN
+            FOR v_schema IN
+                SELECT t.schema_name FROM masterfile.tenants t
+                WHERE t.enabled
+                  AND NOT EXISTS (SELECT 1 FROM masterfile.work_hints h WHERE h.schema_name = t.schema_name)
+            LOOP
+                EXECUTE pg_catalog.format('SET ROLE %I', v_schema || '_pipeline');
+                EXECUTE pg_catalog.format('SELECT EXISTS (SELECT 1 FROM %I._private_dirty_keys)', v_schema)
+                    INTO v_pending;
+                IF v_pending THEN
+                    EXECUTE pg_catalog.format('SELECT %I.hint_work()', v_schema);
+                END IF;
+                RESET ROLE;
+            END LOOP;
+            COMMIT;
+            PERFORM pg_catalog.pg_advisory_unlock(masterfile.lock_key('', 'sweep'));
+        END IF;
     END IF;
     LOOP
         EXIT WHEN pg_catalog.clock_timestamp() - v_start > pg_catalog.make_interval(secs => p_max_seconds);
@@ -73,10 +97,12 @@ BEGIN
         v_done := NULL;
         IF v_pending THEN
             CALL masterfile.process_tenant(v_schema, p_batch_size, p_slice_seconds, p_trigger);
-            EXECUTE pg_catalog.format(
-                'SELECT keys_done, rows_written FROM %I.runs'
-                ' WHERE run_id = pg_catalog.currval(pg_catalog.pg_get_serial_sequence($1, ''run_id''))',
-                v_schema) INTO v_done, v_rows USING pg_catalog.quote_ident(v_schema) || '.runs';
+            -- the run's id first, in this session: a statement on the tenant's
+            -- table may run on another node (Citus), where currval is unset
+            v_run := pg_catalog.currval(pg_catalog.pg_get_serial_sequence(
+                pg_catalog.quote_ident(v_schema) || '.runs', 'run_id'));
+            EXECUTE pg_catalog.format('SELECT keys_done, rows_written FROM %I.runs WHERE run_id = $1', v_schema)
+                INTO v_done, v_rows USING v_run;
             turns := turns + 1;
             keys_done := keys_done + v_done;
             rows_written := rows_written + v_rows;
@@ -108,9 +134,14 @@ CREATE FUNCTION masterfile.ensure_tenant_roles(p_schema text, p_adopt boolean DE
 DECLARE
     v_role   record;
     v_kernel regprocedure;
+    -- on a Citus coordinator the roles must log in: Citus reaches a tenant's
+    -- worker over a connection of the current role (docs/scale-out.md: only
+    -- the nodes may, by pg_hba.conf); elsewhere nobody logs in as them
+    v_login  text := CASE WHEN EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus')
+                          THEN 'LOGIN' ELSE 'NOLOGIN' END;
 BEGIN
-    -- guarantees: the five roles of the tenant exist, none can log in (only
-    -- the authenticator does, and switches to them), each carries the marker
+    -- guarantees: the five roles of the tenant exist, none can log in but
+    -- on Citus (only the authenticator does, and switches to them), each carries the marker
     -- that says whose it is; the authenticator may SET ROLE to every one but
     -- the owner; only the pipeline (and the owner, whose definer functions
     -- mark work) may call the kernels. `p_adopt`: mark roles of a registered
@@ -125,9 +156,9 @@ BEGIN
     END IF;
     FOR v_role IN SELECT * FROM masterfile.tenant_role_names(p_schema) LOOP
         IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = v_role.rolname) THEN
-            EXECUTE format('CREATE ROLE %I NOLOGIN', v_role.rolname);
+            EXECUTE format('CREATE ROLE %I %s', v_role.rolname, v_login);
         ELSE
-            EXECUTE format('ALTER ROLE %I NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE', v_role.rolname);
+            EXECUTE format('ALTER ROLE %I %s NOSUPERUSER NOCREATEDB NOCREATEROLE', v_role.rolname, v_login);
         END IF;
         EXECUTE format('COMMENT ON ROLE %I IS %L', v_role.rolname,
                        masterfile.tenant_role_marker(p_schema, v_role.kind));
@@ -245,6 +276,23 @@ $$;
 ALTER FUNCTION masterfile.lock_key(p_schema text, p_thing text) OWNER TO postgres;
 
 --
+-- Name: notify_work_hinted(); Type: FUNCTION; Schema: masterfile; Owner: postgres
+--
+
+CREATE FUNCTION masterfile.notify_work_hinted() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'masterfile', 'pg_temp'
+    AS $$
+BEGIN
+    -- guarantees: one wake-up per statement that added hints
+    PERFORM pg_catalog.pg_notify('masterfile_dirty', '');
+    RETURN NULL;
+END;
+$$;
+
+ALTER FUNCTION masterfile.notify_work_hinted() OWNER TO postgres;
+
+--
 -- Name: process_tenant(text, integer, double precision, text); Type: PROCEDURE; Schema: masterfile; Owner: postgres
 --
 
@@ -273,9 +321,9 @@ BEGIN
             'SELECT run_id FROM %I.runs WHERE status = ''running'' AND run_id <> $1', p_schema) USING v_run LOOP
         IF pg_catalog.pg_try_advisory_lock(masterfile.lock_key(p_schema, 'run/' || v_old)) THEN
             EXECUTE pg_catalog.format(
-                'UPDATE %I.runs SET status = ''interrupted'', finished_at = pg_catalog.clock_timestamp(),'
+                'UPDATE %I.runs SET status = ''interrupted'', finished_at = $2,'
                 ' message = ''its session ended before it finished'' WHERE run_id = $1 AND status = ''running''',
-                p_schema) USING v_old;
+                p_schema) USING v_old, pg_catalog.clock_timestamp();
             PERFORM pg_catalog.pg_advisory_unlock(masterfile.lock_key(p_schema, 'run/' || v_old));
         END IF;
     END LOOP;
@@ -311,8 +359,8 @@ BEGIN
                OR pg_catalog.clock_timestamp() - v_start > pg_catalog.make_interval(secs => p_max_seconds);
     END LOOP;
     EXECUTE pg_catalog.format(
-        'UPDATE %I.runs SET finished_at = pg_catalog.clock_timestamp(), status = ''succeeded'' WHERE run_id = $1',
-        p_schema) USING v_run;
+        'UPDATE %I.runs SET finished_at = $2, status = ''succeeded'' WHERE run_id = $1',
+        p_schema) USING v_run, pg_catalog.clock_timestamp();
     COMMIT;
     PERFORM pg_catalog.pg_advisory_unlock(masterfile.lock_key(p_schema, 'run/' || v_run));
 END;
@@ -605,10 +653,15 @@ ALTER FUNCTION t_schema_dump.end_week() OWNER TO t_schema_dump_owner;
 --
 
 CREATE FUNCTION t_schema_dump.end_week_moved() RETURNS boolean
-    LANGUAGE sql STABLE PARALLEL SAFE
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog', 't_schema_dump', 'pg_temp'
     AS $$
-    SELECT (SELECT end_week FROM _private_pipeline_state) IS DISTINCT FROM end_week()
+DECLARE
+    v_end date := end_week();
+BEGIN
+    -- guarantees: true exactly when the accounted end_week is not end_week()
+    RETURN (SELECT end_week FROM _private_pipeline_state) IS DISTINCT FROM v_end;
+END;
 $$;
 
 ALTER FUNCTION t_schema_dump.end_week_moved() OWNER TO t_schema_dump_owner;
@@ -756,6 +809,52 @@ $$;
 ALTER FUNCTION t_schema_dump.expand_global_marks() OWNER TO t_schema_dump_owner;
 
 --
+-- Name: guard_shared_columns(); Type: FUNCTION; Schema: t_schema_dump; Owner: t_schema_dump_owner
+--
+
+CREATE FUNCTION t_schema_dump.guard_shared_columns() RETURNS trigger
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 't_schema_dump', 'pg_temp'
+    AS $$
+DECLARE
+    -- TG_ARGV[0]: the UI's columns of the table, as a text array
+    v_ui_columns text[] := TG_ARGV[0]::text[];
+    v_column     text;
+BEGIN
+    -- guarantees: the UI role changes only v_ui_columns; the pipeline role
+    -- changes none of recommendations' (spelled out below: the pipeline
+    -- writes no other shared table), and inserts them at their defaults
+    IF current_user = 't_schema_dump' || '_ui' THEN
+        IF TG_OP = 'INSERT' OR (to_jsonb(NEW) - v_ui_columns) IS DISTINCT FROM (to_jsonb(OLD) - v_ui_columns) THEN
+            v_column := (SELECT n.key FROM jsonb_each(to_jsonb(NEW)) n
+                         WHERE n.key <> ALL (v_ui_columns)
+                           AND (TG_OP = 'INSERT' OR n.value IS DISTINCT FROM to_jsonb(OLD) -> n.key)
+                         LIMIT 1);
+        END IF;
+    ELSIF current_user = 't_schema_dump' || '_pipeline' AND TG_TABLE_NAME = 'recommendations' THEN
+        -- per row of every plan the pipeline writes: spelled out, no jsonb
+        IF TG_OP = 'INSERT' THEN
+            IF NEW.decision IS DISTINCT FROM 'pending' OR NEW.approved_qty IS NOT NULL
+               OR NEW.decided_by IS NOT NULL OR NEW.decided_at IS NOT NULL OR NEW.note IS NOT NULL THEN
+                v_column := 'decision';
+            END IF;
+        ELSIF (NEW.decision, NEW.approved_qty, NEW.decided_by, NEW.decided_at, NEW.note)
+              IS DISTINCT FROM (OLD.decision, OLD.approved_qty, OLD.decided_by, OLD.decided_at, OLD.note) THEN
+            v_column := 'decision';
+        END IF;
+    END IF;
+    IF v_column IS NOT NULL THEN
+        RAISE EXCEPTION 'permission denied for column % of relation %', v_column, TG_TABLE_NAME
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = format('%s writes only its own columns of %s', current_user, TG_TABLE_NAME);
+    END IF;
+    RETURN NEW;
+END;
+$$;
+
+ALTER FUNCTION t_schema_dump.guard_shared_columns() OWNER TO t_schema_dump_owner;
+
+--
 -- Name: hint_work(); Type: FUNCTION; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
@@ -764,9 +863,19 @@ CREATE FUNCTION t_schema_dump.hint_work() RETURNS void
     SET search_path TO 'pg_catalog', 't_schema_dump', 'pg_temp'
     AS $$
 BEGIN
-    -- guarantees: a hint of this tenant committed with the caller's marks
+    -- guarantees: a hint of this tenant committed with the caller's marks,
+    -- where the control schema is (the listeners' wake-up is work_hints'
+    -- own trigger, 040_scheduling.sql). On a Citus worker, where marking
+    -- triggers run and the control schema is not, nothing: there the
+    -- writers (the loader's batches, the API's edits, migrate) call it
+    -- from their own session on the coordinator, and a cron dispatcher
+    -- sweeps for the rest (docs/scale-out.md). It reads no tenant table: a
+    -- definer function that did would reach the worker as another user
+    -- than the writer's, which Citus refuses in one transaction
+    IF pg_catalog.to_regclass('masterfile.work_hints') IS NULL THEN
+        RETURN;
+    END IF;
     INSERT INTO masterfile.work_hints (schema_name) VALUES ('t_schema_dump');
-    PERFORM pg_notify('masterfile_dirty', '');
 END;
 $$;
 
@@ -864,11 +973,15 @@ CREATE FUNCTION t_schema_dump.mark_keys(p_product_ids text[], p_location_ids tex
     SET search_path TO 'pg_catalog', 't_schema_dump', 'pg_temp'
     AS $$
 DECLARE
-    v_n bigint;
+    v_p text[];
+    v_l text[];
+    v_w date[];
 BEGIN
-    -- guarantees: each given key is covered by an unclaimed mark; NOTIFY when any was added
-    INSERT INTO _private_dirty_keys (product_id, location_id, from_week, scope)
-    SELECT c.p, c.l, c.w, p_scope
+    -- guarantees: each given key is covered by an unclaimed mark; a hint when any was added.
+    -- The keys to add are selected first and inserted from arrays: on Citus
+    -- an INSERT ... SELECT joining unnest() with a tenant's table writes
+    -- nothing (docs/scale-out.md), and the two steps cost the same here
+    SELECT array_agg(c.p), array_agg(c.l), array_agg(c.w) INTO v_p, v_l, v_w
     FROM (SELECT k.p, k.l, CASE WHEN bool_or(k.w IS NULL) THEN NULL ELSE min(k.w) END AS w
           FROM unnest(p_product_ids, p_location_ids, p_from_weeks) AS k(p, l, w)
           WHERE k.p IS NOT NULL AND k.l IS NOT NULL
@@ -879,11 +992,13 @@ BEGIN
           AND (d.from_week IS NULL OR (c.w IS NOT NULL AND d.from_week <= c.w))
           AND (d.scope = 'features' OR p_scope = 'plan')
         FOR KEY SHARE SKIP LOCKED);
-    GET DIAGNOSTICS v_n = ROW_COUNT;
-    IF v_n > 0 THEN
-        PERFORM hint_work();
+    IF v_p IS NULL THEN
+        RETURN 0;
     END IF;
-    RETURN v_n;
+    INSERT INTO _private_dirty_keys (product_id, location_id, from_week, scope)
+    SELECT k.p, k.l, k.w, p_scope FROM unnest(v_p, v_l, v_w) AS k(p, l, w);
+    PERFORM hint_work();
+    RETURN cardinality(v_p);
 END;
 $$;
 
@@ -915,10 +1030,11 @@ ALTER FUNCTION t_schema_dump.mark_plans(p_product_ids text[], p_location_ids tex
 CREATE FUNCTION t_schema_dump.mark_plans_from_master_data() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 't_schema_dump', 'pg_temp'
-    AS $$
+    AS $_$
 DECLARE
     v_keys    text[] := string_to_array(TG_ARGV[1], ',');
-    v_changed text;
+    v_a       text[];
+    v_b       text[];
     v_p       text[];
     v_l       text[];
 BEGIN
@@ -927,21 +1043,37 @@ BEGIN
         PERFORM mark_all_keys(NULL, 'plan');
         RETURN NULL;
     END IF;
-    v_changed := changed_rows_query(TG_OP, v_keys, string_to_array(TG_ARGV[0], ','), v_keys);
-    IF v_keys = ARRAY['supplier_id'] THEN
-        v_changed := format('SELECT p.product_id FROM (%s) x JOIN erp_products p USING (supplier_id)'
-                            ' WHERE NOT p.deleted', v_changed);
-        v_keys := ARRAY['product_id'];
+    -- the changed rows' keys first, from the transition tables alone; then
+    -- the keys they affect: on Citus a trigger runs on the tenant's worker,
+    -- which cannot join a transition table with a tenant's table
+    EXECUTE format('SELECT array_agg(x.%1$I)%2$s FROM (SELECT DISTINCT * FROM (%3$s) x) x',
+                   v_keys[1],
+                   CASE WHEN cardinality(v_keys) > 1 THEN format(', array_agg(x.%I)', v_keys[2]) ELSE '' END,
+                   changed_rows_query(TG_OP, v_keys, string_to_array(TG_ARGV[0], ','), v_keys))
+        INTO v_a, v_b;
+    IF v_a IS NULL THEN
+        RETURN NULL;
     END IF;
     -- both sides of an update, or several suppliers' products, name a key more than once
-    EXECUTE format('SELECT array_agg(k.product_id), array_agg(k.location_id)'
-                   ' FROM (SELECT DISTINCT * FROM (%s) x) x JOIN _private_feature_keys k USING (%s)',
-                   v_changed, (SELECT string_agg(format('%I', c), ', ') FROM unnest(v_keys) AS u(c)))
-        INTO v_p, v_l;
+    IF v_keys = ARRAY['supplier_id'] THEN
+        SELECT array_agg(k.product_id), array_agg(k.location_id) INTO v_p, v_l
+        FROM _private_feature_keys k
+        WHERE k.product_id IN (SELECT p.product_id FROM erp_products p
+                               WHERE p.supplier_id = ANY (v_a) AND NOT p.deleted);
+    ELSIF v_keys = ARRAY['product_id'] THEN
+        SELECT array_agg(k.product_id), array_agg(k.location_id) INTO v_p, v_l
+        FROM _private_feature_keys k WHERE k.product_id = ANY (v_a);
+    ELSIF v_keys = ARRAY['location_id'] THEN
+        SELECT array_agg(k.product_id), array_agg(k.location_id) INTO v_p, v_l
+        FROM _private_feature_keys k WHERE k.location_id = ANY (v_a);
+    ELSE
+        SELECT array_agg(k.product_id), array_agg(k.location_id) INTO v_p, v_l
+        FROM _private_feature_keys k JOIN unnest(v_a, v_b) AS x(p, l) ON k.product_id = x.p AND k.location_id = x.l;
+    END IF;
     PERFORM mark_plans(v_p, v_l);
     RETURN NULL;
 END;
-$$;
+$_$;
 
 ALTER FUNCTION t_schema_dump.mark_plans_from_master_data() OWNER TO t_schema_dump_owner;
 
@@ -1121,7 +1253,7 @@ BEGIN
                 VALUES (v_p[i], v_l[i], v_w[i], CASE WHEN v_feat[i] THEN 'features' ELSE 'plan' END, v_err)
                 ON CONFLICT (product_id, location_id) DO UPDATE
                     SET from_week = excluded.from_week, scope = excluded.scope, error = excluded.error,
-                        failed_at = now();
+                        failed_at = excluded.failed_at;
                 keys_failed := keys_failed + 1;
             END;
         END LOOP;
@@ -1188,6 +1320,13 @@ DECLARE
     v_fields  text[];
     v_trues   text[];
     v_facts   text;
+    v_new     jsonb;
+    v_old     jsonb;
+    v_keys    text[];
+    v_fields_out text[];
+    v_erp     text[];
+    v_ui_values text[];
+    v_at      timestamptz[];
 BEGIN
     -- guarantees: a conflicts row for each record this statement wrote and
     -- each fact whose ERP value newly disagrees with its non-null UI override
@@ -1200,24 +1339,40 @@ BEGIN
                (i - 3) / 3 + 1, TG_ARGV[i], TG_ARGV[i + 1]), ', ' ORDER BY i)
     INTO v_fields, v_trues, v_facts
     FROM generate_series(3, TG_NARGS - 1, 3) AS i;
+    -- three steps, each a statement a Citus worker runs (the trigger runs on
+    -- the tenant's worker there, docs/scale-out.md): the statement's rows out
+    -- of the transition tables; the conflicts they raise, read against the
+    -- tenant's tables; then the insert, from arrays
+    EXECUTE 'SELECT jsonb_agg(to_jsonb(n)) FROM new_rows n' INTO v_new;
+    IF TG_OP = 'UPDATE' THEN
+        EXECUTE 'SELECT jsonb_agg(to_jsonb(o)) FROM old_rows o' INTO v_old;
+    END IF;
+    IF v_new IS NULL THEN
+        RETURN NULL;
+    END IF;
     EXECUTE format(
-        'INSERT INTO conflicts (entity, entity_key, field, erp_value, ui_value, erp_updated_at)'
-        ' SELECT $3, n.%1$I, f.field, f.erp_value, f.ui_value, n.updated_at'
-        ' FROM new_rows n'
-        ' %3$s'
+        'SELECT array_agg(n.%1$I), array_agg(f.field), array_agg(f.erp_value), array_agg(f.ui_value),'
+        '       array_agg(n.updated_at)'
+        ' FROM jsonb_populate_recordset(NULL::%5$I, $4) n'
+        ' LEFT JOIN jsonb_populate_recordset(NULL::%5$I, $5) o ON o.%1$I = n.%1$I'
         ' JOIN %2$I u ON u.%1$I = n.%1$I'
         ' CROSS JOIN LATERAL (VALUES %4$s) f (field, erp_value, ui_value, disagrees, changed)'
-        ' WHERE NOT n.deleted AND f.disagrees'
+        ' WHERE NOT n.deleted AND f.disagrees %3$s'
         '   AND (o.%1$I IS NULL OR o.deleted OR f.changed'
         '        OR NOT EXISTS (SELECT 1 FROM conflicts c'
         '                       WHERE c.entity = $3 AND c.entity_key = n.%1$I'
-        '                         AND c.field = f.field AND c.detected_at >= u.updated_at))'
-        ' ON CONFLICT ON CONSTRAINT conflicts_one_per_erp_change DO NOTHING',
+        '                         AND c.field = f.field AND c.detected_at >= u.updated_at))',
         v_key, v_ui,
-        CASE WHEN TG_OP = 'INSERT' THEN format('LEFT JOIN (SELECT * FROM new_rows WHERE false) o ON o.%1$I = n.%1$I', v_key)
-             ELSE format('JOIN old_rows o ON o.%1$I = n.%1$I', v_key) END,
-        v_facts)
-        USING v_fields, v_trues, v_entity;
+        -- an UPDATE pairs each new row with its old one
+        CASE WHEN TG_OP = 'UPDATE' THEN format('AND o.%I IS NOT NULL', v_key) ELSE '' END,
+        v_facts, TG_TABLE_NAME)
+        INTO v_keys, v_fields_out, v_erp, v_ui_values, v_at
+        USING v_fields, v_trues, v_entity, v_new, coalesce(v_old, '[]'::jsonb);
+    IF v_keys IS NOT NULL THEN
+        INSERT INTO conflicts (entity, entity_key, field, erp_value, ui_value, erp_updated_at)
+        SELECT v_entity, k, f, e, u, a FROM unnest(v_keys, v_fields_out, v_erp, v_ui_values, v_at) AS x(k, f, e, u, a)
+        ON CONFLICT ON CONSTRAINT conflicts_one_per_erp_change DO NOTHING;
+    END IF;
     RETURN NULL;
 END;
 $_$;
@@ -1678,6 +1833,8 @@ CREATE FUNCTION t_schema_dump.refresh_plans(p_product_ids text[], p_location_ids
 DECLARE
     c_demand_weeks constant integer := masterfile.forecast_weeks();
     v_end     date := end_week();
+    -- the run's time, as a value: Citus refuses now() in an UPDATE's SET on a tenant's table
+    v_now     timestamptz := now();
     v_written bigint := 0;
     v_n       bigint;
     v_out     record;
@@ -1772,7 +1929,7 @@ BEGIN
                                       recommended_qty, reason, qty_changed_at, computed_at)
     SELECT p.product_id, p.location_id, v_end, o.demand_class, o.method, o.forecast_per_week, o.sigma,
            o.lead_time_weeks, p.review_period_weeks::integer, p.service_level, o.z, o.safety_stock, o.order_up_to,
-           o.inventory_position, o.raw_qty, o.recommended_qty, o.reason, now(), now()
+           o.inventory_position, o.raw_qty, o.recommended_qty, o.reason, v_now, v_now
     FROM mf_plan p
     -- the kernel's results, in ord order (not copied back onto mf_plan
     -- first: an UPDATE of every key's row)
@@ -1812,8 +1969,8 @@ BEGIN
     UPDATE recommendations r
     SET recommended_qty = 0, reason = 'inactive',
         qty_changed_at = CASE WHEN r.recommended_qty IS DISTINCT FROM 0::double precision
-                              THEN now() ELSE r.qty_changed_at END,
-        computed_at = now()
+                              THEN v_now ELSE r.qty_changed_at END,
+        computed_at = v_now
     FROM mf_plan p
     WHERE r.product_id = p.product_id AND r.location_id = p.location_id AND p.ord IS NULL
       AND (r.recommended_qty, r.reason) IS DISTINCT FROM (0::double precision, 'inactive');
@@ -5271,6 +5428,12 @@ CREATE INDEX runs_finished_at ON t_schema_dump.runs USING btree (finished_at);
 CREATE INDEX ui_assortments_location_id ON t_schema_dump.ui_assortments USING btree (location_id);
 
 --
+-- Name: work_hints notify_work_hinted; Type: TRIGGER; Schema: masterfile; Owner: postgres
+--
+
+CREATE TRIGGER notify_work_hinted AFTER INSERT ON masterfile.work_hints FOR EACH STATEMENT EXECUTE FUNCTION masterfile.notify_work_hinted();
+
+--
 -- Name: erp_locations conflicts_from_locations_insert; Type: TRIGGER; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
@@ -5305,6 +5468,18 @@ CREATE TRIGGER conflicts_from_suppliers_insert AFTER INSERT ON t_schema_dump.erp
 --
 
 CREATE TRIGGER conflicts_from_suppliers_update AFTER UPDATE ON t_schema_dump.erp_suppliers REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION t_schema_dump.record_conflicts_from_erp('supplier', 'supplier_id', 'ui_supplier_settings', 'lead_time_days', 'lead_time_days', '', 'min_order_qty', 'min_order_qty', '', 'order_multiple', 'order_multiple', '');
+
+--
+-- Name: conflicts guard_shared_columns; Type: TRIGGER; Schema: t_schema_dump; Owner: t_schema_dump_owner
+--
+
+CREATE TRIGGER guard_shared_columns BEFORE INSERT OR UPDATE ON t_schema_dump.conflicts FOR EACH ROW EXECUTE FUNCTION t_schema_dump.guard_shared_columns('{acknowledged_by,acknowledged_at}');
+
+--
+-- Name: recommendations guard_shared_columns; Type: TRIGGER; Schema: t_schema_dump; Owner: t_schema_dump_owner
+--
+
+CREATE TRIGGER guard_shared_columns BEFORE INSERT OR UPDATE ON t_schema_dump.recommendations FOR EACH ROW EXECUTE FUNCTION t_schema_dump.guard_shared_columns('{decision,approved_qty,decided_by,decided_at,note}');
 
 --
 -- Name: recommendations keep_decided_recommendations; Type: TRIGGER; Schema: t_schema_dump; Owner: t_schema_dump_owner
@@ -5759,6 +5934,12 @@ REVOKE ALL ON FUNCTION masterfile.forecast_batch(p_y_flat bytea, p_lengths integ
 GRANT ALL ON FUNCTION masterfile.forecast_batch(p_y_flat bytea, p_lengths integer[], p_sigma double precision[], p_est_on_hand double precision[], p_on_order double precision[], p_lead_time_days double precision[], p_review_period_weeks double precision[], p_service_level double precision[], p_min_order_qty double precision[], p_order_multiple double precision[], p_discontinued boolean[], p_assorted boolean[], p_location_enabled boolean[], OUT demand_class text[], OUT method text[], OUT forecast_per_week double precision[], OUT sigma double precision[], OUT lead_time_weeks double precision[], OUT review_period_weeks double precision[], OUT service_level double precision[], OUT z double precision[], OUT safety_stock double precision[], OUT order_up_to double precision[], OUT inventory_position double precision[], OUT raw_qty double precision[], OUT recommended_qty double precision[], OUT reason text[]) TO t_schema_dump_pipeline;
 
 --
+-- Name: FUNCTION notify_work_hinted(); Type: ACL; Schema: masterfile; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION masterfile.notify_work_hinted() FROM PUBLIC;
+
+--
 -- Name: PROCEDURE process_tenant(IN p_schema text, IN p_batch_size integer, IN p_max_seconds double precision, IN p_trigger text); Type: ACL; Schema: masterfile; Owner: postgres
 --
 
@@ -5854,10 +6035,19 @@ REVOKE ALL ON FUNCTION t_schema_dump.expand_global_marks() FROM PUBLIC;
 GRANT ALL ON FUNCTION t_schema_dump.expand_global_marks() TO t_schema_dump_pipeline;
 
 --
+-- Name: FUNCTION guard_shared_columns(); Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
+--
+
+REVOKE ALL ON FUNCTION t_schema_dump.guard_shared_columns() FROM PUBLIC;
+
+--
 -- Name: FUNCTION hint_work(); Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
 REVOKE ALL ON FUNCTION t_schema_dump.hint_work() FROM PUBLIC;
+GRANT ALL ON FUNCTION t_schema_dump.hint_work() TO t_schema_dump_loader;
+GRANT ALL ON FUNCTION t_schema_dump.hint_work() TO t_schema_dump_ui;
+GRANT ALL ON FUNCTION t_schema_dump.hint_work() TO t_schema_dump_pipeline;
 
 --
 -- Name: FUNCTION mark_all_keys(p_from_week date, p_scope text); Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
@@ -6095,18 +6285,7 @@ GRANT SELECT ON TABLE t_schema_dump.alembic_version TO t_schema_dump;
 --
 
 GRANT SELECT ON TABLE t_schema_dump.conflicts TO t_schema_dump;
-
---
--- Name: COLUMN conflicts.acknowledged_by; Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
---
-
-GRANT UPDATE(acknowledged_by) ON TABLE t_schema_dump.conflicts TO t_schema_dump_ui;
-
---
--- Name: COLUMN conflicts.acknowledged_at; Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
---
-
-GRANT UPDATE(acknowledged_at) ON TABLE t_schema_dump.conflicts TO t_schema_dump_ui;
+GRANT UPDATE ON TABLE t_schema_dump.conflicts TO t_schema_dump_ui;
 
 --
 -- Name: TABLE ui_assortments; Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
@@ -6228,150 +6407,8 @@ GRANT INSERT,DELETE,UPDATE ON TABLE t_schema_dump.features TO t_schema_dump_pipe
 --
 
 GRANT SELECT ON TABLE t_schema_dump.recommendations TO t_schema_dump;
-
---
--- Name: COLUMN recommendations.product_id; Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
---
-
-GRANT INSERT(product_id) ON TABLE t_schema_dump.recommendations TO t_schema_dump_pipeline;
-
---
--- Name: COLUMN recommendations.location_id; Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
---
-
-GRANT INSERT(location_id) ON TABLE t_schema_dump.recommendations TO t_schema_dump_pipeline;
-
---
--- Name: COLUMN recommendations.as_of_week; Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
---
-
-GRANT INSERT(as_of_week),UPDATE(as_of_week) ON TABLE t_schema_dump.recommendations TO t_schema_dump_pipeline;
-
---
--- Name: COLUMN recommendations.demand_class; Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
---
-
-GRANT INSERT(demand_class),UPDATE(demand_class) ON TABLE t_schema_dump.recommendations TO t_schema_dump_pipeline;
-
---
--- Name: COLUMN recommendations.method; Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
---
-
-GRANT INSERT(method),UPDATE(method) ON TABLE t_schema_dump.recommendations TO t_schema_dump_pipeline;
-
---
--- Name: COLUMN recommendations.forecast_per_week; Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
---
-
-GRANT INSERT(forecast_per_week),UPDATE(forecast_per_week) ON TABLE t_schema_dump.recommendations TO t_schema_dump_pipeline;
-
---
--- Name: COLUMN recommendations.sigma; Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
---
-
-GRANT INSERT(sigma),UPDATE(sigma) ON TABLE t_schema_dump.recommendations TO t_schema_dump_pipeline;
-
---
--- Name: COLUMN recommendations.lead_time_weeks; Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
---
-
-GRANT INSERT(lead_time_weeks),UPDATE(lead_time_weeks) ON TABLE t_schema_dump.recommendations TO t_schema_dump_pipeline;
-
---
--- Name: COLUMN recommendations.review_period_weeks; Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
---
-
-GRANT INSERT(review_period_weeks),UPDATE(review_period_weeks) ON TABLE t_schema_dump.recommendations TO t_schema_dump_pipeline;
-
---
--- Name: COLUMN recommendations.service_level; Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
---
-
-GRANT INSERT(service_level),UPDATE(service_level) ON TABLE t_schema_dump.recommendations TO t_schema_dump_pipeline;
-
---
--- Name: COLUMN recommendations.z; Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
---
-
-GRANT INSERT(z),UPDATE(z) ON TABLE t_schema_dump.recommendations TO t_schema_dump_pipeline;
-
---
--- Name: COLUMN recommendations.safety_stock; Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
---
-
-GRANT INSERT(safety_stock),UPDATE(safety_stock) ON TABLE t_schema_dump.recommendations TO t_schema_dump_pipeline;
-
---
--- Name: COLUMN recommendations.order_up_to; Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
---
-
-GRANT INSERT(order_up_to),UPDATE(order_up_to) ON TABLE t_schema_dump.recommendations TO t_schema_dump_pipeline;
-
---
--- Name: COLUMN recommendations.inventory_position; Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
---
-
-GRANT INSERT(inventory_position),UPDATE(inventory_position) ON TABLE t_schema_dump.recommendations TO t_schema_dump_pipeline;
-
---
--- Name: COLUMN recommendations.raw_qty; Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
---
-
-GRANT INSERT(raw_qty),UPDATE(raw_qty) ON TABLE t_schema_dump.recommendations TO t_schema_dump_pipeline;
-
---
--- Name: COLUMN recommendations.recommended_qty; Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
---
-
-GRANT INSERT(recommended_qty),UPDATE(recommended_qty) ON TABLE t_schema_dump.recommendations TO t_schema_dump_pipeline;
-
---
--- Name: COLUMN recommendations.reason; Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
---
-
-GRANT INSERT(reason),UPDATE(reason) ON TABLE t_schema_dump.recommendations TO t_schema_dump_pipeline;
-
---
--- Name: COLUMN recommendations.qty_changed_at; Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
---
-
-GRANT INSERT(qty_changed_at),UPDATE(qty_changed_at) ON TABLE t_schema_dump.recommendations TO t_schema_dump_pipeline;
-
---
--- Name: COLUMN recommendations.computed_at; Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
---
-
-GRANT INSERT(computed_at),UPDATE(computed_at) ON TABLE t_schema_dump.recommendations TO t_schema_dump_pipeline;
-
---
--- Name: COLUMN recommendations.decision; Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
---
-
-GRANT UPDATE(decision) ON TABLE t_schema_dump.recommendations TO t_schema_dump_ui;
-
---
--- Name: COLUMN recommendations.approved_qty; Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
---
-
-GRANT UPDATE(approved_qty) ON TABLE t_schema_dump.recommendations TO t_schema_dump_ui;
-
---
--- Name: COLUMN recommendations.decided_by; Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
---
-
-GRANT UPDATE(decided_by) ON TABLE t_schema_dump.recommendations TO t_schema_dump_ui;
-
---
--- Name: COLUMN recommendations.decided_at; Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
---
-
-GRANT UPDATE(decided_at) ON TABLE t_schema_dump.recommendations TO t_schema_dump_ui;
-
---
--- Name: COLUMN recommendations.note; Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
---
-
-GRANT UPDATE(note) ON TABLE t_schema_dump.recommendations TO t_schema_dump_ui;
+GRANT INSERT,UPDATE ON TABLE t_schema_dump.recommendations TO t_schema_dump_pipeline;
+GRANT UPDATE ON TABLE t_schema_dump.recommendations TO t_schema_dump_ui;
 
 --
 -- Name: TABLE forecasts; Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
