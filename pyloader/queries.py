@@ -164,6 +164,10 @@ ENSURE_TENANT_ROLES = SQL["ensure_tenant_roles"]
 ROLE_EXISTS = SQL["role_exists"]
 ROLE_USED_ELSEWHERE = SQL["role_used_elsewhere"]
 SCHEMA_EXISTS = SQL["schema_exists"]
+CITUS_INSTALLED = SQL["citus_installed"]
+SCHEMA_DISTRIBUTED = SQL["schema_distributed"]
+TENANT_TRIGGER_DROPS = SQL["tenant_trigger_drops"]
+DISTRIBUTE_SCHEMA = SQL["distribute_schema"]
 drop_tenant_schema = _tenant("drop_tenant_schema")
 
 

@@ -84,6 +84,23 @@ SELECT masterfile.ensure_tenant_roles(%(schema)s, %(adopt)s)
 CREATE SCHEMA {s} AUTHORIZATION {owner};
 ALTER DEFAULT PRIVILEGES FOR ROLE {owner} REVOKE EXECUTE ON ROUTINES FROM PUBLIC
 
+-- name: citus_installed
+SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus')
+
+-- name: schema_distributed
+-- citus_schemas lists the distributed schemas (Citus 12 and later)
+SELECT EXISTS (SELECT 1 FROM citus_schemas WHERE schema_name::text = %(schema)s)
+
+-- name: tenant_trigger_drops
+-- the statements that drop every trigger of the tenant's tables, built with format('%%I')
+SELECT format('DROP TRIGGER %%I ON %%I.%%I', t.tgname, n.nspname, c.relname)
+FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = %(schema)s AND NOT t.tgisinternal
+ORDER BY c.relname, t.tgname
+
+-- name: distribute_schema
+SELECT citus_schema_distribute(%(schema)s::regnamespace)
+
 -- name: drop_tenant_schema
 DROP SCHEMA {s} CASCADE
 

@@ -97,6 +97,41 @@ def register(raw, client_id: str) -> Tenant:
     return Tenant(client_id, schema, created)
 
 
+class NotCitus(RuntimeError):
+    """The database is not a Citus coordinator."""
+
+
+def distribute_tenant(client_id: str, url: str | None = None) -> dict:
+    """Make an existing tenant a Citus distributed schema (docs/scale-out.md).
+
+    Citus refuses to distribute tables with triggers, and its copy of the
+    data would fire them on shards whose target tables do not exist yet; so,
+    under the tenant's migration lock and its load lock's absence checked by
+    the caller's care, the triggers are dropped, the schema distributed, and
+    the tenant's code (triggers included) applied again, in two transactions.
+    A tenant that is distributed already is left alone.
+    """
+    validate_client_id(client_id)
+    schema = schema_for(client_id)
+    eng = migrate.engine(url)
+    with eng.connect() as sa_conn, sa_conn.begin():
+        raw = sa_conn.connection.driver_connection
+        db.tenant_schema(raw, client_id)
+        if not raw.execute(queries.CITUS_INSTALLED).fetchone()[0]:
+            raise NotCitus("this database is not a Citus coordinator: CREATE EXTENSION citus first")
+        if raw.execute(queries.SCHEMA_DISTRIBUTED, {"schema": schema}).fetchone()[0]:
+            return {"client_id": client_id, "schema": schema, "distributed": False}
+        raw.execute(queries.LOCK_TENANT_MIGRATION, {"schema": schema})
+        for (statement,) in raw.execute(queries.TENANT_TRIGGER_DROPS, {"schema": schema}).fetchall():
+            raw.execute(statement)
+        raw.execute(queries.DISTRIBUTE_SCHEMA, {"schema": schema})
+    with eng.connect() as sa_conn, sa_conn.begin():
+        raw = sa_conn.connection.driver_connection
+        raw.execute(queries.LOCK_TENANT_MIGRATION, {"schema": schema})
+        migrate.upgrade_tenant(sa_conn, schema)
+    return {"client_id": client_id, "schema": schema, "distributed": True}
+
+
 def set_enabled(client_id: str, enabled: bool, url: str | None = None) -> str:
     """Stop or resume a tenant's scheduling; its data and its queue stay."""
     validate_client_id(client_id)

@@ -10,7 +10,8 @@ from psycopg import errors, sql
 
 from pyloader import migrate, tenants
 from pyloader.config import ClientIdError, schema_for, validate_client_id
-from tests.conftest import pyloader, row_set, scalar
+from tests import lines
+from tests.conftest import CITUS, pyloader, row_set, scalar
 
 BAD_CLIENT_IDS = ["", "a" * 41, "acme'", 'ac"me', "ac;me", "ac me", "../acme", "-acme", "_acme", "acmé", "ac.me"]
 UNREACHABLE = "postgresql://postgres@127.0.0.1:1/nowhere?connect_timeout=2"
@@ -279,3 +280,48 @@ def test_fifty_tenants_created_and_migrated(db_url):
     assert {r.revision for r in results} == {migrate.head_revision("tenant")}
     rows = tenants.list_tenants(db_url)
     assert [r["client_id"] for r in rows] == ids
+
+
+# --- an existing tenant made a Citus distributed schema (docs/scale-out.md) ---
+
+
+@pytest.mark.skipif(CITUS, reason="checks the refusal off Citus; `make test-citus` checks the distribution")
+def test_tenant_distribute_refuses_a_database_without_citus(tenant):
+    res = pyloader("tenant", "distribute", tenant.client_id, url=tenant.url)
+    assert res.returncode == 2 and "not a Citus coordinator" in res.stderr
+    # and it changed nothing: the tenant's triggers are all there
+    with tenant.connect() as conn:
+        assert scalar(conn, "SELECT count(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
+                            " WHERE c.relnamespace = %s::regnamespace AND NOT t.tgisinternal", (tenant.schema,)) > 20
+
+
+@pytest.mark.skipif(not CITUS, reason="Citus is not installed here (`make test-citus` runs this on a Citus cluster)")
+def test_a_tenant_made_before_sharding_is_distributed_with_its_triggers_and_marks(db_url):
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("ALTER DATABASE {} RESET citus.enable_schema_based_sharding").format(
+            sql.Identifier(conn.info.dbname)))
+    tenants.create_tenant("early", db_url, schedule=False)
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("ALTER DATABASE {} SET citus.enable_schema_based_sharding = on").format(
+            sql.Identifier(conn.info.dbname)))
+        triggers = "SELECT count(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid" \
+                   " WHERE c.relnamespace = 't_early'::regnamespace AND NOT t.tgisinternal"
+        before = scalar(conn, triggers)
+        assert scalar(conn, "SELECT count(*) FROM citus_schemas WHERE schema_name::text = 't_early'") == 0
+    res = pyloader("tenant", "distribute", "early", url=db_url)
+    assert res.returncode == 0, res.stderr
+    assert "distributed" in res.stdout
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        assert scalar(conn, "SELECT count(*) FROM citus_schemas WHERE schema_name::text = 't_early'") == 1
+        assert scalar(conn, triggers) == before
+    # its marking triggers work on the worker: a load queues its keys
+    with psycopg.connect(db_url) as conn:
+        conn.execute("SET ROLE t_early_loader")
+        conn.execute("SET search_path = t_early, pg_catalog, pg_temp")
+        for table, rows in lines.generate(3, products=2, locations=2).items():
+            lines.insert(conn, table, rows)
+        conn.commit()
+    with psycopg.connect(db_url) as conn:
+        assert scalar(conn, "SELECT count(*) FROM t_early._private_dirty_keys") > 0
+    again = pyloader("tenant", "distribute", "early", url=db_url)
+    assert again.returncode == 0 and "already distributed" in again.stdout

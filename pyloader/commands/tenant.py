@@ -1,4 +1,4 @@
-"""`pyloader tenant create|list|disable|enable|drop`: provisioning and the operator's switches."""
+"""`pyloader tenant create|list|disable|enable|distribute|drop`: provisioning and the operator's switches."""
 from __future__ import annotations
 
 from pyloader.cli import UsageError, print_json
@@ -19,6 +19,9 @@ def register(sub) -> None:
         a = tsub.add_parser(action, help=text)
         a.add_argument("client_id")
         a.set_defaults(func=_switch, enabled=action == "enable")
+    ds = tsub.add_parser("distribute", help="make the tenant a Citus distributed schema (on a Citus coordinator)")
+    ds.add_argument("client_id")
+    ds.set_defaults(func=_distribute)
     d = tsub.add_parser("drop", help="drop the tenant: schema, roles, hints and registry row, in one transaction")
     d.add_argument("client_id")
     d.add_argument("--yes", action="store_true", help="required: the tenant's data is gone for good")
@@ -35,6 +38,19 @@ def _create(args) -> int:
     except tenants.TenantConflict as exc:
         raise UsageError(str(exc)) from exc
     print(f"tenant {t.client_id}: schema {t.schema} {'created' if t.created else 'already exists, at head'}")
+    return 0
+
+
+def _distribute(args) -> int:
+    from pyloader import tenants
+
+    validate_client_id(args.client_id)  # before any SQL
+    try:
+        out = tenants.distribute_tenant(args.client_id)
+    except tenants.NotCitus as exc:
+        raise UsageError(str(exc)) from exc
+    state = "distributed" if out["distributed"] else "already distributed"
+    print(f"tenant {out['client_id']}: schema {out['schema']} {state}")
     return 0
 
 
