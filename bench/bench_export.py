@@ -29,7 +29,7 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from bench.bench_features import AS_OF, FIRST_DAY, GENERATE, connect, process
-from bench.bench_load import _timed
+from bench.bench_load import timed
 from bench.common import Sampler, machine
 from pyloader.db import drop_database, scratch_database
 from pyloader import db, tenants
@@ -129,7 +129,7 @@ def exported(url: str, client_id: str, path: str) -> dict:
     """One `pyloader export` process: wall seconds, peak RSS, its JSON summary."""
     env = dict(os.environ, DATABASE_URL=url)
     with ServerCpu(url) as server:
-        wall, rss_kb, proc = _timed([str(BIN), "export", client_id, "--to", path, "--overwrite", "--json"], env)
+        wall, rss_kb, proc = timed([str(BIN), "export", client_id, "--to", path, "--overwrite", "--json"], env)
     summary = json.loads(proc.stdout)
     os.unlink(path)
     client = sum(float(m) for m in re.findall(r"(?:User|System) time \(seconds\): ([\d.]+)", proc.stderr))
