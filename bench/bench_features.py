@@ -129,6 +129,7 @@ def process(url: str, schema: str, runners: int = 1, sessions: list[psycopg.Conn
             # summed over runners: with two, more than the wall time
             "feature_seconds": feature_seconds, "plan_seconds": plan_seconds,
             "runners": runners, "peak_private_mb": max(m.peak_private_mb for m in mems),
+            "backend_cpu_seconds": sum(m.cpu_seconds for m in mems),
             "peak_rss_mb": max(m.peak_rss_mb for m in mems)}
 
 

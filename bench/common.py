@@ -53,12 +53,23 @@ class Sampler:
         self._thread.join()
 
 
+def cpu_seconds(pid: int, *, children: bool = False) -> float:
+    """User and system CPU seconds of a process so far; with `children`, also
+    those of the children it has reaped."""
+    fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if children else 0)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 class BackendMemory(Sampler):
-    """Peak memory of one backend process, sampled every 20 ms.
+    """Peak memory of one backend process, sampled every 20 ms, and the CPU
+    it used while sampled.
 
     `peak_private_mb` is anonymous memory (what the backend itself holds:
     sorts, hash tables, tuplestores); `peak_rss_mb` also counts the pages of
     shared_buffers it touched, which are shared by every backend.
+    `cpu_seconds` is the backend's own CPU time, which other processes on a
+    shared machine lengthen less than they lengthen the wall time.
     """
 
     def __init__(self, pid: int):
@@ -66,6 +77,21 @@ class BackendMemory(Sampler):
         self.pid = pid
         self.peak_private_kb = 0
         self.peak_rss_kb = 0
+        self._cpu = [0.0, 0.0]
+
+    def __enter__(self):
+        with contextlib.suppress(OSError):
+            self._cpu = [cpu_seconds(self.pid)] * 2
+        return super().__enter__()
+
+    def __exit__(self, *exc):
+        super().__exit__(*exc)
+        with contextlib.suppress(OSError):
+            self._cpu[1] = cpu_seconds(self.pid)
+
+    @property
+    def cpu_seconds(self) -> float:
+        return self._cpu[1] - self._cpu[0]
 
     def sample(self) -> bool:
         try:
