@@ -161,7 +161,7 @@ def _us(seconds: float, key_weeks: int) -> float:
 def _baseline_cell(r: dict) -> str:
     if r["finished"]:
         return f"{r['wall_seconds']:.0f} s, peak RSS {r['peak_rss_mb'] / 1024:.1f} GB"
-    why = "killed at the cap" if r["capped"] else f"`{r['error'] or 'exit ' + str(r['returncode'])}`"
+    why = "killed at the cap" if r.get("capped") else f"`{r['error'] or 'exit ' + str(r['returncode'])}`"
     return (f"**did not finish under {r['cap_gb']:g} GB**: {why} after {r['wall_seconds']:.0f} s, "
             f"peak RSS {r['peak_rss_mb'] / 1024:.1f} GB")
 
@@ -186,6 +186,19 @@ def markdown(runs: list[dict], args, started: str, finished: str) -> str:
     rebuild_cpu = lambda r: _us(r["full"]["backend_cpu_seconds"], r["key_weeks"])  # noqa: E731
     roll_cpu = lambda r: _us(r["roll"]["backend_cpu_seconds"], r["key_weeks"])  # noqa: E731
     backend = lambda r: max(r["full"]["peak_private_mb"], r["roll_peak_private_mb"])  # noqa: E731
+    def phases(label: str, key: str) -> list[str]:
+        """Where a pass's time went, per key-week: refresh_features, refresh_plans
+        (as the runs table times them) and the rest (claiming keys from the
+        queue, the marks' deletion, commits)."""
+        features = lambda r: _us(r[key]["feature_seconds"], r["key_weeks"])  # noqa: E731
+        plans = lambda r: _us(r[key]["plan_seconds"], r["key_weeks"])  # noqa: E731
+        rest = lambda r: _us(r[key]["seconds"] - r[key]["feature_seconds"] - r[key]["plan_seconds"],  # noqa: E731
+                             r["key_weeks"])
+        return [row(f"{label}: features, per key-week", lambda r: f"{features(r):.2f} µs", ratio(features)),
+                row(f"{label}: plans, per key-week", lambda r: f"{plans(r):.2f} µs", ratio(plans)),
+                row(f"{label}: the rest (claims from the queue, deletions, commits), per key-week",
+                    lambda r: f"{rest(r):.2f} µs", ratio(rest))]
+
     head = " | ".join(f"{r['scale']:g}x: {r['products']:,} x {r['locations']} x {r['weeks']}" for r in runs)
     lines = [
         f"| measure | {head} | {large['scale']:g}x / {small['scale']:g}x | target (issue 17) |",
@@ -201,10 +214,12 @@ def markdown(runs: list[dict], args, started: str, finished: str) -> str:
             f"(features {r['full']['feature_seconds']:.0f} s, plans {r['full']['plan_seconds']:.0f} s)"),
         row("full rebuild per key-week", lambda r: f"{rebuild(r):.1f} µs", ratio(rebuild, PER_KEY_WEEK),
             f"<= {PER_KEY_WEEK}"),
-        row(f"one-week roll, one runner (median of {args.rolls})", lambda r: f"{r['roll']['seconds']:.1f} s "
+        *phases("full rebuild", "full"),
+        row(f"one-week roll, one runner (median of {len(large['rolls'])})", lambda r: f"{r['roll']['seconds']:.1f} s "
             f"({', '.join(f'{x:.1f}' for x in r['rolls'])})"),
         row("one-week roll per key-week", lambda r: f"{roll(r):.2f} µs", ratio(roll, PER_KEY_WEEK),
             f"<= {PER_KEY_WEEK}"),
+        *phases("the roll", "roll"),
         *([row("full rebuild, the backend's CPU per key-week", lambda r: f"{rebuild_cpu(r):.1f} µs "
                 f"({r['full']['backend_cpu_seconds']:.0f} s)", ratio(rebuild_cpu, PER_KEY_WEEK), f"<= {PER_KEY_WEEK}"),
             row("one-week roll, the backend's CPU per key-week", lambda r: f"{roll_cpu(r):.2f} µs",
@@ -238,7 +253,7 @@ on {large['machine']}, Debian 12, PostgreSQL {large['server_version']}; shared w
 JSON Lines and loaded by `pyloader load --files` in its own process (its peak RSS by `/usr/bin/time -v`; the
 files took {small['files']['seconds']:.0f} s and {large['files']['seconds']:.0f} s to write, not counted),
 one full rebuild with one runner, the tenant's size after it (vacuumed), one corrected sales line and
-one-week rolls ({args.rolls}) on a warm pipeline session, then the two in-memory baselines, each in its own
+one-week rolls ({len(large['rolls'])}) on a warm pipeline session, then the two in-memory baselines, each in its own
 process, killed if its resident memory passes {args.cap_gb:g} GB (`common.RssCap`, sampled every 20 ms), so
 that it cannot make the machine swap or the kernel kill the database.
 
@@ -264,15 +279,23 @@ def main(argv=None) -> int:
     ap.add_argument("--doc", action="store_true", help="record the section in docs/benchmarks.md")
     ap.add_argument("--out", type=pathlib.Path, help="write the markdown section here")
     ap.add_argument("--json", type=pathlib.Path, help="write the raw figures here")
+    ap.add_argument("--from-json", type=pathlib.Path,
+                    help="write the section again from the raw figures of an earlier run (--json), measuring nothing")
     args = ap.parse_args(argv)
-    started = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    runs = []
-    for scale in sorted(float(s) for s in args.scales.split(",")):
-        runs.append(run_scale(scale, args))
-        if args.json:  # what finished is kept if a later scale fails
-            args.json.parent.mkdir(parents=True, exist_ok=True)
-            args.json.write_text(json.dumps(runs, indent=2, default=str))
-    md = markdown(runs, args, started, dt.datetime.now(dt.timezone.utc).strftime("%H:%M UTC"))
+    if args.from_json:
+        raw = json.loads(args.from_json.read_text())
+        runs, started, finished = raw["runs"], raw["started"], raw["finished"]
+    else:
+        started = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        runs = []
+        for scale in sorted(float(s) for s in args.scales.split(",")):
+            runs.append(run_scale(scale, args))
+            finished = dt.datetime.now(dt.timezone.utc).strftime("%H:%M UTC")
+            if args.json:  # what finished is kept if a later scale fails
+                args.json.parent.mkdir(parents=True, exist_ok=True)
+                args.json.write_text(json.dumps({"started": started, "finished": finished, "runs": runs},
+                                                indent=2, default=str))
+    md = markdown(runs, args, started, finished)
     print(md)
     if args.out:
         args.out.write_text(md)
