@@ -154,16 +154,21 @@ def run_scale(scale: float, args) -> dict:
     return out
 
 
+CPU_NOTE = """ The backend's CPU (user and
+system, from /proc) is what the wall time would be on a machine of its own:
+other processes lengthen the wall time, much less the CPU."""
+
+
 def _us(seconds: float, key_weeks: int) -> float:
     return 1e6 * seconds / key_weeks
 
 
 def _baseline_cell(r: dict) -> str:
     if r["finished"]:
-        return f"{r['wall_seconds']:.0f} s, peak RSS {r['peak_rss_mb'] / 1024:.1f} GB"
+        return f"{r['wall_seconds']:.0f} s, peak RSS {r['peak_rss_mb'] / 1024:.1f} GiB"
     why = "killed at the cap" if r.get("capped") else f"`{r['error'] or 'exit ' + str(r['returncode'])}`"
-    return (f"**did not finish under {r['cap_gb']:g} GB**: {why} after {r['wall_seconds']:.0f} s, "
-            f"peak RSS {r['peak_rss_mb'] / 1024:.1f} GB")
+    return (f"**did not finish under {r['cap_gb']:g} GiB**: {why} after {r['wall_seconds']:.0f} s, "
+            f"peak RSS {r['peak_rss_mb'] / 1024:.1f} GiB")
 
 
 def markdown(runs: list[dict], args, started: str, finished: str) -> str:
@@ -199,6 +204,7 @@ def markdown(runs: list[dict], args, started: str, finished: str) -> str:
                 row(f"{label}: the rest (claims from the queue, deletions, commits), per key-week",
                     lambda r: f"{rest(r):.2f} µs", ratio(rest))]
 
+    cpu = all("backend_cpu_seconds" in r["full"] for r in runs)
     head = " | ".join(f"{r['scale']:g}x: {r['products']:,} x {r['locations']} x {r['weeks']}" for r in runs)
     lines = [
         f"| measure | {head} | {large['scale']:g}x / {small['scale']:g}x | target (issue 17) |",
@@ -224,7 +230,7 @@ def markdown(runs: list[dict], args, started: str, finished: str) -> str:
                 f"({r['full']['backend_cpu_seconds']:.0f} s)", ratio(rebuild_cpu, PER_KEY_WEEK), f"<= {PER_KEY_WEEK}"),
             row("one-week roll, the backend's CPU per key-week", lambda r: f"{roll_cpu(r):.2f} µs",
                 ratio(roll_cpu, PER_KEY_WEEK), f"<= {PER_KEY_WEEK}")]
-          if all("backend_cpu_seconds" in r["full"] for r in runs) else []),
+          if cpu else []),
         row("the largest backend's private memory (rebuild, rolls)",
             lambda r: f"{r['full']['peak_private_mb']:.0f} MB, {r['roll_peak_private_mb']:.0f} MB",
             ratio(backend, BACKEND_MEMORY), f"<= {BACKEND_MEMORY}"),
@@ -254,15 +260,13 @@ JSON Lines and loaded by `pyloader load --files` in its own process (its peak RS
 files took {small['files']['seconds']:.0f} s and {large['files']['seconds']:.0f} s to write, not counted),
 one full rebuild with one runner, the tenant's size after it (vacuumed), one corrected sales line and
 one-week rolls ({len(large['rolls'])}) on a warm pipeline session, then the two in-memory baselines, each in its own
-process, killed if its resident memory passes {args.cap_gb:g} GB (`common.RssCap`, sampled every 20 ms), so
+process, killed if its resident memory passes {args.cap_gb:g} GiB (`common.RssCap`, sampled every 20 ms), so
 that it cannot make the machine swap or the kernel kill the database.
 
 {chr(10).join(lines)}
 
 Per key-week figures divide by the tenant's `features` rows; every key has the
-same weeks at both scales, so they are per key too. The backend's CPU (user and
-system, from /proc) is what the wall time would be on a machine of its own:
-other processes lengthen the wall time, much less the CPU. Memory is the
+same weeks at both scales, so they are per key too.{CPU_NOTE if cpu else ""} Memory is the
 backend's anonymous memory (`RssAnon`, sampled every 20 ms), shared buffers
 not counted.
 """
@@ -275,7 +279,7 @@ def main(argv=None) -> int:
     ap.add_argument("--locations", type=int, default=20)
     ap.add_argument("--weeks", type=int, default=104)
     ap.add_argument("--rolls", type=int, default=bf.ROLLS)
-    ap.add_argument("--cap-gb", type=float, default=12, help="the baselines' resident memory, GB")
+    ap.add_argument("--cap-gb", type=float, default=12, help="the baselines' resident memory, GiB")
     ap.add_argument("--doc", action="store_true", help="record the section in docs/benchmarks.md")
     ap.add_argument("--out", type=pathlib.Path, help="write the markdown section here")
     ap.add_argument("--json", type=pathlib.Path, help="write the raw figures here")
