@@ -80,7 +80,7 @@ bench-tenants: db
 	@$(PY) -m bench.bench_many_tenants --out bench/out/many_tenants.md
 
 # the master file at 1x and 10x in one run, recorded in docs/benchmarks.md
-# (long: about an hour, and ~50 GB of disk at its peak; not part of `make bench`)
+# (long: about an hour, and ~30 GB of disk at its peak; not part of `make bench`)
 bench-scale: db
 	@$(PY) -m bench.bench_scale --doc --json bench/out/scale.json
 
