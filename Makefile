@@ -9,7 +9,7 @@ MASTERFILE_PGPORT ?= 54329
 LOCAL_URL := postgresql://postgres@127.0.0.1:$(MASTERFILE_PGPORT)/masterfile
 export DATABASE_URL ?= $(LOCAL_URL)
 
-.PHONY: deps kernel venv db stop migrate test test-citus stop-citus schema demo bench bench-tenants serve docker-wheels docker-test
+.PHONY: deps kernel venv db stop migrate test test-citus stop-citus schema demo bench bench-tenants bench-scale serve docker-wheels docker-test
 
 deps:
 	@scripts/install-deps.sh
@@ -78,6 +78,11 @@ bench: db
 # a thousand tenants on one node (long: about 40 minutes; not part of `make bench`)
 bench-tenants: db
 	@$(PY) -m bench.bench_many_tenants --out bench/out/many_tenants.md
+
+# the master file at 1x and 10x in one run, recorded in docs/benchmarks.md
+# (long: about an hour, and ~30 GB of disk at its peak; not part of `make bench`)
+bench-scale: db
+	@$(PY) -m bench.bench_scale --doc --json bench/out/scale.json
 
 # the package's wheel and its dependencies', for the application image
 docker-wheels: venv

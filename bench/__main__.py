@@ -11,7 +11,7 @@ import subprocess
 import sys
 import tempfile
 
-DOC = pathlib.Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
+from bench.common import DOC, doc_sections
 SECTIONS = [
     ("tenants", ["bench.bench_tenants"]),
     ("loader", ["bench.bench_load"]),
@@ -23,18 +23,15 @@ SECTIONS = [
 ]
 
 
-# sections written by the long benchmarks (`make bench-tenants`), which `make
-# bench` does not run, and baselines recorded once for a later change to be
-# held to: kept as they are when the rest is written anew
-LONG_SECTIONS = ("## A thousand tenants", "## Baseline before issue 17", "## Issue 20: before and after")
+# sections written by the long benchmarks (`make bench-tenants`, `make
+# bench-scale`), which `make bench` does not run, and baselines recorded once
+# for a later change to be held to: kept as they are when the rest is written anew
+LONG_SECTIONS = ("## A thousand tenants", "## Master file at 10x", "## Baseline before issue 17",
+                 "## Issue 20: before and after")
 
 
 def kept_sections() -> list[str]:
-    if not DOC.exists():
-        return []
-    text = DOC.read_text()
-    sections = ["## " + s for s in text.split("\n## ")[1:]]
-    return [s.strip() for s in sections if s.startswith(LONG_SECTIONS)]
+    return [s for s in doc_sections() if s.startswith(LONG_SECTIONS)]
 
 
 def main() -> int:

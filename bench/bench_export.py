@@ -29,8 +29,8 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from bench.bench_features import AS_OF, FIRST_DAY, GENERATE, connect, process
-from bench.bench_load import _timed
-from bench.common import Sampler, machine
+from bench.bench_load import timed
+from bench.common import Sampler, cpu_seconds, machine
 from pyloader.db import drop_database, scratch_database
 from pyloader import db, tenants
 from pyloader.config import app_role, database_url, schema_for
@@ -64,13 +64,6 @@ def rows_of(url: str, client_id: str) -> int:
         return conn.execute("SELECT count(*) FROM master_file").fetchone()[0]
 
 
-def _cpu_seconds(pid: int) -> float:
-    """user + system seconds of a process so far (a backend on this machine)."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def _own_cpu() -> float:
     r = resource.getrusage(resource.RUSAGE_SELF)
     return r.ru_utime + r.ru_stime
@@ -94,7 +87,7 @@ class ServerCpu(Sampler):
         for (pid,) in self._conn.execute("SELECT pid FROM pg_stat_activity WHERE usename = %s"
                                          " AND datname = current_database()", (app_role(),)).fetchall():
             try:
-                self.seen[pid] = _cpu_seconds(pid)
+                self.seen[pid] = cpu_seconds(pid)
             except OSError:  # the backend ended between the two reads
                 pass
         return True
@@ -116,20 +109,20 @@ def bare_copy(url: str, client_id: str, *, jit: bool = True) -> dict:
         if not jit:
             conn.execute("SET jit = off")
         size = 0
-        server, client = _cpu_seconds(conn.info.backend_pid), _own_cpu()
+        server, client = cpu_seconds(conn.info.backend_pid), _own_cpu()
         started = time.perf_counter()
         with cur.copy("COPY (SELECT * FROM master_file) TO STDOUT") as copy:
             for chunk in copy:
                 size += len(chunk)
         return {"seconds": time.perf_counter() - started, "bytes": size, "rows": cur.rowcount,
-                "server_cpu": _cpu_seconds(conn.info.backend_pid) - server, "client_cpu": _own_cpu() - client}
+                "server_cpu": cpu_seconds(conn.info.backend_pid) - server, "client_cpu": _own_cpu() - client}
 
 
 def exported(url: str, client_id: str, path: str) -> dict:
     """One `pyloader export` process: wall seconds, peak RSS, its JSON summary."""
     env = dict(os.environ, DATABASE_URL=url)
     with ServerCpu(url) as server:
-        wall, rss_kb, proc = _timed([str(BIN), "export", client_id, "--to", path, "--overwrite", "--json"], env)
+        wall, rss_kb, proc = timed([str(BIN), "export", client_id, "--to", path, "--overwrite", "--json"], env)
     summary = json.loads(proc.stdout)
     os.unlink(path)
     client = sum(float(m) for m in re.findall(r"(?:User|System) time \(seconds\): ([\d.]+)", proc.stderr))

@@ -23,13 +23,12 @@ import random
 import statistics
 import threading
 import pathlib
-import subprocess
 import sys
 
 import psycopg
 from psycopg import sql
 
-from bench.common import BackendMemory, machine, timer
+from bench.common import BackendMemory, machine, measured, timer
 from pyloader.db import drop_database, scratch_database
 from pyloader import tenants
 
@@ -130,6 +129,7 @@ def process(url: str, schema: str, runners: int = 1, sessions: list[psycopg.Conn
             # summed over runners: with two, more than the wall time
             "feature_seconds": feature_seconds, "plan_seconds": plan_seconds,
             "runners": runners, "peak_private_mb": max(m.peak_private_mb for m in mems),
+            "backend_cpu_seconds": sum(m.cpu_seconds for m in mems),
             "peak_rss_mb": max(m.peak_rss_mb for m in mems)}
 
 
@@ -171,12 +171,23 @@ def floor(url: str, schema: str) -> dict:
     return {"facts_seconds": t_facts["seconds"], "write_seconds": t_write["seconds"]}
 
 
-def baseline(script: str, url: str, schema: str, *args: str) -> dict:
+def baseline(script: str, url: str, schema: str, *args: str, cap_bytes: int | None = None) -> dict:
     """An in-memory baseline (bench/pandas_baseline.py, bench/polars_baseline.py)
-    on the same data, in its own process: its JSON report."""
-    res = subprocess.run([sys.executable, f"bench/{script}", "--dsn", url, "--schema", schema,
-                          "--end-week", END_WEEK.isoformat(), *args], capture_output=True, text=True, check=True)
-    return json.loads(res.stdout.strip().splitlines()[-1])
+    on the same data, in its own process: its JSON report, with "finished".
+
+    With `cap_bytes` the process is killed when its resident memory passes
+    the cap (common.measured); a run that fails so (or fails in any way under
+    a cap: an allocation refused) reports finished false, how long it ran,
+    its peak RSS until then and why, where without a cap a failure raises."""
+    cmd = [sys.executable, f"bench/{script}", "--dsn", url, "--schema", schema, "--end-week", END_WEEK.isoformat(),
+           *args]
+    run = measured(cmd, cap_bytes=cap_bytes)
+    if run.ok:
+        return json.loads(run.stdout.strip().splitlines()[-1]) | {"finished": True}
+    if cap_bytes is None:
+        raise RuntimeError(f"{script} failed ({run.returncode}): {run.stderr.strip()[-2000:]}")
+    return {"finished": False, "cap_gb": cap_bytes / 2**30, "wall_seconds": run.wall_seconds,
+            "peak_rss_mb": run.peak_rss_mb, "returncode": run.returncode, "capped": run.capped, "error": run.error}
 
 
 def timed_read(conn: psycopg.Connection, query: str, params: tuple) -> dict:
@@ -210,15 +221,16 @@ def reads(url: str, schema: str, products: int, locations: int) -> dict:
     return out
 
 
-def correct_line(url: str, schema: str, product: str, location: str) -> dt.date:
-    """Correct one sales line of a key, as the loader would; returns its week."""
+def correct_line(url: str, schema: str, product: str, location: str, nth: int = 300) -> dt.date:
+    """Correct one sales line of a key (its nth by date), as the loader would;
+    returns its week."""
     with connect(url, schema, "loader") as conn:
-        txn, week = conn.execute(
-            "SELECT txn_id, date_trunc('week', business_date)::date FROM erp_sales_lines "
-            "WHERE product_id = %s AND location_id = %s ORDER BY business_date OFFSET 300 LIMIT 1",
-            (product, location)).fetchone()
+        txn, line, week = conn.execute(
+            "SELECT txn_id, line_no, date_trunc('week', business_date)::date FROM erp_sales_lines "
+            "WHERE product_id = %s AND location_id = %s ORDER BY business_date, txn_id, line_no OFFSET %s LIMIT 1",
+            (product, location, nth)).fetchone()
         conn.execute("UPDATE erp_sales_lines SET qty = qty + 1, net_amount = net_amount + 2.5, "
-                     "updated_at = updated_at + interval '1 day' WHERE txn_id = %s", (txn,))
+                     "updated_at = updated_at + interval '1 day' WHERE txn_id = %s AND line_no = %s", (txn, line))
     return week
 
 
@@ -230,12 +242,18 @@ def generate(url: str, schema: str, products: int, locations: int, out: dict) ->
     with connect(url, schema, "loader") as conn, timer() as tg:
         for statement in GENERATE.split(";\n\n"):
             conn.execute(statement, {"first": FIRST_DAY, "products": products, "locations": locations})
+    analysed_lines(url, schema, out)
+    out["generate_seconds"] = tg["seconds"]
+
+
+def analysed_lines(url: str, schema: str, out: dict) -> None:
+    """The loaded lines analysed, as autovacuum leaves them before the first
+    rebuild; their counts into out["lines"]."""
     with connect(url, schema, None) as conn:
         conn.execute("VACUUM ANALYZE")
         out["lines"] = {tb: conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(tb))).fetchone()[0]
                         for tb in ("erp_sales_lines", "erp_receipt_lines", "erp_purchase_order_lines",
                                    "erp_invoice_lines")}
-    out["generate_seconds"] = tg["seconds"]
 
 
 def vacuum_rebuilt(url: str, schema: str) -> None:
@@ -246,9 +264,9 @@ def vacuum_rebuilt(url: str, schema: str) -> None:
             conn.execute(sql.SQL("VACUUM ANALYZE {}").format(sql.Identifier(table)))
 
 
-def bench_tenant(products: int, locations: int):
+def bench_tenant(products: int, locations: int, dbname: str | None = None):
     """A scratch database with the bench tenant: (dbname, url, schema, out)."""
-    dbname = os.environ.get("MF_BENCH_DB", "mf_bench_features")
+    dbname = dbname or os.environ.get("MF_BENCH_DB", "mf_bench_features")
     url = scratch_database(dbname)
     t = tenants.create_tenant("bench", url, schedule=False)
     return dbname, url, t.schema, {"products": products, "locations": locations, "machine": machine()}

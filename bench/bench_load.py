@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -27,7 +26,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from bench.common import machine
+from bench.common import Measured, machine, measured
 from pyloader.db import drop_database, scratch_database
 from pyloader import tenants
 from pyloader.config import schema_for
@@ -41,18 +40,15 @@ TOKEN = "bench-token"
 BIN = Path(sys.executable).parent / "pyloader"
 
 
-def _timed(cmd: list[str], env: dict) -> tuple[float, int, subprocess.CompletedProcess]:
-    """Wall seconds and peak RSS (KiB) of a command run under /usr/bin/time -v."""
-    t0 = time.perf_counter()
-    proc = subprocess.run(["/usr/bin/time", "-v", *cmd], capture_output=True, text=True, env=env)
-    wall = time.perf_counter() - t0
-    if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}): {proc.stderr.strip()[-2000:]}")
-    m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr)
-    return wall, int(m.group(1)) if m else 0, proc
+def timed(cmd: list[str], env: dict) -> tuple[float, int, Measured]:
+    """Wall seconds and peak RSS (KiB) of a command that must succeed (common.measured)."""
+    run = measured(cmd, env)
+    if not run.ok:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({run.returncode}): {run.stderr.strip()[-2000:]}")
+    return run.wall_seconds, run.peak_rss_kb, run
 
 
-def _load_stats(url: str, client_id: str) -> tuple[int, int, float]:
+def load_stats(url: str, client_id: str) -> tuple[int, int, float]:
     """(records read, sales lines read, seconds of the sales load) from the tenant's loads."""
     schema = schema_for(client_id)
     with psycopg.connect(url) as conn:
@@ -96,8 +92,8 @@ def run(sizes: list[str], seed: int = 1, keep_files: bool = False) -> list[dict]
             print(f"[{size}] files written in {time.perf_counter() - t0:.0f}s", file=sys.stderr)
             client = f"bench-files-{i}"
             tenants.create_tenant(client, url, schedule=False)
-            wall, rss, _ = _timed([str(BIN), "load", client, "--files", str(files)], env)
-            total, sales, secs = _load_stats(url, client)
+            wall, rss, _ = timed([str(BIN), "load", client, "--files", str(files)], env)
+            total, sales, secs = load_stats(url, client)
             rows.append(dict(size=size, path="files (jsonl)", records=total, sales=sales, wall=wall,
                              rate=total / wall, sales_rate=sales / secs, rss_kb=rss, load=os.getloadavg()[0]))
             print(f"[{size}] files: {rows[-1]['sales_rate']:,.0f} sales lines/s, {rss / 1024:.0f} MiB", file=sys.stderr)
@@ -108,11 +104,11 @@ def run(sizes: list[str], seed: int = 1, keep_files: bool = False) -> list[dict]
             try:
                 client = f"bench-api-{i}"
                 tenants.create_tenant(client, url, schedule=False)
-                wall, rss, _ = _timed([str(BIN), "load", client, "--api", api], env)
+                wall, rss, _ = timed([str(BIN), "load", client, "--api", api], env)
             finally:
                 server.terminate()
                 server.wait(timeout=10)
-            total, sales, secs = _load_stats(url, client)
+            total, sales, secs = load_stats(url, client)
             rows.append(dict(size=size, path="API (loopback)", records=total, sales=sales, wall=wall,
                              rate=total / wall, sales_rate=sales / secs, rss_kb=rss, load=os.getloadavg()[0]))
             print(f"[{size}] API: {rows[-1]['sales_rate']:,.0f} sales lines/s, {rss / 1024:.0f} MiB", file=sys.stderr)

@@ -32,7 +32,7 @@ import time
 import psycopg
 from psycopg import sql
 
-from bench.common import machine
+from bench.common import cpu_seconds, machine
 from pyloader.db import drop_database, scratch_database
 from pyloader import load, migrate, scheduler, tenants, worker
 from pyloader.config import tenant_roles
@@ -40,7 +40,6 @@ from pyloader.fake_erp import Dataset, FakeErp, FakeErpServer, write_files
 from pyloader.fake_erp.generator import DEFAULT_END_DATE
 
 DB_NAME = "mf_bench_many"
-CLK = os.sysconf("SC_CLK_TCK")
 PYLOADER = os.path.join(os.path.dirname(sys.executable), "pyloader")
 
 
@@ -84,12 +83,6 @@ def postmaster_pid(url: str) -> int:
     return int(pathlib.Path(datadir, "postmaster.pid").read_text().split()[0])
 
 
-def cpu_ticks(pid: int, *, children: bool) -> int:
-    fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    own = int(fields[11]) + int(fields[12])
-    return own + (int(fields[13]) + int(fields[14]) if children else 0)
-
-
 def cron_launcher_pid(url: str) -> int:
     with psycopg.connect(url) as conn:
         return conn.execute("SELECT pid FROM pg_stat_activity WHERE backend_type = 'pg_cron launcher'").fetchone()[0]
@@ -97,12 +90,12 @@ def cron_launcher_pid(url: str) -> int:
 
 def idle_cpu(url: str, minutes: float) -> dict:
     pm, launcher = postmaster_pid(url), cron_launcher_pid(url)
-    before = (cpu_ticks(pm, children=True), cpu_ticks(launcher, children=False), time.monotonic())
+    before = (cpu_seconds(pm, children=True), cpu_seconds(launcher, children=False), time.monotonic())
     time.sleep(minutes * 60)
-    after = (cpu_ticks(pm, children=True), cpu_ticks(launcher, children=False), time.monotonic())
+    after = (cpu_seconds(pm, children=True), cpu_seconds(launcher, children=False), time.monotonic())
     wall = after[2] - before[2]
-    reaped = (after[0] - before[0]) / CLK
-    launcher_s = (after[1] - before[1]) / CLK
+    reaped = after[0] - before[0]
+    launcher_s = after[1] - before[1]
     return {"wall_s": wall, "reaped_cpu_s": reaped, "launcher_cpu_s": launcher_s,
             "share_of_one_core": (reaped + launcher_s) / wall}
 
