@@ -684,8 +684,9 @@ class TenantLoader:
                     counts.stale = stale + (planned - applied)  # lost a race with a concurrent writer
                     counts.future = future
                     newest = (newest_ok, newest_future)
-                    # from this session: on Citus the marking triggers ran on the worker, which cannot hint
-                    cur.execute(queries.hint_work(self.schema))
+                    if applied:
+                        # from this session: on Citus the marking triggers ran on the worker, which cannot hint
+                        cur.execute(queries.hint_work(self.schema))
                 self._record(cur, ent, load_id, counts, batch.rejects)
         except pgerr.UniqueViolation:
             raise  # another writer added a key after our probe: the batch is retried whole

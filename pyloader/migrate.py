@@ -158,7 +158,10 @@ def upgrade_tenant(sa_conn, schema: str, target: str = "head") -> None:
     # (only tests stop there) gets its code when it reaches head
     if target == "head" or target == head_revision("tenant"):
         apply_sql(raw, "tenant", schema)
-        raw.execute(queries.hint_work(schema))
+        # marks queued before the tenant had hints (or while a hint was lost):
+        # asked, then hinted, in two statements (Citus: docs/scale-out.md)
+        if raw.execute(queries.has_queued_work(schema)).fetchone()[0]:
+            raw.execute(queries.hint_work(schema))
     db.leave_tenant(raw)
     if target == "head" or target == head_revision("tenant"):
         raw.execute(queries.SET_CODE_VERSION, {"schema": schema, "version": code_version()})

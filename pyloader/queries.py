@@ -195,6 +195,7 @@ SET_CONTROL_CODE_VERSION = SQL["set_control_code_version"]
 TENANT_CODE_VERSIONS = SQL["tenant_code_versions"]
 SET_CODE_VERSION = SQL["set_code_version"]
 sql_search_path = _tenant("sql_search_path")
+has_queued_work = _tenant("has_queued_work")
 hint_work = _tenant("hint_work")
 tenant_revision = _tenant("tenant_revision")
 

@@ -159,6 +159,9 @@ SELECT schema_name, code_version FROM masterfile.tenants ORDER BY client_id
 -- name: set_code_version
 UPDATE masterfile.tenants SET code_version = %(version)s WHERE schema_name = %(schema)s
 
+-- name: has_queued_work
+SELECT EXISTS (SELECT 1 FROM {s}._private_dirty_keys)
+
 -- name: hint_work
 -- a writer's last statement (the loader's batch, the API's edit, a
 -- migration): a hint sent from this session, as marking triggers on a Citus
