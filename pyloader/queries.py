@@ -131,6 +131,7 @@ CONTROL_CODE_VERSION = SQL["control_code_version"]
 SET_CONTROL_CODE_VERSION = SQL["set_control_code_version"]
 TENANT_CODE_VERSIONS = SQL["tenant_code_versions"]
 SET_CODE_VERSION = SQL["set_code_version"]
+FEATURE_COLUMNS = SQL["feature_columns"]
 sql_search_path = _tenant("sql_search_path")
 hint_queued_work = _tenant("hint_queued_work")
 tenant_revision = _tenant("tenant_revision")

@@ -142,6 +142,17 @@ SELECT schema_name, code_version FROM masterfile.tenants ORDER BY client_id
 -- name: set_code_version
 UPDATE masterfile.tenants SET code_version = %(version)s WHERE schema_name = %(schema)s
 
+-- name: feature_columns
+-- the features table's columns after its key and week, with their types
+-- (compared with sql/control/015_features_declared.sql before a reload)
+SELECT a.attname::text, format_type(a.atttypid, a.atttypmod)
+FROM pg_catalog.pg_attribute a
+WHERE a.attrelid = (SELECT c.oid FROM pg_catalog.pg_class c
+                    WHERE c.relnamespace = %(schema)s::regnamespace AND c.relname = 'features')
+  AND a.attnum > 0 AND NOT a.attisdropped
+  AND a.attname NOT IN ('product_id', 'location_id', 'week_start', 'week_index')
+ORDER BY a.attnum
+
 -- name: hint_queued_work
 -- marks queued before the tenant had hints (or while a hint was lost)
 INSERT INTO masterfile.work_hints (schema_name) SELECT %(schema)s

@@ -25,7 +25,7 @@ AS $$
 DECLARE
     -- bump when a definition below changes: a session that outlived the
     -- upgrade (the worker keeps its own) then drops and recreates them
-    c_version constant text := '9';
+    c_version constant text := '10';
 BEGIN
     -- guarantees: pg_temp.mf_batch and mf_claim exist as defined here, empty
     -- at commit, and mf_retry (kept across commits) (an older session's mf_series and mf_new are dropped)
@@ -51,20 +51,9 @@ BEGIN
         tail_week   date,
         prior_sold  bytea,
         prior_revenue bytea,
-        ewm_units_sold_s2 double precision, ewm_units_sold_s4 double precision,
-        ewm_units_sold_s8 double precision, ewm_units_sold_s13 double precision,
-        ewm_revenue_s2 double precision, ewm_revenue_s4 double precision,
-        ewm_revenue_s8 double precision, ewm_revenue_s13 double precision,
-        ewm_units_received_s2 double precision, ewm_units_received_s4 double precision,
-        ewm_units_received_s8 double precision, ewm_units_received_s13 double precision,
-        ewm_units_returned_s2 double precision, ewm_units_returned_s4 double precision,
-        ewm_units_returned_s8 double precision, ewm_units_returned_s13 double precision,
-        cum_units_sold double precision, cum_units_returned double precision,
-        cum_revenue double precision, cum_units_received double precision,
-        cum_units_ordered double precision, cum_units_invoiced double precision,
-        ytd_units_sold double precision, ytd_revenue double precision,
-        first_sale_index integer, last_sale_index integer,
-        last_invoice_unit_cost double precision,
+        -- the stored row of the week before the start, one element per
+        -- declared feature (the kernel's seed; null: none)
+        seed        double precision[],
         PRIMARY KEY (product_id, location_id)
     ) ON COMMIT DELETE ROWS;
     CREATE TEMP TABLE mf_claim (
@@ -222,17 +211,12 @@ BEGIN
            -- continuation) and hold every stored week the windows and lags
            -- need: no stored row is read
            CASE WHEN p.from_tails THEN b.tail_sold END, CASE WHEN p.from_tails THEN b.tail_revenue END,
-           f.ewm_units_sold_s2, f.ewm_units_sold_s4, f.ewm_units_sold_s8, f.ewm_units_sold_s13,
-           f.ewm_revenue_s2, f.ewm_revenue_s4, f.ewm_revenue_s8, f.ewm_revenue_s13,
-           f.ewm_units_received_s2, f.ewm_units_received_s4, f.ewm_units_received_s8, f.ewm_units_received_s13,
-           f.ewm_units_returned_s2, f.ewm_units_returned_s4, f.ewm_units_returned_s8, f.ewm_units_returned_s13,
-           -- a key computed from its first week starts from zero
-           coalesce(f.cum_units_sold, 0), coalesce(f.cum_units_returned, 0), coalesce(f.cum_revenue, 0),
-           coalesce(f.cum_units_received, 0), coalesce(f.cum_units_ordered, 0), coalesce(f.cum_units_invoiced, 0),
-           CASE WHEN extract(year FROM f.week_start) = extract(year FROM s.start_week) THEN f.ytd_units_sold ELSE 0 END,
-           CASE WHEN extract(year FROM f.week_start) = extract(year FROM s.start_week) THEN f.ytd_revenue ELSE 0 END,
-           f.week_index - f.weeks_since_first_sale, f.week_index - f.weeks_since_last_sale,
-           f.last_invoice_unit_cost
+           -- the declared features of that row (the kernel takes from it
+           -- what carries from week to week); a key computed from its first
+           -- week has none
+           CASE WHEN f.week_start IS NOT NULL THEN ARRAY[
+               @features f.{name}@
+           ]::float8[] END
     FROM firsts b
     -- where to start: the first week when the key is new, its first week
     -- moved (every week number shifts) or nothing is stored; else the dirty
@@ -361,19 +345,18 @@ BEGIN
               AND f.week_start >= t.start_week - 7 * $1 AND f.week_start < t.start_week
         ) w
     ) s
+    -- the declaration (sql/control/015_features_declared.sql): each
+    -- feature's kind, input and parameter, and its column in the result
     CROSS JOIN LATERAL masterfile.features_kernel(
+        ARRAY[@features {kind}@],
+        ARRAY[@features {input}@]::text[],
+        ARRAY[@features {param}@]::integer[],
         t.new_first, (t.start_week - t.new_first) / 7, (t.stop_week - t.new_first) / 7, s.i,
         s.sold, s.returned, s.revenue, s.received, s.ordered, s.invoiced, s.invoiced_amount,
-        s.unit_cost, s.has_cost,
-        ARRAY[t.ewm_units_sold_s2, t.ewm_units_sold_s4, t.ewm_units_sold_s8, t.ewm_units_sold_s13,
-              t.ewm_revenue_s2, t.ewm_revenue_s4, t.ewm_revenue_s8, t.ewm_revenue_s13,
-              t.ewm_units_received_s2, t.ewm_units_received_s4, t.ewm_units_received_s8,
-              t.ewm_units_received_s13, t.ewm_units_returned_s2, t.ewm_units_returned_s4,
-              t.ewm_units_returned_s8, t.ewm_units_returned_s13,
-              t.cum_units_sold, t.cum_units_returned, t.cum_revenue, t.cum_units_received,
-              t.cum_units_ordered, t.cum_units_invoiced, t.ytd_units_sold, t.ytd_revenue,
-              t.first_sale_index, t.last_sale_index, t.last_invoice_unit_cost]::float8[],
-        t.prior_sold, t.prior_revenue) k
+        s.unit_cost, s.has_cost, t.seed, t.prior_sold, t.prior_revenue)
+        AS k(week_start date, week_index integer,
+             @features {name} {type}@
+        )
     WHERE t.start_week IS NOT NULL AND t.start_week <= t.stop_week
     $rows$;
     -- When no key of the batch computes a week it has stored (a full
@@ -389,7 +372,8 @@ BEGIN
         -- them comes back from the insert (a read of the rows just written
         -- fetched each from its page, not yet all-visible: 2.3 s of a full
         -- rebuild)
-        EXECUTE 'WITH ins AS (INSERT INTO features ' || v_rows
+        EXECUTE 'WITH ins AS (INSERT INTO features (product_id, location_id, week_start, week_index, '
+            || '@features {name}@) ' || v_rows
             || ' RETURNING product_id, location_id, week_start, units_sold, revenue)' || $tails$
     SELECT coalesce(sum(w.total), 0), array_agg(w.product_id), array_agg(w.location_id), array_agg(w.lo),
            array_agg(w.n), array_agg(w.sold), array_agg(w.revenue)
@@ -408,46 +392,14 @@ BEGIN
         INTO v_n, v_new_p, v_new_l, v_new_lo, v_new_n, v_new_sold, v_new_revenue
         USING c_lookback, c_sold_tail;
     ELSE
-        EXECUTE 'INSERT INTO features AS f ' || v_rows || $upsert$
+        EXECUTE 'INSERT INTO features AS f (product_id, location_id, week_start, week_index, '
+            || '@features {name}@) ' || v_rows || $upsert$
     ON CONFLICT (product_id, location_id, week_start) DO UPDATE SET (
-        week_index, units_sold, units_returned, revenue, units_received, units_ordered,
-        units_invoiced, invoiced_amount, sold_lag_1, sold_lag_2, sold_lag_3, sold_lag_4,
-        sold_lag_5, sold_lag_6, sold_lag_7, sold_lag_8, sold_lag_9, sold_lag_10, sold_lag_11,
-        sold_lag_12, sold_lag_13, sold_lag_14, ewm_units_sold_s2, ewm_units_sold_s4,
-        ewm_units_sold_s8, ewm_units_sold_s13, ewm_revenue_s2, ewm_revenue_s4, ewm_revenue_s8,
-        ewm_revenue_s13, ewm_units_received_s2, ewm_units_received_s4, ewm_units_received_s8,
-        ewm_units_received_s13, ewm_units_returned_s2, ewm_units_returned_s4,
-        ewm_units_returned_s8, ewm_units_returned_s13, sold_mean_4, sold_mean_8, sold_mean_13,
-        sold_mean_26, sold_mean_52, sold_std_4, sold_std_8, sold_std_13, sold_std_26, sold_std_52,
-        sold_max_13, sold_max_52, sold_zero_share_13, revenue_mean_13, sold_slope_4, sold_slope_8,
-        sold_slope_13, sold_slope_26, cum_units_sold, cum_units_returned, cum_revenue,
-        cum_units_received, cum_units_ordered, cum_units_invoiced, ytd_units_sold, ytd_revenue,
-        est_on_hand, on_order, weeks_since_first_sale, weeks_since_last_sale, weeks_of_cover,
-        avg_price_13, last_invoice_unit_cost
+        week_index,
+        @features {name}@
     ) = ROW(
-        excluded.week_index, excluded.units_sold, excluded.units_returned, excluded.revenue,
-        excluded.units_received, excluded.units_ordered, excluded.units_invoiced,
-        excluded.invoiced_amount, excluded.sold_lag_1, excluded.sold_lag_2, excluded.sold_lag_3,
-        excluded.sold_lag_4, excluded.sold_lag_5, excluded.sold_lag_6, excluded.sold_lag_7,
-        excluded.sold_lag_8, excluded.sold_lag_9, excluded.sold_lag_10, excluded.sold_lag_11,
-        excluded.sold_lag_12, excluded.sold_lag_13, excluded.sold_lag_14,
-        excluded.ewm_units_sold_s2, excluded.ewm_units_sold_s4, excluded.ewm_units_sold_s8,
-        excluded.ewm_units_sold_s13, excluded.ewm_revenue_s2, excluded.ewm_revenue_s4,
-        excluded.ewm_revenue_s8, excluded.ewm_revenue_s13, excluded.ewm_units_received_s2,
-        excluded.ewm_units_received_s4, excluded.ewm_units_received_s8,
-        excluded.ewm_units_received_s13, excluded.ewm_units_returned_s2,
-        excluded.ewm_units_returned_s4, excluded.ewm_units_returned_s8,
-        excluded.ewm_units_returned_s13, excluded.sold_mean_4, excluded.sold_mean_8,
-        excluded.sold_mean_13, excluded.sold_mean_26, excluded.sold_mean_52, excluded.sold_std_4,
-        excluded.sold_std_8, excluded.sold_std_13, excluded.sold_std_26, excluded.sold_std_52,
-        excluded.sold_max_13, excluded.sold_max_52, excluded.sold_zero_share_13,
-        excluded.revenue_mean_13, excluded.sold_slope_4, excluded.sold_slope_8,
-        excluded.sold_slope_13, excluded.sold_slope_26, excluded.cum_units_sold,
-        excluded.cum_units_returned, excluded.cum_revenue, excluded.cum_units_received,
-        excluded.cum_units_ordered, excluded.cum_units_invoiced, excluded.ytd_units_sold,
-        excluded.ytd_revenue, excluded.est_on_hand, excluded.on_order,
-        excluded.weeks_since_first_sale, excluded.weeks_since_last_sale, excluded.weeks_of_cover,
-        excluded.avg_price_13, excluded.last_invoice_unit_cost
+        excluded.week_index,
+        @features excluded.{name}@
     )
     WHERE f IS DISTINCT FROM excluded
     $upsert$ USING c_lookback, c_sold_tail;
