@@ -227,8 +227,9 @@ def test_a_forged_notification_neither_blocks_nor_steers_the_worker(make_tenant)
 
 
 def test_the_kernel_is_the_pipelines_alone_and_bounded(tenant):
-    call = ("SELECT count(*) FROM masterfile.features_kernel('2024-01-01', 0, %s, NULL, NULL, NULL, NULL, NULL,"
-            " NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)")
+    call = ("SELECT count(*) FROM masterfile.features_kernel(ARRAY['fact'], ARRAY['units_sold'], ARRAY[NULL]::integer[],"
+            " '2024-01-01', 0, %s, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)"
+            " AS k(week_start date, week_index integer, units_sold double precision)")
     for kind in ("ui", "loader", "reader"):
         with session(tenant, kind) as conn, pytest.raises(errors.InsufficientPrivilege):
             conn.execute(call, (10,))
