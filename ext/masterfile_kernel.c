@@ -2,9 +2,12 @@
  * masterfile_kernel: the master file's per-key feature computation, in C.
  *
  * refresh_features (sql/tenant/060_features.sql) aggregates each key's lines
- * into weekly facts with SQL, then calls features_kernel() once per key with
- * the key's weeks as arrays. The kernel walks the weeks once and returns one
- * row per week computed, with every stored feature column (features.md).
+ * into weekly facts with SQL, then calls features_kernel_by_kind() once per
+ * key with the key's weeks as arrays and the features to compute: the kind,
+ * input series and parameter of each, as sql/control/015_features_declared.sql
+ * declares them. The kernel walks the weeks once and returns one row per week
+ * computed, one column per feature, computed by its kind; it keeps no list
+ * of columns of its own.
  *
  * Why C: the same columns as ~80 window functions cost ~1 us each per
  * key-week (a full rebuild of 2M key-weeks took 4.4x the pandas pipeline),
@@ -12,11 +15,12 @@
  * Here a key-week costs a few hundred nanoseconds.
  *
  * The arrays start up to 51 weeks before the first week computed (the stored
- * weeks that trailing windows and lags still need) and the running state of
- * the stored row of the week before comes in `seed`. Every trailing window
- * is summed afresh from its own weeks in a fixed order, so a week's values do
- * not depend on where a computation started: an incremental run and a full
- * rebuild write the same bits.
+ * weeks that trailing windows and lags still need) and the stored row of the
+ * week before comes in `seed`, from which each kind that carries a state
+ * (ewm, running sums, the weeks of a first and last sale, the last cost)
+ * starts. Every trailing window is summed afresh from its own weeks in a
+ * fixed order, so a week's values do not depend on where a computation
+ * started: an incremental run and a full rebuild write the same bits.
  */
 #include "postgres.h"
 

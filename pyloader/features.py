@@ -200,6 +200,9 @@ def column_migration(missing: list[Feature], extra: list[str]) -> str:
     if missing:
         adds = ", ".join(f"ADD COLUMN {f.name} {f.sql_type}" for f in missing)
         lines += [
+            "# the ALTER waits for a batch writing the table, and readers would queue behind it:",
+            "# give up instead (migrate names the tenant, left as it was; run it again)",
+            "op.execute(\"SET LOCAL lock_timeout = '10s'\")",
             "# a nullable column without a default: a change of the catalog only, whatever the table's size",
             f'op.execute("ALTER TABLE features {adds}")',
             "# the view names its columns in the declaration's order; the reload makes it again",

@@ -103,50 +103,35 @@ BEGIN
 END;
 $$;
 
--- Recompute the features of the given keys, each from its week onward
--- (null: from its first week). Writes only rows whose values changed and
--- returns how many feature rows it wrote (inserted, replaced or deleted).
-CREATE OR REPLACE FUNCTION @extschema@.refresh_features(p_product_ids text[], p_location_ids text[], p_from_weeks date[])
+-- The features of a batch of keys are computed in four steps of one concern
+-- each, on the work table pg_temp.mf_batch (one row per key), by
+-- refresh_features below: where each key starts and stops
+-- (stage_feature_batch), the rows that no longer belong
+-- (delete_stale_features), the rows computed and written
+-- (write_feature_rows), the key's first week and tails (store_feature_tails).
+
+-- One row per key of the batch in mf_batch: where its computation starts
+-- and stops, and the stored row of the week before the start (the seed).
+-- Returns the keys.
+CREATE OR REPLACE FUNCTION @extschema@.stage_feature_batch(p_product_ids text[], p_location_ids text[],
+                                                           p_from_weeks date[], p_end date)
 RETURNS bigint
 LANGUAGE plpgsql
 VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, @extschema@, pg_temp
--- the estimates run to a million rows per batch (a set-returning function
--- is taken for 1,000 rows per key), and JIT then spends ~200 ms compiling
--- each statement of a batch that takes less
-SET jit = off
--- a full rebuild's batch returns ~100,000 rows from its insert for the
--- tails and sorts them by key: at the default 4MB they went to disk, 4-9 s
--- of a 45 s rebuild (peak backend memory is reported by the benchmark)
-SET work_mem = '64MB'
 AS $$
 DECLARE
     -- a batch computes at most this many weeks of a key (five years), so its
     -- work stays bounded; a longer range is finished by a continuation mark,
     -- seeded from the rows just written
     c_max_weeks constant integer := 260;
-    -- the stored weeks before the start the kernel reads, and how many weeks
-    -- of each series the key's tails keep (migration t0010; their bytes:
-    -- docs/weekly-series.md): units_sold over the forecast's weeks, revenue
-    -- over the lookback
     c_lookback  constant integer := masterfile.features_lookback_weeks();
-    c_sold_tail constant integer := masterfile.forecast_weeks();
-    v_end     date := end_week();
-    v_written bigint := 0;
-    v_n       bigint;
-    v_rows    text;
-    -- per key, the weeks a plain insert wrote that its tails keep
-    v_new_p       text[];
-    v_new_l       text[];
-    v_new_lo      date[];
-    v_new_n       integer[];
-    v_new_sold    bytea[];
-    v_new_revenue bytea[];
+    v_end date := p_end;
+    v_n   bigint;
 BEGIN
-    -- guarantees: for every given key, stored rows equal a from-scratch
-    -- computation over weeks first_week..end_week (up to c_max_weeks past the
-    -- start, the rest re-queued), and _private_feature_keys holds its first week
-    PERFORM ensure_work_tables();
+    -- guarantees: mf_batch holds exactly the given keys (a key given twice
+    -- once, from its earliest week), start_week null or after stop_week when
+    -- nothing is to be computed, in key order
     DELETE FROM mf_batch;
     -- one row per key: where it starts and stops, and the running state of
     -- the stored row of the week before the start (one statement: the table
@@ -254,9 +239,23 @@ BEGIN
     ORDER BY b.product_id, b.location_id;
     GET DIAGNOSTICS v_n = ROW_COUNT;
     PERFORM analyze_work_table('mf_batch', v_n);
+    RETURN v_n;
+END;
+$$;
 
-    -- rows that no longer belong: the key lost its lines, its first week
-    -- moved later, or end_week moved back
+-- Rows that no longer belong: the key lost its lines, its first week moved
+-- later, or end_week moved back. Returns the rows deleted.
+CREATE OR REPLACE FUNCTION @extschema@.delete_stale_features(p_end date)
+RETURNS bigint
+LANGUAGE plpgsql
+VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, @extschema@, pg_temp
+AS $$
+DECLARE
+    v_end date := p_end;
+    v_n   bigint;
+BEGIN
+    -- guarantees: no key of mf_batch keeps a row before its first week or after p_end
     -- (only keys that can have such rows: a join of every key in the batch
     -- with features would read the whole table for nothing)
     IF EXISTS (SELECT 1 FROM mf_batch b
@@ -269,9 +268,33 @@ BEGIN
           AND (b.new_first IS DISTINCT FROM b.old_first OR b.last_stored > v_end)
           AND (b.new_first IS NULL OR f.week_start < b.new_first OR f.week_start > v_end);
         GET DIAGNOSTICS v_n = ROW_COUNT;
-        v_written := v_written + v_n;
+        RETURN v_n;
     END IF;
+    RETURN 0;
+END;
+$$;
 
+-- Every week each key of mf_batch computes, from the C kernel, written:
+-- inserted, or replaced where a value changed. Returns the rows written and,
+-- after a plain insert, per key the weeks its tails keep (new_*).
+CREATE OR REPLACE FUNCTION @extschema@.write_feature_rows(OUT rows_written bigint, OUT new_p text[], OUT new_l text[],
+                                                          OUT new_lo date[], OUT new_n integer[],
+                                                          OUT new_sold bytea[], OUT new_revenue bytea[])
+LANGUAGE plpgsql
+VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, @extschema@, pg_temp
+AS $$
+DECLARE
+    -- the stored weeks before the start the kernel reads, and how many weeks
+    -- of each series the key's tails keep (migration t0010; their bytes:
+    -- docs/weekly-series.md): units_sold over the forecast's weeks, revenue
+    -- over the lookback
+    c_lookback  constant integer := masterfile.features_lookback_weeks();
+    c_sold_tail constant integer := masterfile.forecast_weeks();
+    v_rows text;
+BEGIN
+    -- guarantees: every week start_week..stop_week of each key of mf_batch
+    -- is stored as the kernel computes it from the key's lines and seed
     -- Each key's weeks in one call of the C kernel
     -- (sql/control/020_features_kernel.sql): its lines aggregated by week
     -- from the start (a week without lines is zero), the stored weeks before
@@ -389,7 +412,7 @@ BEGIN
           JOIN mf_batch b ON b.product_id = i.product_id AND b.location_id = i.location_id
           GROUP BY i.product_id, i.location_id) w
     $tails$
-        INTO v_n, v_new_p, v_new_l, v_new_lo, v_new_n, v_new_sold, v_new_revenue
+        INTO rows_written, new_p, new_l, new_lo, new_n, new_sold, new_revenue
         USING c_lookback, c_sold_tail;
     ELSE
         EXECUTE 'INSERT INTO features AS f (product_id, location_id, week_start, week_index, '
@@ -403,10 +426,29 @@ BEGIN
     )
     WHERE f IS DISTINCT FROM excluded
     $upsert$ USING c_lookback, c_sold_tail;
-        GET DIAGNOSTICS v_n = ROW_COUNT;
+        GET DIAGNOSTICS rows_written = ROW_COUNT;
     END IF;
-    v_written := v_written + v_n;
+END;
+$$;
 
+-- Each key's first week and tails (migration t0010) as its rows now stand,
+-- in _private_feature_keys; a key without lines leaves it. p_new_*: what
+-- write_feature_rows returned.
+CREATE OR REPLACE FUNCTION @extschema@.store_feature_tails(p_end date, p_new_p text[], p_new_l text[],
+                                                           p_new_lo date[], p_new_n integer[],
+                                                           p_new_sold bytea[], p_new_revenue bytea[])
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, @extschema@, pg_temp
+AS $$
+DECLARE
+    c_lookback  constant integer := masterfile.features_lookback_weeks();
+    c_sold_tail constant integer := masterfile.forecast_weeks();
+    v_end date := p_end;
+BEGIN
+    -- guarantees: each key of mf_batch with lines has its row, with tails
+    -- that are its stored weeks' (or null, and readers use the rows)
     DELETE FROM _private_feature_keys k USING mf_batch b
     WHERE k.product_id = b.product_id AND k.location_id = b.location_id AND b.new_first IS NULL;
     -- each key's first week and tails (migration t0010) as its rows now
@@ -448,7 +490,7 @@ BEGIN
                        WHERE (t.append OR t.keep) AND x.product_id = b.product_id AND x.location_id = b.location_id
                        OFFSET 0) o ON true
     -- the weeks the insert wrote, when they are all the tails need
-    LEFT JOIN unnest(v_new_p, v_new_l, v_new_lo, v_new_n, v_new_sold, v_new_revenue) AS nw(p, l, lo, n, sold, revenue)
+    LEFT JOIN unnest(p_new_p, p_new_l, p_new_lo, p_new_n, p_new_sold, p_new_revenue) AS nw(p, l, lo, n, sold, revenue)
         ON nw.p = b.product_id AND nw.l = b.location_id AND nw.lo = t.read_from
     -- else read from the stored rows
     LEFT JOIN LATERAL (
@@ -467,11 +509,42 @@ BEGIN
         revenue_tail = excluded.revenue_tail
     WHERE (fk.first_week, fk.tail_week, fk.sold_tail, fk.revenue_tail)
           IS DISTINCT FROM (excluded.first_week, excluded.tail_week, excluded.sold_tail, excluded.revenue_tail);
+END;
+$$;
 
-    -- a range longer than c_max_weeks goes on in a later batch
+-- Recompute the features of the given keys, each from its week onward
+-- (null: from its first week). Writes only rows whose values changed and
+-- returns how many feature rows it wrote (inserted, replaced or deleted).
+CREATE OR REPLACE FUNCTION @extschema@.refresh_features(p_product_ids text[], p_location_ids text[], p_from_weeks date[])
+RETURNS bigint
+LANGUAGE plpgsql
+VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, @extschema@, pg_temp
+-- the estimates run to a million rows per batch (a set-returning function
+-- is taken for 1,000 rows per key), and JIT then spends ~200 ms compiling
+-- each statement of a batch that takes less
+SET jit = off
+-- a full rebuild's batch returns ~100,000 rows from its insert for the
+-- tails and sorts them by key: at the default 4MB they went to disk, 4-9 s
+-- of a 45 s rebuild (peak backend memory is reported by the benchmark)
+SET work_mem = '64MB'
+AS $$
+DECLARE
+    v_end     date := end_week();
+    v_written bigint;
+    v_w       record;
+BEGIN
+    -- guarantees: for every given key, stored rows equal a from-scratch
+    -- computation over weeks first_week..end_week (up to 260 weeks past the
+    -- start, the rest re-queued), and _private_feature_keys holds its first week
+    PERFORM ensure_work_tables();
+    PERFORM stage_feature_batch(p_product_ids, p_location_ids, p_from_weeks, v_end);
+    v_written := delete_stale_features(v_end);
+    SELECT * INTO v_w FROM write_feature_rows();
+    PERFORM store_feature_tails(v_end, v_w.new_p, v_w.new_l, v_w.new_lo, v_w.new_n, v_w.new_sold, v_w.new_revenue);
+    -- a range longer than a batch computes goes on in a later batch
     PERFORM mark_continuations(array_agg(product_id), array_agg(location_id), array_agg(stop_week + 7))
     FROM mf_batch WHERE stop_week < v_end;
-
-    RETURN v_written;
+    RETURN v_written + v_w.rows_written;
 END;
 $$;
