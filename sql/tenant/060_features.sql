@@ -295,6 +295,7 @@ DECLARE
 BEGIN
     -- guarantees: every week start_week..stop_week of each key of mf_batch
     -- is stored as the kernel computes it from the key's lines and seed
+
     -- Each key's weeks in one call of the C kernel
     -- (sql/control/020_features_kernel.sql): its lines aggregated by week
     -- from the start (a week without lines is zero), the stored weeks before
