@@ -196,25 +196,30 @@ def expand(text: str, features=None) -> str:
 
 def column_migration(missing: list[Feature], extra: list[str]) -> str:
     """What a tenant migration must do for the declaration and the table to agree (its upgrade's body)."""
+    from pyloader import queries  # its statements are named there, as every other
+
+    def op_line(statement: str) -> str:
+        return f"op.execute({statement!r})"
+
     lines = []
     if missing:
-        adds = ", ".join(f"ADD COLUMN {f.name} {f.sql_type}" for f in missing)
+        adds = ", ".join(queries.FEATURE_MIGRATION_ADD_COLUMN.format(name=f.name, type=f.sql_type) for f in missing)
         lines += [
             "# the ALTER waits for a batch writing the table, and readers would queue behind it:",
             "# give up instead (migrate names the tenant, left as it was; run it again)",
-            "op.execute(\"SET LOCAL lock_timeout = '10s'\")",
+            op_line(queries.FEATURE_MIGRATION_LOCK_TIMEOUT),
             "# a nullable column without a default: a change of the catalog only, whatever the table's size",
-            f'op.execute("ALTER TABLE features {adds}")',
+            op_line(queries.FEATURE_MIGRATION_ALTER_TABLE.format(columns=adds)),
             "# the view names its columns in the declaration's order; the reload makes it again",
-            'op.execute("DROP VIEW IF EXISTS master_file")',
+            op_line(queries.FEATURE_MIGRATION_DROP_VIEW),
             "# every key, from its first week, through the queue: the pipeline fills the column",
             "# batch by batch while the tenant serves (a null until its key's turn)",
-            "op.execute(\"INSERT INTO _private_dirty_keys (product_id, location_id, from_week, scope)"
-            " VALUES (NULL, NULL, NULL, 'features')\")",
+            op_line(queries.FEATURE_MIGRATION_QUEUE_EVERY_KEY),
         ]
     if extra:
-        lines += ['op.execute("DROP VIEW IF EXISTS master_file")',
-                  f'op.execute("ALTER TABLE features {", ".join(f"DROP COLUMN {c}" for c in extra)}")']
+        drops = ", ".join(queries.FEATURE_MIGRATION_DROP_COLUMN.format(name=c) for c in extra)
+        lines += [op_line(queries.FEATURE_MIGRATION_DROP_VIEW),
+                  op_line(queries.FEATURE_MIGRATION_ALTER_TABLE.format(columns=drops))]
     return "\n".join(lines)
 
 

@@ -96,8 +96,8 @@ def test_a_tenant_table_is_the_declaration(tenant):
     assert problem.startswith("the features table and sql/control/015_features_declared.sql disagree "
                               "(declared but not in the table: sold_mean_39, ewm_units_received_s26). "
                               "Write a tenant migration")
-    assert ('op.execute("ALTER TABLE features ADD COLUMN sold_mean_39 double precision, '
-            'ADD COLUMN ewm_units_received_s26 double precision")') in problem
+    assert ("op.execute('ALTER TABLE features ADD COLUMN sold_mean_39 double precision, "
+            "ADD COLUMN ewm_units_received_s26 double precision')") in problem
 
 
 def test_migrate_refuses_a_tenant_whose_table_is_not_the_declaration(tenant, monkeypatch):
