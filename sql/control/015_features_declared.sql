@@ -31,6 +31,9 @@
 -- cumulative and ewm columns they name, which must be declared too.
 --
 -- description: the column's comment; null takes the kind's wording.
+-- position: the line's place in the list (a VALUES list of one scan is read
+-- in its order); the features table's columns may be in another (a column
+-- is added at its end), so every statement names them.
 -- One entry per line, as written here (pyloader/features.py reads them;
 -- tests/test_feature_declaration.py holds its reading equal to this view's).
 CREATE OR REPLACE VIEW masterfile.declared_features AS
