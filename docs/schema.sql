@@ -204,15 +204,15 @@ $_$;
 ALTER FUNCTION masterfile.ensure_tenant_roles(p_schema text, p_adopt boolean) OWNER TO postgres;
 
 --
--- Name: features_kernel(date, integer, integer, integer[], double precision[], double precision[], double precision[], double precision[], double precision[], double precision[], double precision[], double precision[], boolean[], double precision[], bytea, bytea); Type: FUNCTION; Schema: masterfile; Owner: postgres
+-- Name: features_kernel(text[], text[], integer[], date, integer, integer, integer[], double precision[], double precision[], double precision[], double precision[], double precision[], double precision[], double precision[], double precision[], boolean[], double precision[], bytea, bytea); Type: FUNCTION; Schema: masterfile; Owner: postgres
 --
 
-CREATE FUNCTION masterfile.features_kernel(p_first_week date, p_start_index integer, p_stop_index integer, p_i integer[], p_sold double precision[], p_returned double precision[], p_revenue double precision[], p_received double precision[], p_ordered double precision[], p_invoiced double precision[], p_invoiced_amount double precision[], p_unit_cost double precision[], p_has_cost boolean[], p_seed double precision[], p_prior_sold bytea DEFAULT NULL::bytea, p_prior_revenue bytea DEFAULT NULL::bytea, OUT week_start date, OUT week_index integer, OUT units_sold double precision, OUT units_returned double precision, OUT revenue double precision, OUT units_received double precision, OUT units_ordered double precision, OUT units_invoiced double precision, OUT invoiced_amount double precision, OUT sold_lag_1 double precision, OUT sold_lag_2 double precision, OUT sold_lag_3 double precision, OUT sold_lag_4 double precision, OUT sold_lag_5 double precision, OUT sold_lag_6 double precision, OUT sold_lag_7 double precision, OUT sold_lag_8 double precision, OUT sold_lag_9 double precision, OUT sold_lag_10 double precision, OUT sold_lag_11 double precision, OUT sold_lag_12 double precision, OUT sold_lag_13 double precision, OUT sold_lag_14 double precision, OUT ewm_units_sold_s2 double precision, OUT ewm_units_sold_s4 double precision, OUT ewm_units_sold_s8 double precision, OUT ewm_units_sold_s13 double precision, OUT ewm_revenue_s2 double precision, OUT ewm_revenue_s4 double precision, OUT ewm_revenue_s8 double precision, OUT ewm_revenue_s13 double precision, OUT ewm_units_received_s2 double precision, OUT ewm_units_received_s4 double precision, OUT ewm_units_received_s8 double precision, OUT ewm_units_received_s13 double precision, OUT ewm_units_returned_s2 double precision, OUT ewm_units_returned_s4 double precision, OUT ewm_units_returned_s8 double precision, OUT ewm_units_returned_s13 double precision, OUT sold_mean_4 double precision, OUT sold_mean_8 double precision, OUT sold_mean_13 double precision, OUT sold_mean_26 double precision, OUT sold_mean_52 double precision, OUT sold_std_4 double precision, OUT sold_std_8 double precision, OUT sold_std_13 double precision, OUT sold_std_26 double precision, OUT sold_std_52 double precision, OUT sold_max_13 double precision, OUT sold_max_52 double precision, OUT sold_zero_share_13 double precision, OUT revenue_mean_13 double precision, OUT sold_slope_4 double precision, OUT sold_slope_8 double precision, OUT sold_slope_13 double precision, OUT sold_slope_26 double precision, OUT cum_units_sold double precision, OUT cum_units_returned double precision, OUT cum_revenue double precision, OUT cum_units_received double precision, OUT cum_units_ordered double precision, OUT cum_units_invoiced double precision, OUT ytd_units_sold double precision, OUT ytd_revenue double precision, OUT est_on_hand double precision, OUT on_order double precision, OUT weeks_since_first_sale integer, OUT weeks_since_last_sale integer, OUT weeks_of_cover double precision, OUT avg_price_13 double precision, OUT last_invoice_unit_cost double precision) RETURNS SETOF record
+CREATE FUNCTION masterfile.features_kernel(p_kinds text[], p_inputs text[], p_params integer[], p_first_week date, p_start_index integer, p_stop_index integer, p_i integer[], p_sold double precision[], p_returned double precision[], p_revenue double precision[], p_received double precision[], p_ordered double precision[], p_invoiced double precision[], p_invoiced_amount double precision[], p_unit_cost double precision[], p_has_cost boolean[], p_seed double precision[], p_prior_sold bytea DEFAULT NULL::bytea, p_prior_revenue bytea DEFAULT NULL::bytea) RETURNS SETOF record
     LANGUAGE c IMMUTABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog', 'pg_temp'
-    AS 'masterfile_kernel', 'features_kernel';
+    AS 'masterfile_kernel', 'features_kernel_by_kind';
 
-ALTER FUNCTION masterfile.features_kernel(p_first_week date, p_start_index integer, p_stop_index integer, p_i integer[], p_sold double precision[], p_returned double precision[], p_revenue double precision[], p_received double precision[], p_ordered double precision[], p_invoiced double precision[], p_invoiced_amount double precision[], p_unit_cost double precision[], p_has_cost boolean[], p_seed double precision[], p_prior_sold bytea, p_prior_revenue bytea, OUT week_start date, OUT week_index integer, OUT units_sold double precision, OUT units_returned double precision, OUT revenue double precision, OUT units_received double precision, OUT units_ordered double precision, OUT units_invoiced double precision, OUT invoiced_amount double precision, OUT sold_lag_1 double precision, OUT sold_lag_2 double precision, OUT sold_lag_3 double precision, OUT sold_lag_4 double precision, OUT sold_lag_5 double precision, OUT sold_lag_6 double precision, OUT sold_lag_7 double precision, OUT sold_lag_8 double precision, OUT sold_lag_9 double precision, OUT sold_lag_10 double precision, OUT sold_lag_11 double precision, OUT sold_lag_12 double precision, OUT sold_lag_13 double precision, OUT sold_lag_14 double precision, OUT ewm_units_sold_s2 double precision, OUT ewm_units_sold_s4 double precision, OUT ewm_units_sold_s8 double precision, OUT ewm_units_sold_s13 double precision, OUT ewm_revenue_s2 double precision, OUT ewm_revenue_s4 double precision, OUT ewm_revenue_s8 double precision, OUT ewm_revenue_s13 double precision, OUT ewm_units_received_s2 double precision, OUT ewm_units_received_s4 double precision, OUT ewm_units_received_s8 double precision, OUT ewm_units_received_s13 double precision, OUT ewm_units_returned_s2 double precision, OUT ewm_units_returned_s4 double precision, OUT ewm_units_returned_s8 double precision, OUT ewm_units_returned_s13 double precision, OUT sold_mean_4 double precision, OUT sold_mean_8 double precision, OUT sold_mean_13 double precision, OUT sold_mean_26 double precision, OUT sold_mean_52 double precision, OUT sold_std_4 double precision, OUT sold_std_8 double precision, OUT sold_std_13 double precision, OUT sold_std_26 double precision, OUT sold_std_52 double precision, OUT sold_max_13 double precision, OUT sold_max_52 double precision, OUT sold_zero_share_13 double precision, OUT revenue_mean_13 double precision, OUT sold_slope_4 double precision, OUT sold_slope_8 double precision, OUT sold_slope_13 double precision, OUT sold_slope_26 double precision, OUT cum_units_sold double precision, OUT cum_units_returned double precision, OUT cum_revenue double precision, OUT cum_units_received double precision, OUT cum_units_ordered double precision, OUT cum_units_invoiced double precision, OUT ytd_units_sold double precision, OUT ytd_revenue double precision, OUT est_on_hand double precision, OUT on_order double precision, OUT weeks_since_first_sale integer, OUT weeks_since_last_sale integer, OUT weeks_of_cover double precision, OUT avg_price_13 double precision, OUT last_invoice_unit_cost double precision) OWNER TO postgres;
+ALTER FUNCTION masterfile.features_kernel(p_kinds text[], p_inputs text[], p_params integer[], p_first_week date, p_start_index integer, p_stop_index integer, p_i integer[], p_sold double precision[], p_returned double precision[], p_revenue double precision[], p_received double precision[], p_ordered double precision[], p_invoiced double precision[], p_invoiced_amount double precision[], p_unit_cost double precision[], p_has_cost boolean[], p_seed double precision[], p_prior_sold bytea, p_prior_revenue bytea) OWNER TO postgres;
 
 --
 -- Name: features_lookback_weeks(); Type: FUNCTION; Schema: masterfile; Owner: postgres
@@ -608,6 +608,39 @@ $$;
 ALTER FUNCTION t_schema_dump.check_end_week() OWNER TO t_schema_dump_owner;
 
 --
+-- Name: delete_stale_features(date); Type: FUNCTION; Schema: t_schema_dump; Owner: t_schema_dump_owner
+--
+
+CREATE FUNCTION t_schema_dump.delete_stale_features(p_end date) RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 't_schema_dump', 'pg_temp'
+    AS $$
+DECLARE
+    v_end date := p_end;
+    v_n   bigint;
+BEGIN
+    -- guarantees: no key of mf_batch keeps a row before its first week or after p_end
+    -- (only keys that can have such rows: a join of every key in the batch
+    -- with features would read the whole table for nothing)
+    IF EXISTS (SELECT 1 FROM mf_batch b
+               WHERE b.last_stored IS NOT NULL
+                 AND (b.new_first IS DISTINCT FROM b.old_first OR b.last_stored > v_end)) THEN
+        DELETE FROM features f
+        USING mf_batch b
+        WHERE f.product_id = b.product_id AND f.location_id = b.location_id
+          AND b.last_stored IS NOT NULL
+          AND (b.new_first IS DISTINCT FROM b.old_first OR b.last_stored > v_end)
+          AND (b.new_first IS NULL OR f.week_start < b.new_first OR f.week_start > v_end);
+        GET DIAGNOSTICS v_n = ROW_COUNT;
+        RETURN v_n;
+    END IF;
+    RETURN 0;
+END;
+$$;
+
+ALTER FUNCTION t_schema_dump.delete_stale_features(p_end date) OWNER TO t_schema_dump_owner;
+
+--
 -- Name: delete_undecided_recommendations(text[], text[]); Type: FUNCTION; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
@@ -713,7 +746,7 @@ CREATE FUNCTION t_schema_dump.ensure_work_tables() RETURNS void
 DECLARE
     -- bump when a definition below changes: a session that outlived the
     -- upgrade (the worker keeps its own) then drops and recreates them
-    c_version constant text := '9';
+    c_version constant text := '10';
 BEGIN
     -- guarantees: pg_temp.mf_batch and mf_claim exist as defined here, empty
     -- at commit, and mf_retry (kept across commits) (an older session's mf_series and mf_new are dropped)
@@ -739,20 +772,9 @@ BEGIN
         tail_week   date,
         prior_sold  bytea,
         prior_revenue bytea,
-        ewm_units_sold_s2 double precision, ewm_units_sold_s4 double precision,
-        ewm_units_sold_s8 double precision, ewm_units_sold_s13 double precision,
-        ewm_revenue_s2 double precision, ewm_revenue_s4 double precision,
-        ewm_revenue_s8 double precision, ewm_revenue_s13 double precision,
-        ewm_units_received_s2 double precision, ewm_units_received_s4 double precision,
-        ewm_units_received_s8 double precision, ewm_units_received_s13 double precision,
-        ewm_units_returned_s2 double precision, ewm_units_returned_s4 double precision,
-        ewm_units_returned_s8 double precision, ewm_units_returned_s13 double precision,
-        cum_units_sold double precision, cum_units_returned double precision,
-        cum_revenue double precision, cum_units_received double precision,
-        cum_units_ordered double precision, cum_units_invoiced double precision,
-        ytd_units_sold double precision, ytd_revenue double precision,
-        first_sale_index integer, last_sale_index integer,
-        last_invoice_unit_cost double precision,
+        -- the stored row of the week before the start, one element per
+        -- declared feature (the kernel's seed; null: none)
+        seed        double precision[],
         PRIMARY KEY (product_id, location_id)
     ) ON COMMIT DELETE ROWS;
     CREATE TEMP TABLE mf_claim (
@@ -1425,399 +1447,26 @@ CREATE FUNCTION t_schema_dump.refresh_features(p_product_ids text[], p_location_
     SET search_path TO 'pg_catalog', 't_schema_dump', 'pg_temp'
     SET jit TO 'off'
     SET work_mem TO '64MB'
-    AS $_$
+    AS $$
 DECLARE
-    -- a batch computes at most this many weeks of a key (five years), so its
-    -- work stays bounded; a longer range is finished by a continuation mark,
-    -- seeded from the rows just written
-    c_max_weeks constant integer := 260;
-    -- the stored weeks before the start the kernel reads, and how many weeks
-    -- of each series the key's tails keep (migration t0010; their bytes:
-    -- docs/weekly-series.md): units_sold over the forecast's weeks, revenue
-    -- over the lookback
-    c_lookback  constant integer := masterfile.features_lookback_weeks();
-    c_sold_tail constant integer := masterfile.forecast_weeks();
     v_end     date := end_week();
-    v_written bigint := 0;
-    v_n       bigint;
-    v_rows    text;
-    -- per key, the weeks a plain insert wrote that its tails keep
-    v_new_p       text[];
-    v_new_l       text[];
-    v_new_lo      date[];
-    v_new_n       integer[];
-    v_new_sold    bytea[];
-    v_new_revenue bytea[];
+    v_written bigint;
+    v_w       record;
 BEGIN
     -- guarantees: for every given key, stored rows equal a from-scratch
-    -- computation over weeks first_week..end_week (up to c_max_weeks past the
+    -- computation over weeks first_week..end_week (up to 260 weeks past the
     -- start, the rest re-queued), and _private_feature_keys holds its first week
     PERFORM ensure_work_tables();
-    DELETE FROM mf_batch;
-    -- one row per key: where it starts and stops, and the running state of
-    -- the stored row of the week before the start (one statement: the table
-    -- is wide, and each UPDATE of it rewrote every row). The lookups are
-    -- MATERIALIZED: inlined, a value is computed again (lookups included)
-    -- wherever a later step names it; the arithmetic after them is not (each
-    -- step copied every row again).
-    INSERT INTO mf_batch
-    WITH k AS (
-        -- a null from_week anywhere means "from the first week"
-        SELECT k.p AS product_id, k.l AS location_id,
-               CASE WHEN bool_or(k.w IS NULL) THEN NULL ELSE min(k.w) END AS from_week
-        FROM unnest(p_product_ids, p_location_ids, p_from_weeks) AS k(p, l, w)
-        GROUP BY k.p, k.l
-    ),
-    stored AS MATERIALIZED (
-        SELECT k.*, fk.first_week AS old_first, fk.tail_week, fk.tail_sold, fk.tail_revenue,
-               -- the last stored week: where the tails end, unless a row
-               -- lies beyond (a forward probe that normally finds nothing;
-               -- the backward scan for the maximum costs 4x more)
-               CASE WHEN fk.tail_week IS NOT NULL
-                         AND NOT EXISTS (SELECT FROM features f
-                                         WHERE f.product_id = k.product_id AND f.location_id = k.location_id
-                                           AND f.week_start > fk.tail_week)
-                    THEN fk.tail_week
-                    ELSE (SELECT max(f.week_start) FROM features f
-                          WHERE f.product_id = k.product_id AND f.location_id = k.location_id) END AS last_stored
-        FROM k
-        -- the key's first week and tails (one probe per key: OFFSET 0 keeps
-        -- it from becoming a join that reads every key's tails); of the
-        -- tails, the weeks a computation starting the week after them reads
-        -- (up to 51)
-        LEFT JOIN LATERAL (
-            SELECT fk.first_week, fk.tail_week,
-                   substring(fk.sold_tail FROM octet_length(fk.sold_tail)
-                                               - 8 * least(c_lookback, (fk.tail_week - fk.first_week) / 7 + 1) + 1)
-                       AS tail_sold,
-                   fk.revenue_tail AS tail_revenue
-            FROM _private_feature_keys fk
-            WHERE fk.product_id = k.product_id AND fk.location_id = k.location_id
-            OFFSET 0) fk ON true
-    ),
-    -- the key's first week now: a change after its first week leaves that
-    -- week's lines alone (a calendar roll looks up nothing)
-    firsts AS MATERIALIZED (
-        SELECT s.*,
-               CASE WHEN s.from_week > s.old_first THEN s.old_first ELSE date_trunc('week', least(
-                   (SELECT min(l.business_date) FROM erp_sales_lines l
-                     WHERE l.product_id = s.product_id AND l.location_id = s.location_id AND NOT l.deleted),
-                   (SELECT min(r.received_date) FROM erp_receipt_lines r
-                     WHERE r.product_id = s.product_id AND r.location_id = s.location_id AND NOT r.deleted),
-                   (SELECT min(o.order_date) FROM erp_purchase_order_lines o
-                     WHERE o.product_id = s.product_id AND o.location_id = s.location_id AND NOT o.deleted),
-                   (SELECT min(i.invoice_date) FROM erp_invoice_lines i
-                     WHERE i.product_id = s.product_id AND i.location_id = s.location_id AND NOT i.deleted)
-               ))::date END AS new_first
-        FROM stored s
-    )
-    SELECT b.product_id, b.location_id, b.from_week, b.new_first, b.old_first, b.last_stored,
-           s.start_week, e.stop_week, b.tail_week,
-           -- the tails end the week before the start (a calendar roll, a
-           -- continuation) and hold every stored week the windows and lags
-           -- need: no stored row is read
-           CASE WHEN p.from_tails THEN b.tail_sold END, CASE WHEN p.from_tails THEN b.tail_revenue END,
-           f.ewm_units_sold_s2, f.ewm_units_sold_s4, f.ewm_units_sold_s8, f.ewm_units_sold_s13,
-           f.ewm_revenue_s2, f.ewm_revenue_s4, f.ewm_revenue_s8, f.ewm_revenue_s13,
-           f.ewm_units_received_s2, f.ewm_units_received_s4, f.ewm_units_received_s8, f.ewm_units_received_s13,
-           f.ewm_units_returned_s2, f.ewm_units_returned_s4, f.ewm_units_returned_s8, f.ewm_units_returned_s13,
-           -- a key computed from its first week starts from zero
-           coalesce(f.cum_units_sold, 0), coalesce(f.cum_units_returned, 0), coalesce(f.cum_revenue, 0),
-           coalesce(f.cum_units_received, 0), coalesce(f.cum_units_ordered, 0), coalesce(f.cum_units_invoiced, 0),
-           CASE WHEN extract(year FROM f.week_start) = extract(year FROM s.start_week) THEN f.ytd_units_sold ELSE 0 END,
-           CASE WHEN extract(year FROM f.week_start) = extract(year FROM s.start_week) THEN f.ytd_revenue ELSE 0 END,
-           f.week_index - f.weeks_since_first_sale, f.week_index - f.weeks_since_last_sale,
-           f.last_invoice_unit_cost
-    FROM firsts b
-    -- where to start: the first week when the key is new, its first week
-    -- moved (every week number shifts) or nothing is stored; else the dirty
-    -- week, but never past the week after the last stored row
-    CROSS JOIN LATERAL (
-        SELECT CASE WHEN b.new_first IS NULL THEN NULL
-                    WHEN b.old_first IS DISTINCT FROM b.new_first OR b.last_stored IS NULL OR b.from_week IS NULL
-                        THEN b.new_first
-                    ELSE greatest(b.new_first, least(b.from_week, b.last_stored + 7))
-               END AS start_week
-    ) c
-    -- the running state carried over from the stored row of the week before the start
-    LEFT JOIN LATERAL (
-        SELECT f.* FROM features f
-        WHERE f.product_id = b.product_id AND f.location_id = b.location_id AND f.week_start = c.start_week - 7
-          AND c.start_week > b.new_first
-    ) f ON true
-    -- without that row (stored rows that do not run from the first week to
-    -- the tails: not written by the pipeline), from the first week
-    CROSS JOIN LATERAL (
-        SELECT CASE WHEN c.start_week > b.new_first AND f.week_start IS NULL THEN b.new_first ELSE c.start_week END
-                   AS start_week
-    ) s
-    CROSS JOIN LATERAL (SELECT least(v_end, s.start_week + 7 * (c_max_weeks - 1)) AS stop_week) e
-    CROSS JOIN LATERAL (
-        SELECT coalesce(s.start_week = b.tail_week + 7 AND b.new_first = b.old_first AND s.start_week <= e.stop_week
-                        AND octet_length(b.tail_sold) = 8 * least(c_lookback, (s.start_week - b.new_first) / 7)
-                        AND octet_length(b.tail_revenue) = 8 * least(c_lookback, (s.start_week - b.new_first) / 7),
-                        false) AS from_tails
-    ) p
-    -- in key order, the order of the features' key index: the kernel's rows
-    -- are inserted as the keys come, and keys in another order (the claims
-    -- and the grouping above give none) make every insertion a descent from
-    -- the root to a page anywhere, and split pages in half
-    ORDER BY b.product_id, b.location_id;
-    GET DIAGNOSTICS v_n = ROW_COUNT;
-    PERFORM analyze_work_table('mf_batch', v_n);
-
-    -- rows that no longer belong: the key lost its lines, its first week
-    -- moved later, or end_week moved back
-    -- (only keys that can have such rows: a join of every key in the batch
-    -- with features would read the whole table for nothing)
-    IF EXISTS (SELECT 1 FROM mf_batch b
-               WHERE b.last_stored IS NOT NULL
-                 AND (b.new_first IS DISTINCT FROM b.old_first OR b.last_stored > v_end)) THEN
-        DELETE FROM features f
-        USING mf_batch b
-        WHERE f.product_id = b.product_id AND f.location_id = b.location_id
-          AND b.last_stored IS NOT NULL
-          AND (b.new_first IS DISTINCT FROM b.old_first OR b.last_stored > v_end)
-          AND (b.new_first IS NULL OR f.week_start < b.new_first OR f.week_start > v_end);
-        GET DIAGNOSTICS v_n = ROW_COUNT;
-        v_written := v_written + v_n;
-    END IF;
-
-    -- Each key's weeks in one call of the C kernel
-    -- (sql/control/020_features_kernel.sql): its lines aggregated by week
-    -- from the start (a week without lines is zero), the stored weeks before
-    -- the start that trailing windows and lags still need, and the running
-    -- state of the stored row before the start. The kernel adds up a week's
-    -- entries (one per table), so the tables are not joined with each other.
-    -- A line's week number is (date - first_week) / 7: first_week is a Monday
-    -- and no line read is dated before it.
-    -- Each key's lines are read through its (key, date) index (LATERAL): a
-    -- join would be planned for a guess at how much of the range condition
-    -- passes, and hash the whole table for one week.
-    v_rows := $rows$
-    SELECT t.product_id, t.location_id, k.*
-    FROM mf_batch t
-    CROSS JOIN LATERAL (
-        SELECT array_agg(w.i) AS i,
-               array_agg(w.sold) AS sold, array_agg(w.returned) AS returned,
-               array_agg(w.revenue) AS revenue, array_agg(w.received) AS received,
-               array_agg(w.ordered) AS ordered, array_agg(w.invoiced) AS invoiced,
-               array_agg(w.invoiced_amount) AS invoiced_amount,
-               array_agg(w.unit_cost) AS unit_cost, array_agg(w.has_cost) AS has_cost
-        FROM (
-            SELECT (s.business_date - t.new_first) / 7 AS i,
-                   coalesce(sum(s.qty) FILTER (WHERE s.qty > 0), 0)::float8 AS sold,
-                   coalesce(-sum(s.qty) FILTER (WHERE s.qty < 0), 0)::float8 AS returned,
-                   coalesce(sum(s.net_amount), 0)::float8 AS revenue,
-                   0::float8 AS received, 0::float8 AS ordered, 0::float8 AS invoiced,
-                   0::float8 AS invoiced_amount, NULL::float8 AS unit_cost, false AS has_cost
-            FROM erp_sales_lines s
-            WHERE s.product_id = t.product_id AND s.location_id = t.location_id AND NOT s.deleted
-              AND s.business_date >= t.start_week AND s.business_date < t.stop_week + 7
-            GROUP BY 1
-            UNION ALL
-            SELECT (r.received_date - t.new_first) / 7,
-                   0, 0, 0, coalesce(sum(r.qty_received), 0)::float8, 0, 0, 0, NULL, false
-            FROM erp_receipt_lines r
-            WHERE r.product_id = t.product_id AND r.location_id = t.location_id AND NOT r.deleted
-              AND r.received_date >= t.start_week AND r.received_date < t.stop_week + 7
-            GROUP BY 1
-            UNION ALL
-            SELECT (o.order_date - t.new_first) / 7,
-                   0, 0, 0, 0,
-                   coalesce(sum(o.qty_ordered) FILTER (WHERE o.status IS DISTINCT FROM 'cancelled'), 0)::float8,
-                   0, 0, NULL, false
-            FROM erp_purchase_order_lines o
-            WHERE o.product_id = t.product_id AND o.location_id = t.location_id AND NOT o.deleted
-              AND o.order_date >= t.start_week AND o.order_date < t.stop_week + 7
-            GROUP BY 1
-            UNION ALL
-            SELECT (i.invoice_date - t.new_first) / 7,
-                   0, 0, 0, 0, 0,
-                   coalesce(sum(i.qty_invoiced), 0)::float8, coalesce(sum(i.line_amount), 0)::float8,
-                   -- the week's latest line with a quantity: by date, invoice id as bytes, line
-                   (array_agg(i.line_amount::float8 / i.qty_invoiced::float8
-                              ORDER BY i.invoice_date DESC, i.invoice_id COLLATE "C" DESC, i.line_no DESC)
-                        FILTER (WHERE i.qty_invoiced > 0))[1],
-                   coalesce(bool_or(i.qty_invoiced > 0), false)
-            FROM erp_invoice_lines i
-            WHERE i.product_id = t.product_id AND i.location_id = t.location_id AND NOT i.deleted
-              AND i.invoice_date >= t.start_week AND i.invoice_date < t.stop_week + 7
-            GROUP BY 1
-            UNION ALL
-            -- the stored weeks before the start, unless the tails gave
-            -- them (the kernel checks each is there): their windows read
-            -- units_sold and revenue only, which the key index carries (an
-            -- index-only scan; $1 is c_lookback)
-            SELECT (f.week_start - t.new_first) / 7, f.units_sold, 0, f.revenue, 0, 0, 0, 0, NULL, false
-            FROM features f
-            WHERE t.start_week > t.new_first AND t.prior_sold IS NULL
-              AND f.product_id = t.product_id AND f.location_id = t.location_id
-              AND f.week_start >= t.start_week - 7 * $1 AND f.week_start < t.start_week
-        ) w
-    ) s
-    CROSS JOIN LATERAL masterfile.features_kernel(
-        t.new_first, (t.start_week - t.new_first) / 7, (t.stop_week - t.new_first) / 7, s.i,
-        s.sold, s.returned, s.revenue, s.received, s.ordered, s.invoiced, s.invoiced_amount,
-        s.unit_cost, s.has_cost,
-        ARRAY[t.ewm_units_sold_s2, t.ewm_units_sold_s4, t.ewm_units_sold_s8, t.ewm_units_sold_s13,
-              t.ewm_revenue_s2, t.ewm_revenue_s4, t.ewm_revenue_s8, t.ewm_revenue_s13,
-              t.ewm_units_received_s2, t.ewm_units_received_s4, t.ewm_units_received_s8,
-              t.ewm_units_received_s13, t.ewm_units_returned_s2, t.ewm_units_returned_s4,
-              t.ewm_units_returned_s8, t.ewm_units_returned_s13,
-              t.cum_units_sold, t.cum_units_returned, t.cum_revenue, t.cum_units_received,
-              t.cum_units_ordered, t.cum_units_invoiced, t.ytd_units_sold, t.ytd_revenue,
-              t.first_sale_index, t.last_sale_index, t.last_invoice_unit_cost]::float8[],
-        t.prior_sold, t.prior_revenue) k
-    WHERE t.start_week IS NOT NULL AND t.start_week <= t.stop_week
-    $rows$;
-    -- When no key of the batch computes a week it has stored (a full
-    -- rebuild, a calendar roll: last_stored is the key's last row), a plain
-    -- insert: the upsert below costs ~70% more per row (a probe of the index,
-    -- then a speculative insertion). Else written only where a value changed:
-    -- the key's unique index decides insert or update row by row (no join for
-    -- the planner to misjudge while the table grows), and a row equal to the
-    -- stored one is not touched. (Built here rather than written twice; it is
-    -- planned in under a millisecond.)
-    IF NOT EXISTS (SELECT FROM mf_batch WHERE start_week <= stop_week AND last_stored >= start_week) THEN
-        -- every row it computes is written: what the key's tails keep of
-        -- them comes back from the insert (a read of the rows just written
-        -- fetched each from its page, not yet all-visible: 2.3 s of a full
-        -- rebuild)
-        EXECUTE 'WITH ins AS (INSERT INTO features ' || v_rows
-            || ' RETURNING product_id, location_id, week_start, units_sold, revenue)' || $tails$
-    SELECT coalesce(sum(w.total), 0), array_agg(w.product_id), array_agg(w.location_id), array_agg(w.lo),
-           array_agg(w.n), array_agg(w.sold), array_agg(w.revenue)
-    FROM (SELECT i.product_id, i.location_id, count(*) AS total,
-                 min(i.week_start) FILTER (WHERE i.week_start > b.stop_week - 7 * $2) AS lo,
-                 count(*) FILTER (WHERE i.week_start > b.stop_week - 7 * $2)::integer AS n,
-                 string_agg(float8send(i.units_sold), ''::bytea ORDER BY i.week_start)
-                     FILTER (WHERE i.week_start > b.stop_week - 7 * $2) AS sold,
-                 coalesce(string_agg(float8send(i.revenue), ''::bytea ORDER BY i.week_start)
-                              FILTER (WHERE i.week_start > b.stop_week - 7 * $1), ''::bytea) AS revenue
-          -- $1, $2: c_lookback, c_sold_tail
-          FROM ins i
-          JOIN mf_batch b ON b.product_id = i.product_id AND b.location_id = i.location_id
-          GROUP BY i.product_id, i.location_id) w
-    $tails$
-        INTO v_n, v_new_p, v_new_l, v_new_lo, v_new_n, v_new_sold, v_new_revenue
-        USING c_lookback, c_sold_tail;
-    ELSE
-        EXECUTE 'INSERT INTO features AS f ' || v_rows || $upsert$
-    ON CONFLICT (product_id, location_id, week_start) DO UPDATE SET (
-        week_index, units_sold, units_returned, revenue, units_received, units_ordered,
-        units_invoiced, invoiced_amount, sold_lag_1, sold_lag_2, sold_lag_3, sold_lag_4,
-        sold_lag_5, sold_lag_6, sold_lag_7, sold_lag_8, sold_lag_9, sold_lag_10, sold_lag_11,
-        sold_lag_12, sold_lag_13, sold_lag_14, ewm_units_sold_s2, ewm_units_sold_s4,
-        ewm_units_sold_s8, ewm_units_sold_s13, ewm_revenue_s2, ewm_revenue_s4, ewm_revenue_s8,
-        ewm_revenue_s13, ewm_units_received_s2, ewm_units_received_s4, ewm_units_received_s8,
-        ewm_units_received_s13, ewm_units_returned_s2, ewm_units_returned_s4,
-        ewm_units_returned_s8, ewm_units_returned_s13, sold_mean_4, sold_mean_8, sold_mean_13,
-        sold_mean_26, sold_mean_52, sold_std_4, sold_std_8, sold_std_13, sold_std_26, sold_std_52,
-        sold_max_13, sold_max_52, sold_zero_share_13, revenue_mean_13, sold_slope_4, sold_slope_8,
-        sold_slope_13, sold_slope_26, cum_units_sold, cum_units_returned, cum_revenue,
-        cum_units_received, cum_units_ordered, cum_units_invoiced, ytd_units_sold, ytd_revenue,
-        est_on_hand, on_order, weeks_since_first_sale, weeks_since_last_sale, weeks_of_cover,
-        avg_price_13, last_invoice_unit_cost
-    ) = ROW(
-        excluded.week_index, excluded.units_sold, excluded.units_returned, excluded.revenue,
-        excluded.units_received, excluded.units_ordered, excluded.units_invoiced,
-        excluded.invoiced_amount, excluded.sold_lag_1, excluded.sold_lag_2, excluded.sold_lag_3,
-        excluded.sold_lag_4, excluded.sold_lag_5, excluded.sold_lag_6, excluded.sold_lag_7,
-        excluded.sold_lag_8, excluded.sold_lag_9, excluded.sold_lag_10, excluded.sold_lag_11,
-        excluded.sold_lag_12, excluded.sold_lag_13, excluded.sold_lag_14,
-        excluded.ewm_units_sold_s2, excluded.ewm_units_sold_s4, excluded.ewm_units_sold_s8,
-        excluded.ewm_units_sold_s13, excluded.ewm_revenue_s2, excluded.ewm_revenue_s4,
-        excluded.ewm_revenue_s8, excluded.ewm_revenue_s13, excluded.ewm_units_received_s2,
-        excluded.ewm_units_received_s4, excluded.ewm_units_received_s8,
-        excluded.ewm_units_received_s13, excluded.ewm_units_returned_s2,
-        excluded.ewm_units_returned_s4, excluded.ewm_units_returned_s8,
-        excluded.ewm_units_returned_s13, excluded.sold_mean_4, excluded.sold_mean_8,
-        excluded.sold_mean_13, excluded.sold_mean_26, excluded.sold_mean_52, excluded.sold_std_4,
-        excluded.sold_std_8, excluded.sold_std_13, excluded.sold_std_26, excluded.sold_std_52,
-        excluded.sold_max_13, excluded.sold_max_52, excluded.sold_zero_share_13,
-        excluded.revenue_mean_13, excluded.sold_slope_4, excluded.sold_slope_8,
-        excluded.sold_slope_13, excluded.sold_slope_26, excluded.cum_units_sold,
-        excluded.cum_units_returned, excluded.cum_revenue, excluded.cum_units_received,
-        excluded.cum_units_ordered, excluded.cum_units_invoiced, excluded.ytd_units_sold,
-        excluded.ytd_revenue, excluded.est_on_hand, excluded.on_order,
-        excluded.weeks_since_first_sale, excluded.weeks_since_last_sale, excluded.weeks_of_cover,
-        excluded.avg_price_13, excluded.last_invoice_unit_cost
-    )
-    WHERE f IS DISTINCT FROM excluded
-    $upsert$ USING c_lookback, c_sold_tail;
-        GET DIAGNOSTICS v_n = ROW_COUNT;
-    END IF;
-    v_written := v_written + v_n;
-
-    DELETE FROM _private_feature_keys k USING mf_batch b
-    WHERE k.product_id = b.product_id AND k.location_id = b.location_id AND b.new_first IS NULL;
-    -- each key's first week and tails (migration t0010) as its rows now
-    -- stand. The tails end at the last week computed (or, when nothing was,
-    -- at the last stored week up to end_week). A computation that started
-    -- the week after the old tails appends its weeks to them; otherwise the
-    -- tails are taken again, from the weeks a plain insert just wrote when
-    -- they cover them, else from the stored rows. Weeks missing leave the
-    -- tails null, and readers then use the rows.
-    INSERT INTO _private_feature_keys AS fk (product_id, location_id, first_week, tail_week, sold_tail, revenue_tail)
-    SELECT b.product_id, b.location_id, b.new_first, t.tail_week,
-           CASE WHEN t.keep THEN o.sold_tail
-                WHEN coalesce(nw.n, r.n) = t.weeks_read THEN
-                    CASE WHEN t.append
-                         THEN substring(o.sold_tail FROM greatest(1, octet_length(o.sold_tail) - 8 * (c_sold_tail - t.weeks_read) + 1))
-                         ELSE ''::bytea END || coalesce(nw.sold, r.sold) END,
-           CASE WHEN t.keep THEN o.revenue_tail
-                WHEN coalesce(nw.n, r.n) = t.weeks_read THEN
-                    CASE WHEN t.append
-                         THEN substring(o.revenue_tail FROM greatest(1, octet_length(o.revenue_tail) - 8 * (c_lookback - t.weeks_read) + 1))
-                         ELSE ''::bytea END || coalesce(nw.revenue, r.revenue) END
-    FROM mf_batch b
-    CROSS JOIN LATERAL (
-        SELECT e.tail_week, e.append, e.keep, rf.read_from, (e.tail_week - rf.read_from) / 7 + 1 AS weeks_read
-        FROM (SELECT CASE WHEN w.tail_week >= b.new_first THEN w.tail_week END AS tail_week,
-                     b.prior_sold IS NOT NULL AND b.stop_week - b.start_week < 7 * c_sold_tail AS append,
-                     coalesce(b.start_week > b.stop_week AND b.new_first = b.old_first
-                              AND b.tail_week = w.tail_week, false) AS keep
-              FROM (SELECT CASE WHEN b.start_week <= b.stop_week THEN b.stop_week
-                                ELSE least(coalesce(b.tail_week, b.last_stored), v_end) END AS tail_week) w) e
-        -- the first week to take: the start when appending, else the
-        -- oldest week the tails keep
-        CROSS JOIN LATERAL (
-            SELECT CASE WHEN e.append THEN b.start_week
-                        ELSE greatest(b.new_first, e.tail_week - 7 * (c_sold_tail - 1)) END AS read_from) rf
-    ) t
-    -- the old tails, when they are kept or appended to
-    LEFT JOIN LATERAL (SELECT x.sold_tail, x.revenue_tail FROM _private_feature_keys x
-                       WHERE (t.append OR t.keep) AND x.product_id = b.product_id AND x.location_id = b.location_id
-                       OFFSET 0) o ON true
-    -- the weeks the insert wrote, when they are all the tails need
-    LEFT JOIN unnest(v_new_p, v_new_l, v_new_lo, v_new_n, v_new_sold, v_new_revenue) AS nw(p, l, lo, n, sold, revenue)
-        ON nw.p = b.product_id AND nw.l = b.location_id AND nw.lo = t.read_from
-    -- else read from the stored rows
-    LEFT JOIN LATERAL (
-        SELECT count(*)::integer AS n, string_agg(float8send(w.units_sold), ''::bytea) AS sold,
-               coalesce(string_agg(float8send(w.revenue), ''::bytea) FILTER (WHERE w.week_start > t.tail_week - 7 * c_lookback),
-                        ''::bytea) AS revenue
-        FROM (SELECT f.week_start, f.units_sold, f.revenue FROM features f
-              WHERE f.product_id = b.product_id AND f.location_id = b.location_id
-                AND f.week_start >= t.read_from AND f.week_start <= t.tail_week
-              ORDER BY f.week_start) w
-        WHERE NOT t.keep AND nw.p IS NULL
-    ) r ON true
-    WHERE b.new_first IS NOT NULL
-    ON CONFLICT (product_id, location_id) DO UPDATE
-    SET first_week = excluded.first_week, tail_week = excluded.tail_week, sold_tail = excluded.sold_tail,
-        revenue_tail = excluded.revenue_tail
-    WHERE (fk.first_week, fk.tail_week, fk.sold_tail, fk.revenue_tail)
-          IS DISTINCT FROM (excluded.first_week, excluded.tail_week, excluded.sold_tail, excluded.revenue_tail);
-
-    -- a range longer than c_max_weeks goes on in a later batch
+    PERFORM stage_feature_batch(p_product_ids, p_location_ids, p_from_weeks, v_end);
+    v_written := delete_stale_features(v_end);
+    SELECT * INTO v_w FROM write_feature_rows();
+    PERFORM store_feature_tails(v_end, v_w.new_p, v_w.new_l, v_w.new_lo, v_w.new_n, v_w.new_sold, v_w.new_revenue);
+    -- a range longer than a batch computes goes on in a later batch
     PERFORM mark_continuations(array_agg(product_id), array_agg(location_id), array_agg(stop_week + 7))
     FROM mf_batch WHERE stop_week < v_end;
-
-    RETURN v_written;
+    RETURN v_written + v_w.rows_written;
 END;
-$_$;
+$$;
 
 ALTER FUNCTION t_schema_dump.refresh_features(p_product_ids text[], p_location_ids text[], p_from_weeks date[]) OWNER TO t_schema_dump_owner;
 
@@ -2069,6 +1718,208 @@ $$;
 ALTER FUNCTION t_schema_dump.settle_work_hints(p_max_hint bigint, p_stalled boolean) OWNER TO t_schema_dump_owner;
 
 --
+-- Name: stage_feature_batch(text[], text[], date[], date); Type: FUNCTION; Schema: t_schema_dump; Owner: t_schema_dump_owner
+--
+
+CREATE FUNCTION t_schema_dump.stage_feature_batch(p_product_ids text[], p_location_ids text[], p_from_weeks date[], p_end date) RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 't_schema_dump', 'pg_temp'
+    AS $$
+DECLARE
+    -- a batch computes at most this many weeks of a key (five years), so its
+    -- work stays bounded; a longer range is finished by a continuation mark,
+    -- seeded from the rows just written
+    c_max_weeks constant integer := 260;
+    c_lookback  constant integer := masterfile.features_lookback_weeks();
+    v_end date := p_end;
+    v_n   bigint;
+BEGIN
+    -- guarantees: mf_batch holds exactly the given keys (a key given twice
+    -- once, from its earliest week), start_week null or after stop_week when
+    -- nothing is to be computed, in key order
+    DELETE FROM mf_batch;
+    -- one row per key: where it starts and stops, and the running state of
+    -- the stored row of the week before the start (one statement: the table
+    -- is wide, and each UPDATE of it rewrote every row). The lookups are
+    -- MATERIALIZED: inlined, a value is computed again (lookups included)
+    -- wherever a later step names it; the arithmetic after them is not (each
+    -- step copied every row again).
+    INSERT INTO mf_batch
+    WITH k AS (
+        -- a null from_week anywhere means "from the first week"
+        SELECT k.p AS product_id, k.l AS location_id,
+               CASE WHEN bool_or(k.w IS NULL) THEN NULL ELSE min(k.w) END AS from_week
+        FROM unnest(p_product_ids, p_location_ids, p_from_weeks) AS k(p, l, w)
+        GROUP BY k.p, k.l
+    ),
+    stored AS MATERIALIZED (
+        SELECT k.*, fk.first_week AS old_first, fk.tail_week, fk.tail_sold, fk.tail_revenue,
+               -- the last stored week: where the tails end, unless a row
+               -- lies beyond (a forward probe that normally finds nothing;
+               -- the backward scan for the maximum costs 4x more)
+               CASE WHEN fk.tail_week IS NOT NULL
+                         AND NOT EXISTS (SELECT FROM features f
+                                         WHERE f.product_id = k.product_id AND f.location_id = k.location_id
+                                           AND f.week_start > fk.tail_week)
+                    THEN fk.tail_week
+                    ELSE (SELECT max(f.week_start) FROM features f
+                          WHERE f.product_id = k.product_id AND f.location_id = k.location_id) END AS last_stored
+        FROM k
+        -- the key's first week and tails (one probe per key: OFFSET 0 keeps
+        -- it from becoming a join that reads every key's tails); of the
+        -- tails, the weeks a computation starting the week after them reads
+        -- (up to 51)
+        LEFT JOIN LATERAL (
+            SELECT fk.first_week, fk.tail_week,
+                   substring(fk.sold_tail FROM octet_length(fk.sold_tail)
+                                               - 8 * least(c_lookback, (fk.tail_week - fk.first_week) / 7 + 1) + 1)
+                       AS tail_sold,
+                   fk.revenue_tail AS tail_revenue
+            FROM _private_feature_keys fk
+            WHERE fk.product_id = k.product_id AND fk.location_id = k.location_id
+            OFFSET 0) fk ON true
+    ),
+    -- the key's first week now: a change after its first week leaves that
+    -- week's lines alone (a calendar roll looks up nothing)
+    firsts AS MATERIALIZED (
+        SELECT s.*,
+               CASE WHEN s.from_week > s.old_first THEN s.old_first ELSE date_trunc('week', least(
+                   (SELECT min(l.business_date) FROM erp_sales_lines l
+                     WHERE l.product_id = s.product_id AND l.location_id = s.location_id AND NOT l.deleted),
+                   (SELECT min(r.received_date) FROM erp_receipt_lines r
+                     WHERE r.product_id = s.product_id AND r.location_id = s.location_id AND NOT r.deleted),
+                   (SELECT min(o.order_date) FROM erp_purchase_order_lines o
+                     WHERE o.product_id = s.product_id AND o.location_id = s.location_id AND NOT o.deleted),
+                   (SELECT min(i.invoice_date) FROM erp_invoice_lines i
+                     WHERE i.product_id = s.product_id AND i.location_id = s.location_id AND NOT i.deleted)
+               ))::date END AS new_first
+        FROM stored s
+    )
+    SELECT b.product_id, b.location_id, b.from_week, b.new_first, b.old_first, b.last_stored,
+           s.start_week, e.stop_week, b.tail_week,
+           -- the tails end the week before the start (a calendar roll, a
+           -- continuation) and hold every stored week the windows and lags
+           -- need: no stored row is read
+           CASE WHEN p.from_tails THEN b.tail_sold END, CASE WHEN p.from_tails THEN b.tail_revenue END,
+           -- the declared features of that row (the kernel takes from it
+           -- what carries from week to week); a key computed from its first
+           -- week has none
+           CASE WHEN f.week_start IS NOT NULL THEN ARRAY[
+               f.units_sold,
+               f.units_returned,
+               f.revenue,
+               f.units_received,
+               f.units_ordered,
+               f.units_invoiced,
+               f.invoiced_amount,
+               f.sold_lag_1,
+               f.sold_lag_2,
+               f.sold_lag_3,
+               f.sold_lag_4,
+               f.sold_lag_5,
+               f.sold_lag_6,
+               f.sold_lag_7,
+               f.sold_lag_8,
+               f.sold_lag_9,
+               f.sold_lag_10,
+               f.sold_lag_11,
+               f.sold_lag_12,
+               f.sold_lag_13,
+               f.sold_lag_14,
+               f.ewm_units_sold_s2,
+               f.ewm_units_sold_s4,
+               f.ewm_units_sold_s8,
+               f.ewm_units_sold_s13,
+               f.ewm_revenue_s2,
+               f.ewm_revenue_s4,
+               f.ewm_revenue_s8,
+               f.ewm_revenue_s13,
+               f.ewm_units_received_s2,
+               f.ewm_units_received_s4,
+               f.ewm_units_received_s8,
+               f.ewm_units_received_s13,
+               f.ewm_units_returned_s2,
+               f.ewm_units_returned_s4,
+               f.ewm_units_returned_s8,
+               f.ewm_units_returned_s13,
+               f.sold_mean_4,
+               f.sold_mean_8,
+               f.sold_mean_13,
+               f.sold_mean_26,
+               f.sold_mean_52,
+               f.sold_std_4,
+               f.sold_std_8,
+               f.sold_std_13,
+               f.sold_std_26,
+               f.sold_std_52,
+               f.sold_max_13,
+               f.sold_max_52,
+               f.sold_zero_share_13,
+               f.revenue_mean_13,
+               f.sold_slope_4,
+               f.sold_slope_8,
+               f.sold_slope_13,
+               f.sold_slope_26,
+               f.cum_units_sold,
+               f.cum_units_returned,
+               f.cum_revenue,
+               f.cum_units_received,
+               f.cum_units_ordered,
+               f.cum_units_invoiced,
+               f.ytd_units_sold,
+               f.ytd_revenue,
+               f.est_on_hand,
+               f.on_order,
+               f.weeks_since_first_sale,
+               f.weeks_since_last_sale,
+               f.weeks_of_cover,
+               f.avg_price_13,
+               f.last_invoice_unit_cost
+           ]::float8[] END
+    FROM firsts b
+    -- where to start: the first week when the key is new, its first week
+    -- moved (every week number shifts) or nothing is stored; else the dirty
+    -- week, but never past the week after the last stored row
+    CROSS JOIN LATERAL (
+        SELECT CASE WHEN b.new_first IS NULL THEN NULL
+                    WHEN b.old_first IS DISTINCT FROM b.new_first OR b.last_stored IS NULL OR b.from_week IS NULL
+                        THEN b.new_first
+                    ELSE greatest(b.new_first, least(b.from_week, b.last_stored + 7))
+               END AS start_week
+    ) c
+    -- the running state carried over from the stored row of the week before the start
+    LEFT JOIN LATERAL (
+        SELECT f.* FROM features f
+        WHERE f.product_id = b.product_id AND f.location_id = b.location_id AND f.week_start = c.start_week - 7
+          AND c.start_week > b.new_first
+    ) f ON true
+    -- without that row (stored rows that do not run from the first week to
+    -- the tails: not written by the pipeline), from the first week
+    CROSS JOIN LATERAL (
+        SELECT CASE WHEN c.start_week > b.new_first AND f.week_start IS NULL THEN b.new_first ELSE c.start_week END
+                   AS start_week
+    ) s
+    CROSS JOIN LATERAL (SELECT least(v_end, s.start_week + 7 * (c_max_weeks - 1)) AS stop_week) e
+    CROSS JOIN LATERAL (
+        SELECT coalesce(s.start_week = b.tail_week + 7 AND b.new_first = b.old_first AND s.start_week <= e.stop_week
+                        AND octet_length(b.tail_sold) = 8 * least(c_lookback, (s.start_week - b.new_first) / 7)
+                        AND octet_length(b.tail_revenue) = 8 * least(c_lookback, (s.start_week - b.new_first) / 7),
+                        false) AS from_tails
+    ) p
+    -- in key order, the order of the features' key index: the kernel's rows
+    -- are inserted as the keys come, and keys in another order (the claims
+    -- and the grouping above give none) make every insertion a descent from
+    -- the root to a page anywhere, and split pages in half
+    ORDER BY b.product_id, b.location_id;
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    PERFORM analyze_work_table('mf_batch', v_n);
+    RETURN v_n;
+END;
+$$;
+
+ALTER FUNCTION t_schema_dump.stage_feature_batch(p_product_ids text[], p_location_ids text[], p_from_weeks date[], p_end date) OWNER TO t_schema_dump_owner;
+
+--
 -- Name: stamp_ui_update(); Type: FUNCTION; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
@@ -2099,6 +1950,86 @@ $$;
 ALTER FUNCTION t_schema_dump.stamp_ui_update() OWNER TO t_schema_dump_owner;
 
 --
+-- Name: store_feature_tails(date, text[], text[], date[], integer[], bytea[], bytea[]); Type: FUNCTION; Schema: t_schema_dump; Owner: t_schema_dump_owner
+--
+
+CREATE FUNCTION t_schema_dump.store_feature_tails(p_end date, p_new_p text[], p_new_l text[], p_new_lo date[], p_new_n integer[], p_new_sold bytea[], p_new_revenue bytea[]) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 't_schema_dump', 'pg_temp'
+    AS $$
+DECLARE
+    c_lookback  constant integer := masterfile.features_lookback_weeks();
+    c_sold_tail constant integer := masterfile.forecast_weeks();
+    v_end date := p_end;
+BEGIN
+    -- guarantees: each key of mf_batch with lines has its row, with tails
+    -- that are its stored weeks' (or null, and readers use the rows)
+    DELETE FROM _private_feature_keys k USING mf_batch b
+    WHERE k.product_id = b.product_id AND k.location_id = b.location_id AND b.new_first IS NULL;
+    -- each key's first week and tails (migration t0010) as its rows now
+    -- stand. The tails end at the last week computed (or, when nothing was,
+    -- at the last stored week up to end_week). A computation that started
+    -- the week after the old tails appends its weeks to them; otherwise the
+    -- tails are taken again, from the weeks a plain insert just wrote when
+    -- they cover them, else from the stored rows. Weeks missing leave the
+    -- tails null, and readers then use the rows.
+    INSERT INTO _private_feature_keys AS fk (product_id, location_id, first_week, tail_week, sold_tail, revenue_tail)
+    SELECT b.product_id, b.location_id, b.new_first, t.tail_week,
+           CASE WHEN t.keep THEN o.sold_tail
+                WHEN coalesce(nw.n, r.n) = t.weeks_read THEN
+                    CASE WHEN t.append
+                         THEN substring(o.sold_tail FROM greatest(1, octet_length(o.sold_tail) - 8 * (c_sold_tail - t.weeks_read) + 1))
+                         ELSE ''::bytea END || coalesce(nw.sold, r.sold) END,
+           CASE WHEN t.keep THEN o.revenue_tail
+                WHEN coalesce(nw.n, r.n) = t.weeks_read THEN
+                    CASE WHEN t.append
+                         THEN substring(o.revenue_tail FROM greatest(1, octet_length(o.revenue_tail) - 8 * (c_lookback - t.weeks_read) + 1))
+                         ELSE ''::bytea END || coalesce(nw.revenue, r.revenue) END
+    FROM mf_batch b
+    CROSS JOIN LATERAL (
+        SELECT e.tail_week, e.append, e.keep, rf.read_from, (e.tail_week - rf.read_from) / 7 + 1 AS weeks_read
+        FROM (SELECT CASE WHEN w.tail_week >= b.new_first THEN w.tail_week END AS tail_week,
+                     b.prior_sold IS NOT NULL AND b.stop_week - b.start_week < 7 * c_sold_tail AS append,
+                     coalesce(b.start_week > b.stop_week AND b.new_first = b.old_first
+                              AND b.tail_week = w.tail_week, false) AS keep
+              FROM (SELECT CASE WHEN b.start_week <= b.stop_week THEN b.stop_week
+                                ELSE least(coalesce(b.tail_week, b.last_stored), v_end) END AS tail_week) w) e
+        -- the first week to take: the start when appending, else the
+        -- oldest week the tails keep
+        CROSS JOIN LATERAL (
+            SELECT CASE WHEN e.append THEN b.start_week
+                        ELSE greatest(b.new_first, e.tail_week - 7 * (c_sold_tail - 1)) END AS read_from) rf
+    ) t
+    -- the old tails, when they are kept or appended to
+    LEFT JOIN LATERAL (SELECT x.sold_tail, x.revenue_tail FROM _private_feature_keys x
+                       WHERE (t.append OR t.keep) AND x.product_id = b.product_id AND x.location_id = b.location_id
+                       OFFSET 0) o ON true
+    -- the weeks the insert wrote, when they are all the tails need
+    LEFT JOIN unnest(p_new_p, p_new_l, p_new_lo, p_new_n, p_new_sold, p_new_revenue) AS nw(p, l, lo, n, sold, revenue)
+        ON nw.p = b.product_id AND nw.l = b.location_id AND nw.lo = t.read_from
+    -- else read from the stored rows
+    LEFT JOIN LATERAL (
+        SELECT count(*)::integer AS n, string_agg(float8send(w.units_sold), ''::bytea) AS sold,
+               coalesce(string_agg(float8send(w.revenue), ''::bytea) FILTER (WHERE w.week_start > t.tail_week - 7 * c_lookback),
+                        ''::bytea) AS revenue
+        FROM (SELECT f.week_start, f.units_sold, f.revenue FROM features f
+              WHERE f.product_id = b.product_id AND f.location_id = b.location_id
+                AND f.week_start >= t.read_from AND f.week_start <= t.tail_week
+              ORDER BY f.week_start) w
+        WHERE NOT t.keep AND nw.p IS NULL
+    ) r ON true
+    WHERE b.new_first IS NOT NULL
+    ON CONFLICT (product_id, location_id) DO UPDATE
+    SET first_week = excluded.first_week, tail_week = excluded.tail_week, sold_tail = excluded.sold_tail,
+        revenue_tail = excluded.revenue_tail
+    WHERE (fk.first_week, fk.tail_week, fk.sold_tail, fk.revenue_tail)
+          IS DISTINCT FROM (excluded.first_week, excluded.tail_week, excluded.sold_tail, excluded.revenue_tail);
+END;
+$$;
+
+ALTER FUNCTION t_schema_dump.store_feature_tails(p_end date, p_new_p text[], p_new_l text[], p_new_lo date[], p_new_n integer[], p_new_sold bytea[], p_new_revenue bytea[]) OWNER TO t_schema_dump_owner;
+
+--
 -- Name: try_load_lock(); Type: FUNCTION; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
@@ -2110,6 +2041,371 @@ CREATE FUNCTION t_schema_dump.try_load_lock() RETURNS boolean
 $$;
 
 ALTER FUNCTION t_schema_dump.try_load_lock() OWNER TO t_schema_dump_owner;
+
+--
+-- Name: write_feature_rows(); Type: FUNCTION; Schema: t_schema_dump; Owner: t_schema_dump_owner
+--
+
+CREATE FUNCTION t_schema_dump.write_feature_rows(OUT rows_written bigint, OUT new_p text[], OUT new_l text[], OUT new_lo date[], OUT new_n integer[], OUT new_sold bytea[], OUT new_revenue bytea[]) RETURNS record
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 't_schema_dump', 'pg_temp'
+    AS $_$
+DECLARE
+    -- the stored weeks before the start the kernel reads, and how many weeks
+    -- of each series the key's tails keep (migration t0010; their bytes:
+    -- docs/weekly-series.md): units_sold over the forecast's weeks, revenue
+    -- over the lookback
+    c_lookback  constant integer := masterfile.features_lookback_weeks();
+    c_sold_tail constant integer := masterfile.forecast_weeks();
+    v_rows text;
+BEGIN
+    -- guarantees: every week start_week..stop_week of each key of mf_batch
+    -- is stored as the kernel computes it from the key's lines and seed
+
+    -- Each key's weeks in one call of the C kernel
+    -- (sql/control/020_features_kernel.sql): its lines aggregated by week
+    -- from the start (a week without lines is zero), the stored weeks before
+    -- the start that trailing windows and lags still need, and the running
+    -- state of the stored row before the start. The kernel adds up a week's
+    -- entries (one per table), so the tables are not joined with each other.
+    -- A line's week number is (date - first_week) / 7: first_week is a Monday
+    -- and no line read is dated before it.
+    -- Each key's lines are read through its (key, date) index (LATERAL): a
+    -- join would be planned for a guess at how much of the range condition
+    -- passes, and hash the whole table for one week.
+    v_rows := $rows$
+    SELECT t.product_id, t.location_id, k.*
+    FROM mf_batch t
+    CROSS JOIN LATERAL (
+        SELECT array_agg(w.i) AS i,
+               array_agg(w.sold) AS sold, array_agg(w.returned) AS returned,
+               array_agg(w.revenue) AS revenue, array_agg(w.received) AS received,
+               array_agg(w.ordered) AS ordered, array_agg(w.invoiced) AS invoiced,
+               array_agg(w.invoiced_amount) AS invoiced_amount,
+               array_agg(w.unit_cost) AS unit_cost, array_agg(w.has_cost) AS has_cost
+        FROM (
+            SELECT (s.business_date - t.new_first) / 7 AS i,
+                   coalesce(sum(s.qty) FILTER (WHERE s.qty > 0), 0)::float8 AS sold,
+                   coalesce(-sum(s.qty) FILTER (WHERE s.qty < 0), 0)::float8 AS returned,
+                   coalesce(sum(s.net_amount), 0)::float8 AS revenue,
+                   0::float8 AS received, 0::float8 AS ordered, 0::float8 AS invoiced,
+                   0::float8 AS invoiced_amount, NULL::float8 AS unit_cost, false AS has_cost
+            FROM erp_sales_lines s
+            WHERE s.product_id = t.product_id AND s.location_id = t.location_id AND NOT s.deleted
+              AND s.business_date >= t.start_week AND s.business_date < t.stop_week + 7
+            GROUP BY 1
+            UNION ALL
+            SELECT (r.received_date - t.new_first) / 7,
+                   0, 0, 0, coalesce(sum(r.qty_received), 0)::float8, 0, 0, 0, NULL, false
+            FROM erp_receipt_lines r
+            WHERE r.product_id = t.product_id AND r.location_id = t.location_id AND NOT r.deleted
+              AND r.received_date >= t.start_week AND r.received_date < t.stop_week + 7
+            GROUP BY 1
+            UNION ALL
+            SELECT (o.order_date - t.new_first) / 7,
+                   0, 0, 0, 0,
+                   coalesce(sum(o.qty_ordered) FILTER (WHERE o.status IS DISTINCT FROM 'cancelled'), 0)::float8,
+                   0, 0, NULL, false
+            FROM erp_purchase_order_lines o
+            WHERE o.product_id = t.product_id AND o.location_id = t.location_id AND NOT o.deleted
+              AND o.order_date >= t.start_week AND o.order_date < t.stop_week + 7
+            GROUP BY 1
+            UNION ALL
+            SELECT (i.invoice_date - t.new_first) / 7,
+                   0, 0, 0, 0, 0,
+                   coalesce(sum(i.qty_invoiced), 0)::float8, coalesce(sum(i.line_amount), 0)::float8,
+                   -- the week's latest line with a quantity: by date, invoice id as bytes, line
+                   (array_agg(i.line_amount::float8 / i.qty_invoiced::float8
+                              ORDER BY i.invoice_date DESC, i.invoice_id COLLATE "C" DESC, i.line_no DESC)
+                        FILTER (WHERE i.qty_invoiced > 0))[1],
+                   coalesce(bool_or(i.qty_invoiced > 0), false)
+            FROM erp_invoice_lines i
+            WHERE i.product_id = t.product_id AND i.location_id = t.location_id AND NOT i.deleted
+              AND i.invoice_date >= t.start_week AND i.invoice_date < t.stop_week + 7
+            GROUP BY 1
+            UNION ALL
+            -- the stored weeks before the start, unless the tails gave
+            -- them (the kernel checks each is there): their windows read
+            -- units_sold and revenue only, which the key index carries (an
+            -- index-only scan; $1 is c_lookback)
+            SELECT (f.week_start - t.new_first) / 7, f.units_sold, 0, f.revenue, 0, 0, 0, 0, NULL, false
+            FROM features f
+            WHERE t.start_week > t.new_first AND t.prior_sold IS NULL
+              AND f.product_id = t.product_id AND f.location_id = t.location_id
+              AND f.week_start >= t.start_week - 7 * $1 AND f.week_start < t.start_week
+        ) w
+    ) s
+    -- the declaration (sql/control/015_features_declared.sql): each
+    -- feature's kind, input and parameter, and its column in the result
+    CROSS JOIN LATERAL masterfile.features_kernel(
+        ARRAY['fact', 'fact', 'fact', 'fact', 'fact', 'fact', 'fact', 'lag', 'lag', 'lag', 'lag', 'lag', 'lag', 'lag', 'lag', 'lag', 'lag', 'lag', 'lag', 'lag', 'lag', 'ewm', 'ewm', 'ewm', 'ewm', 'ewm', 'ewm', 'ewm', 'ewm', 'ewm', 'ewm', 'ewm', 'ewm', 'ewm', 'ewm', 'ewm', 'ewm', 'mean', 'mean', 'mean', 'mean', 'mean', 'std', 'std', 'std', 'std', 'std', 'max', 'max', 'zero_share', 'mean', 'slope', 'slope', 'slope', 'slope', 'cumulative', 'cumulative', 'cumulative', 'cumulative', 'cumulative', 'cumulative', 'year_to_date', 'year_to_date', 'on_hand', 'on_order', 'weeks_since_first', 'weeks_since_last', 'cover', 'avg_price', 'last_unit_cost'],
+        ARRAY['units_sold', 'units_returned', 'revenue', 'units_received', 'units_ordered', 'units_invoiced', 'invoiced_amount', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'revenue', 'revenue', 'revenue', 'revenue', 'units_received', 'units_received', 'units_received', 'units_received', 'units_returned', 'units_returned', 'units_returned', 'units_returned', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'revenue', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'units_returned', 'revenue', 'units_received', 'units_ordered', 'units_invoiced', 'units_sold', 'revenue', NULL, NULL, 'units_sold', 'units_sold', 'units_sold', NULL, NULL]::text[],
+        ARRAY[NULL, NULL, NULL, NULL, NULL, NULL, NULL, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 2, 4, 8, 13, 2, 4, 8, 13, 2, 4, 8, 13, 2, 4, 8, 13, 4, 8, 13, 26, 52, 4, 8, 13, 26, 52, 13, 52, 13, 13, 4, 8, 13, 26, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 4, 13, NULL]::integer[],
+        t.new_first, (t.start_week - t.new_first) / 7, (t.stop_week - t.new_first) / 7, s.i,
+        s.sold, s.returned, s.revenue, s.received, s.ordered, s.invoiced, s.invoiced_amount,
+        s.unit_cost, s.has_cost, t.seed, t.prior_sold, t.prior_revenue)
+        AS k(week_start date, week_index integer,
+             units_sold double precision,
+             units_returned double precision,
+             revenue double precision,
+             units_received double precision,
+             units_ordered double precision,
+             units_invoiced double precision,
+             invoiced_amount double precision,
+             sold_lag_1 double precision,
+             sold_lag_2 double precision,
+             sold_lag_3 double precision,
+             sold_lag_4 double precision,
+             sold_lag_5 double precision,
+             sold_lag_6 double precision,
+             sold_lag_7 double precision,
+             sold_lag_8 double precision,
+             sold_lag_9 double precision,
+             sold_lag_10 double precision,
+             sold_lag_11 double precision,
+             sold_lag_12 double precision,
+             sold_lag_13 double precision,
+             sold_lag_14 double precision,
+             ewm_units_sold_s2 double precision,
+             ewm_units_sold_s4 double precision,
+             ewm_units_sold_s8 double precision,
+             ewm_units_sold_s13 double precision,
+             ewm_revenue_s2 double precision,
+             ewm_revenue_s4 double precision,
+             ewm_revenue_s8 double precision,
+             ewm_revenue_s13 double precision,
+             ewm_units_received_s2 double precision,
+             ewm_units_received_s4 double precision,
+             ewm_units_received_s8 double precision,
+             ewm_units_received_s13 double precision,
+             ewm_units_returned_s2 double precision,
+             ewm_units_returned_s4 double precision,
+             ewm_units_returned_s8 double precision,
+             ewm_units_returned_s13 double precision,
+             sold_mean_4 double precision,
+             sold_mean_8 double precision,
+             sold_mean_13 double precision,
+             sold_mean_26 double precision,
+             sold_mean_52 double precision,
+             sold_std_4 double precision,
+             sold_std_8 double precision,
+             sold_std_13 double precision,
+             sold_std_26 double precision,
+             sold_std_52 double precision,
+             sold_max_13 double precision,
+             sold_max_52 double precision,
+             sold_zero_share_13 double precision,
+             revenue_mean_13 double precision,
+             sold_slope_4 double precision,
+             sold_slope_8 double precision,
+             sold_slope_13 double precision,
+             sold_slope_26 double precision,
+             cum_units_sold double precision,
+             cum_units_returned double precision,
+             cum_revenue double precision,
+             cum_units_received double precision,
+             cum_units_ordered double precision,
+             cum_units_invoiced double precision,
+             ytd_units_sold double precision,
+             ytd_revenue double precision,
+             est_on_hand double precision,
+             on_order double precision,
+             weeks_since_first_sale integer,
+             weeks_since_last_sale integer,
+             weeks_of_cover double precision,
+             avg_price_13 double precision,
+             last_invoice_unit_cost double precision
+        )
+    WHERE t.start_week IS NOT NULL AND t.start_week <= t.stop_week
+    $rows$;
+    -- When no key of the batch computes a week it has stored (a full
+    -- rebuild, a calendar roll: last_stored is the key's last row), a plain
+    -- insert: the upsert below costs ~70% more per row (a probe of the index,
+    -- then a speculative insertion). Else written only where a value changed:
+    -- the key's unique index decides insert or update row by row (no join for
+    -- the planner to misjudge while the table grows), and a row equal to the
+    -- stored one is not touched. (Built here rather than written twice; it is
+    -- planned in under a millisecond.)
+    IF NOT EXISTS (SELECT FROM mf_batch WHERE start_week <= stop_week AND last_stored >= start_week) THEN
+        -- every row it computes is written: what the key's tails keep of
+        -- them comes back from the insert (a read of the rows just written
+        -- fetched each from its page, not yet all-visible: 2.3 s of a full
+        -- rebuild)
+        EXECUTE 'WITH ins AS (INSERT INTO features (product_id, location_id, week_start, week_index, '
+            || 'units_sold, units_returned, revenue, units_received, units_ordered, units_invoiced, invoiced_amount, sold_lag_1, sold_lag_2, sold_lag_3, sold_lag_4, sold_lag_5, sold_lag_6, sold_lag_7, sold_lag_8, sold_lag_9, sold_lag_10, sold_lag_11, sold_lag_12, sold_lag_13, sold_lag_14, ewm_units_sold_s2, ewm_units_sold_s4, ewm_units_sold_s8, ewm_units_sold_s13, ewm_revenue_s2, ewm_revenue_s4, ewm_revenue_s8, ewm_revenue_s13, ewm_units_received_s2, ewm_units_received_s4, ewm_units_received_s8, ewm_units_received_s13, ewm_units_returned_s2, ewm_units_returned_s4, ewm_units_returned_s8, ewm_units_returned_s13, sold_mean_4, sold_mean_8, sold_mean_13, sold_mean_26, sold_mean_52, sold_std_4, sold_std_8, sold_std_13, sold_std_26, sold_std_52, sold_max_13, sold_max_52, sold_zero_share_13, revenue_mean_13, sold_slope_4, sold_slope_8, sold_slope_13, sold_slope_26, cum_units_sold, cum_units_returned, cum_revenue, cum_units_received, cum_units_ordered, cum_units_invoiced, ytd_units_sold, ytd_revenue, est_on_hand, on_order, weeks_since_first_sale, weeks_since_last_sale, weeks_of_cover, avg_price_13, last_invoice_unit_cost) ' || v_rows
+            || ' RETURNING product_id, location_id, week_start, units_sold, revenue)' || $tails$
+    SELECT coalesce(sum(w.total), 0), array_agg(w.product_id), array_agg(w.location_id), array_agg(w.lo),
+           array_agg(w.n), array_agg(w.sold), array_agg(w.revenue)
+    FROM (SELECT i.product_id, i.location_id, count(*) AS total,
+                 min(i.week_start) FILTER (WHERE i.week_start > b.stop_week - 7 * $2) AS lo,
+                 count(*) FILTER (WHERE i.week_start > b.stop_week - 7 * $2)::integer AS n,
+                 string_agg(float8send(i.units_sold), ''::bytea ORDER BY i.week_start)
+                     FILTER (WHERE i.week_start > b.stop_week - 7 * $2) AS sold,
+                 coalesce(string_agg(float8send(i.revenue), ''::bytea ORDER BY i.week_start)
+                              FILTER (WHERE i.week_start > b.stop_week - 7 * $1), ''::bytea) AS revenue
+          -- $1, $2: c_lookback, c_sold_tail
+          FROM ins i
+          JOIN mf_batch b ON b.product_id = i.product_id AND b.location_id = i.location_id
+          GROUP BY i.product_id, i.location_id) w
+    $tails$
+        INTO rows_written, new_p, new_l, new_lo, new_n, new_sold, new_revenue
+        USING c_lookback, c_sold_tail;
+    ELSE
+        EXECUTE 'INSERT INTO features AS f (product_id, location_id, week_start, week_index, '
+            || 'units_sold, units_returned, revenue, units_received, units_ordered, units_invoiced, invoiced_amount, sold_lag_1, sold_lag_2, sold_lag_3, sold_lag_4, sold_lag_5, sold_lag_6, sold_lag_7, sold_lag_8, sold_lag_9, sold_lag_10, sold_lag_11, sold_lag_12, sold_lag_13, sold_lag_14, ewm_units_sold_s2, ewm_units_sold_s4, ewm_units_sold_s8, ewm_units_sold_s13, ewm_revenue_s2, ewm_revenue_s4, ewm_revenue_s8, ewm_revenue_s13, ewm_units_received_s2, ewm_units_received_s4, ewm_units_received_s8, ewm_units_received_s13, ewm_units_returned_s2, ewm_units_returned_s4, ewm_units_returned_s8, ewm_units_returned_s13, sold_mean_4, sold_mean_8, sold_mean_13, sold_mean_26, sold_mean_52, sold_std_4, sold_std_8, sold_std_13, sold_std_26, sold_std_52, sold_max_13, sold_max_52, sold_zero_share_13, revenue_mean_13, sold_slope_4, sold_slope_8, sold_slope_13, sold_slope_26, cum_units_sold, cum_units_returned, cum_revenue, cum_units_received, cum_units_ordered, cum_units_invoiced, ytd_units_sold, ytd_revenue, est_on_hand, on_order, weeks_since_first_sale, weeks_since_last_sale, weeks_of_cover, avg_price_13, last_invoice_unit_cost) ' || v_rows || $upsert$
+    ON CONFLICT (product_id, location_id, week_start) DO UPDATE SET (
+        week_index,
+        units_sold,
+        units_returned,
+        revenue,
+        units_received,
+        units_ordered,
+        units_invoiced,
+        invoiced_amount,
+        sold_lag_1,
+        sold_lag_2,
+        sold_lag_3,
+        sold_lag_4,
+        sold_lag_5,
+        sold_lag_6,
+        sold_lag_7,
+        sold_lag_8,
+        sold_lag_9,
+        sold_lag_10,
+        sold_lag_11,
+        sold_lag_12,
+        sold_lag_13,
+        sold_lag_14,
+        ewm_units_sold_s2,
+        ewm_units_sold_s4,
+        ewm_units_sold_s8,
+        ewm_units_sold_s13,
+        ewm_revenue_s2,
+        ewm_revenue_s4,
+        ewm_revenue_s8,
+        ewm_revenue_s13,
+        ewm_units_received_s2,
+        ewm_units_received_s4,
+        ewm_units_received_s8,
+        ewm_units_received_s13,
+        ewm_units_returned_s2,
+        ewm_units_returned_s4,
+        ewm_units_returned_s8,
+        ewm_units_returned_s13,
+        sold_mean_4,
+        sold_mean_8,
+        sold_mean_13,
+        sold_mean_26,
+        sold_mean_52,
+        sold_std_4,
+        sold_std_8,
+        sold_std_13,
+        sold_std_26,
+        sold_std_52,
+        sold_max_13,
+        sold_max_52,
+        sold_zero_share_13,
+        revenue_mean_13,
+        sold_slope_4,
+        sold_slope_8,
+        sold_slope_13,
+        sold_slope_26,
+        cum_units_sold,
+        cum_units_returned,
+        cum_revenue,
+        cum_units_received,
+        cum_units_ordered,
+        cum_units_invoiced,
+        ytd_units_sold,
+        ytd_revenue,
+        est_on_hand,
+        on_order,
+        weeks_since_first_sale,
+        weeks_since_last_sale,
+        weeks_of_cover,
+        avg_price_13,
+        last_invoice_unit_cost
+    ) = ROW(
+        excluded.week_index,
+        excluded.units_sold,
+        excluded.units_returned,
+        excluded.revenue,
+        excluded.units_received,
+        excluded.units_ordered,
+        excluded.units_invoiced,
+        excluded.invoiced_amount,
+        excluded.sold_lag_1,
+        excluded.sold_lag_2,
+        excluded.sold_lag_3,
+        excluded.sold_lag_4,
+        excluded.sold_lag_5,
+        excluded.sold_lag_6,
+        excluded.sold_lag_7,
+        excluded.sold_lag_8,
+        excluded.sold_lag_9,
+        excluded.sold_lag_10,
+        excluded.sold_lag_11,
+        excluded.sold_lag_12,
+        excluded.sold_lag_13,
+        excluded.sold_lag_14,
+        excluded.ewm_units_sold_s2,
+        excluded.ewm_units_sold_s4,
+        excluded.ewm_units_sold_s8,
+        excluded.ewm_units_sold_s13,
+        excluded.ewm_revenue_s2,
+        excluded.ewm_revenue_s4,
+        excluded.ewm_revenue_s8,
+        excluded.ewm_revenue_s13,
+        excluded.ewm_units_received_s2,
+        excluded.ewm_units_received_s4,
+        excluded.ewm_units_received_s8,
+        excluded.ewm_units_received_s13,
+        excluded.ewm_units_returned_s2,
+        excluded.ewm_units_returned_s4,
+        excluded.ewm_units_returned_s8,
+        excluded.ewm_units_returned_s13,
+        excluded.sold_mean_4,
+        excluded.sold_mean_8,
+        excluded.sold_mean_13,
+        excluded.sold_mean_26,
+        excluded.sold_mean_52,
+        excluded.sold_std_4,
+        excluded.sold_std_8,
+        excluded.sold_std_13,
+        excluded.sold_std_26,
+        excluded.sold_std_52,
+        excluded.sold_max_13,
+        excluded.sold_max_52,
+        excluded.sold_zero_share_13,
+        excluded.revenue_mean_13,
+        excluded.sold_slope_4,
+        excluded.sold_slope_8,
+        excluded.sold_slope_13,
+        excluded.sold_slope_26,
+        excluded.cum_units_sold,
+        excluded.cum_units_returned,
+        excluded.cum_revenue,
+        excluded.cum_units_received,
+        excluded.cum_units_ordered,
+        excluded.cum_units_invoiced,
+        excluded.ytd_units_sold,
+        excluded.ytd_revenue,
+        excluded.est_on_hand,
+        excluded.on_order,
+        excluded.weeks_since_first_sale,
+        excluded.weeks_since_last_sale,
+        excluded.weeks_of_cover,
+        excluded.avg_price_13,
+        excluded.last_invoice_unit_cost
+    )
+    WHERE f IS DISTINCT FROM excluded
+    $upsert$ USING c_lookback, c_sold_tail;
+        GET DIAGNOSTICS rows_written = ROW_COUNT;
+    END IF;
+END;
+$_$;
+
+ALTER FUNCTION t_schema_dump.write_feature_rows(OUT rows_written bigint, OUT new_p text[], OUT new_l text[], OUT new_lo date[], OUT new_n integer[], OUT new_sold bytea[], OUT new_revenue bytea[]) OWNER TO t_schema_dump_owner;
 
 --
 -- Name: alembic_version; Type: TABLE; Schema: masterfile; Owner: postgres
@@ -2159,6 +2455,21 @@ ALTER TABLE masterfile.api_tokens_token_id_seq OWNER TO postgres;
 --
 
 ALTER SEQUENCE masterfile.api_tokens_token_id_seq OWNED BY masterfile.api_tokens.token_id;
+
+--
+-- Name: declared_features; Type: VIEW; Schema: masterfile; Owner: postgres
+--
+
+CREATE VIEW masterfile.declared_features AS
+ SELECT (row_number() OVER ())::integer AS "position",
+    d.name,
+    d.kind,
+    d.input,
+    d.param,
+    d.description
+   FROM ( VALUES ('units_sold'::text,'fact'::text,'units_sold'::text,NULL::integer,'Sum of qty over the week''s sales lines with qty > 0.'::text), ('units_returned'::text,'fact'::text,'units_returned'::text,NULL::integer,'Minus the sum of qty over the week''s sales lines with qty < 0 (positive).'::text), ('revenue'::text,'fact'::text,'revenue'::text,NULL::integer,'Sum of net_amount over the week''s sales lines.'::text), ('units_received'::text,'fact'::text,'units_received'::text,NULL::integer,'Sum of qty_received over the week''s receipt lines.'::text), ('units_ordered'::text,'fact'::text,'units_ordered'::text,NULL::integer,'Sum of qty_ordered over the week''s purchase order lines not cancelled.'::text), ('units_invoiced'::text,'fact'::text,'units_invoiced'::text,NULL::integer,'Sum of qty_invoiced over the week''s invoice lines.'::text), ('invoiced_amount'::text,'fact'::text,'invoiced_amount'::text,NULL::integer,'Sum of line_amount over the week''s invoice lines.'::text), ('sold_lag_1'::text,'lag'::text,'units_sold'::text,1,NULL::text), ('sold_lag_2'::text,'lag'::text,'units_sold'::text,2,NULL::text), ('sold_lag_3'::text,'lag'::text,'units_sold'::text,3,NULL::text), ('sold_lag_4'::text,'lag'::text,'units_sold'::text,4,NULL::text), ('sold_lag_5'::text,'lag'::text,'units_sold'::text,5,NULL::text), ('sold_lag_6'::text,'lag'::text,'units_sold'::text,6,NULL::text), ('sold_lag_7'::text,'lag'::text,'units_sold'::text,7,NULL::text), ('sold_lag_8'::text,'lag'::text,'units_sold'::text,8,NULL::text), ('sold_lag_9'::text,'lag'::text,'units_sold'::text,9,NULL::text), ('sold_lag_10'::text,'lag'::text,'units_sold'::text,10,NULL::text), ('sold_lag_11'::text,'lag'::text,'units_sold'::text,11,NULL::text), ('sold_lag_12'::text,'lag'::text,'units_sold'::text,12,NULL::text), ('sold_lag_13'::text,'lag'::text,'units_sold'::text,13,NULL::text), ('sold_lag_14'::text,'lag'::text,'units_sold'::text,14,NULL::text), ('ewm_units_sold_s2'::text,'ewm'::text,'units_sold'::text,2,NULL::text), ('ewm_units_sold_s4'::text,'ewm'::text,'units_sold'::text,4,NULL::text), ('ewm_units_sold_s8'::text,'ewm'::text,'units_sold'::text,8,NULL::text), ('ewm_units_sold_s13'::text,'ewm'::text,'units_sold'::text,13,NULL::text), ('ewm_revenue_s2'::text,'ewm'::text,'revenue'::text,2,NULL::text), ('ewm_revenue_s4'::text,'ewm'::text,'revenue'::text,4,NULL::text), ('ewm_revenue_s8'::text,'ewm'::text,'revenue'::text,8,NULL::text), ('ewm_revenue_s13'::text,'ewm'::text,'revenue'::text,13,NULL::text), ('ewm_units_received_s2'::text,'ewm'::text,'units_received'::text,2,NULL::text), ('ewm_units_received_s4'::text,'ewm'::text,'units_received'::text,4,NULL::text), ('ewm_units_received_s8'::text,'ewm'::text,'units_received'::text,8,NULL::text), ('ewm_units_received_s13'::text,'ewm'::text,'units_received'::text,13,NULL::text), ('ewm_units_returned_s2'::text,'ewm'::text,'units_returned'::text,2,NULL::text), ('ewm_units_returned_s4'::text,'ewm'::text,'units_returned'::text,4,NULL::text), ('ewm_units_returned_s8'::text,'ewm'::text,'units_returned'::text,8,NULL::text), ('ewm_units_returned_s13'::text,'ewm'::text,'units_returned'::text,13,NULL::text), ('sold_mean_4'::text,'mean'::text,'units_sold'::text,4,NULL::text), ('sold_mean_8'::text,'mean'::text,'units_sold'::text,8,NULL::text), ('sold_mean_13'::text,'mean'::text,'units_sold'::text,13,NULL::text), ('sold_mean_26'::text,'mean'::text,'units_sold'::text,26,NULL::text), ('sold_mean_52'::text,'mean'::text,'units_sold'::text,52,NULL::text), ('sold_std_4'::text,'std'::text,'units_sold'::text,4,NULL::text), ('sold_std_8'::text,'std'::text,'units_sold'::text,8,NULL::text), ('sold_std_13'::text,'std'::text,'units_sold'::text,13,NULL::text), ('sold_std_26'::text,'std'::text,'units_sold'::text,26,NULL::text), ('sold_std_52'::text,'std'::text,'units_sold'::text,52,NULL::text), ('sold_max_13'::text,'max'::text,'units_sold'::text,13,NULL::text), ('sold_max_52'::text,'max'::text,'units_sold'::text,52,NULL::text), ('sold_zero_share_13'::text,'zero_share'::text,'units_sold'::text,13,NULL::text), ('revenue_mean_13'::text,'mean'::text,'revenue'::text,13,NULL::text), ('sold_slope_4'::text,'slope'::text,'units_sold'::text,4,NULL::text), ('sold_slope_8'::text,'slope'::text,'units_sold'::text,8,NULL::text), ('sold_slope_13'::text,'slope'::text,'units_sold'::text,13,NULL::text), ('sold_slope_26'::text,'slope'::text,'units_sold'::text,26,NULL::text), ('cum_units_sold'::text,'cumulative'::text,'units_sold'::text,NULL::integer,NULL::text), ('cum_units_returned'::text,'cumulative'::text,'units_returned'::text,NULL::integer,NULL::text), ('cum_revenue'::text,'cumulative'::text,'revenue'::text,NULL::integer,NULL::text), ('cum_units_received'::text,'cumulative'::text,'units_received'::text,NULL::integer,NULL::text), ('cum_units_ordered'::text,'cumulative'::text,'units_ordered'::text,NULL::integer,NULL::text), ('cum_units_invoiced'::text,'cumulative'::text,'units_invoiced'::text,NULL::integer,NULL::text), ('ytd_units_sold'::text,'year_to_date'::text,'units_sold'::text,NULL::integer,NULL::text), ('ytd_revenue'::text,'year_to_date'::text,'revenue'::text,NULL::integer,NULL::text), ('est_on_hand'::text,'on_hand'::text,NULL::text,NULL::integer,'cum_units_received - cum_units_sold + cum_units_returned.'::text), ('on_order'::text,'on_order'::text,NULL::text,NULL::integer,'greatest(0, cum_units_ordered - cum_units_received).'::text), ('weeks_since_first_sale'::text,'weeks_since_first'::text,'units_sold'::text,NULL::integer,'Weeks since the first week with units_sold > 0; null before it.'::text), ('weeks_since_last_sale'::text,'weeks_since_last'::text,'units_sold'::text,NULL::integer,'Weeks since the latest week up to this one with units_sold > 0; null before any.'::text), ('weeks_of_cover'::text,'cover'::text,'units_sold'::text,4,'est_on_hand / ewm_units_sold_s4 when that is > 0, else null.'::text), ('avg_price_13'::text,'avg_price'::text,NULL::text,13,'Revenue over units_sold of the trailing 13 weeks; null when no unit was sold.'::text), ('last_invoice_unit_cost'::text,'last_unit_cost'::text,NULL::text,NULL::integer,'line_amount / qty_invoiced of the key''s latest invoice line up to this week with qty_invoiced > 0; null when none.'::text)) d(name, kind, input, param, description);
+
+ALTER TABLE masterfile.declared_features OWNER TO postgres;
 
 --
 -- Name: dispatch_state; Type: TABLE; Schema: masterfile; Owner: postgres
@@ -5920,11 +6231,11 @@ GRANT ALL ON PROCEDURE masterfile.dispatch(IN p_max_seconds double precision, IN
 REVOKE ALL ON FUNCTION masterfile.ensure_tenant_roles(p_schema text, p_adopt boolean) FROM PUBLIC;
 
 --
--- Name: FUNCTION features_kernel(p_first_week date, p_start_index integer, p_stop_index integer, p_i integer[], p_sold double precision[], p_returned double precision[], p_revenue double precision[], p_received double precision[], p_ordered double precision[], p_invoiced double precision[], p_invoiced_amount double precision[], p_unit_cost double precision[], p_has_cost boolean[], p_seed double precision[], p_prior_sold bytea, p_prior_revenue bytea, OUT week_start date, OUT week_index integer, OUT units_sold double precision, OUT units_returned double precision, OUT revenue double precision, OUT units_received double precision, OUT units_ordered double precision, OUT units_invoiced double precision, OUT invoiced_amount double precision, OUT sold_lag_1 double precision, OUT sold_lag_2 double precision, OUT sold_lag_3 double precision, OUT sold_lag_4 double precision, OUT sold_lag_5 double precision, OUT sold_lag_6 double precision, OUT sold_lag_7 double precision, OUT sold_lag_8 double precision, OUT sold_lag_9 double precision, OUT sold_lag_10 double precision, OUT sold_lag_11 double precision, OUT sold_lag_12 double precision, OUT sold_lag_13 double precision, OUT sold_lag_14 double precision, OUT ewm_units_sold_s2 double precision, OUT ewm_units_sold_s4 double precision, OUT ewm_units_sold_s8 double precision, OUT ewm_units_sold_s13 double precision, OUT ewm_revenue_s2 double precision, OUT ewm_revenue_s4 double precision, OUT ewm_revenue_s8 double precision, OUT ewm_revenue_s13 double precision, OUT ewm_units_received_s2 double precision, OUT ewm_units_received_s4 double precision, OUT ewm_units_received_s8 double precision, OUT ewm_units_received_s13 double precision, OUT ewm_units_returned_s2 double precision, OUT ewm_units_returned_s4 double precision, OUT ewm_units_returned_s8 double precision, OUT ewm_units_returned_s13 double precision, OUT sold_mean_4 double precision, OUT sold_mean_8 double precision, OUT sold_mean_13 double precision, OUT sold_mean_26 double precision, OUT sold_mean_52 double precision, OUT sold_std_4 double precision, OUT sold_std_8 double precision, OUT sold_std_13 double precision, OUT sold_std_26 double precision, OUT sold_std_52 double precision, OUT sold_max_13 double precision, OUT sold_max_52 double precision, OUT sold_zero_share_13 double precision, OUT revenue_mean_13 double precision, OUT sold_slope_4 double precision, OUT sold_slope_8 double precision, OUT sold_slope_13 double precision, OUT sold_slope_26 double precision, OUT cum_units_sold double precision, OUT cum_units_returned double precision, OUT cum_revenue double precision, OUT cum_units_received double precision, OUT cum_units_ordered double precision, OUT cum_units_invoiced double precision, OUT ytd_units_sold double precision, OUT ytd_revenue double precision, OUT est_on_hand double precision, OUT on_order double precision, OUT weeks_since_first_sale integer, OUT weeks_since_last_sale integer, OUT weeks_of_cover double precision, OUT avg_price_13 double precision, OUT last_invoice_unit_cost double precision); Type: ACL; Schema: masterfile; Owner: postgres
+-- Name: FUNCTION features_kernel(p_kinds text[], p_inputs text[], p_params integer[], p_first_week date, p_start_index integer, p_stop_index integer, p_i integer[], p_sold double precision[], p_returned double precision[], p_revenue double precision[], p_received double precision[], p_ordered double precision[], p_invoiced double precision[], p_invoiced_amount double precision[], p_unit_cost double precision[], p_has_cost boolean[], p_seed double precision[], p_prior_sold bytea, p_prior_revenue bytea); Type: ACL; Schema: masterfile; Owner: postgres
 --
 
-REVOKE ALL ON FUNCTION masterfile.features_kernel(p_first_week date, p_start_index integer, p_stop_index integer, p_i integer[], p_sold double precision[], p_returned double precision[], p_revenue double precision[], p_received double precision[], p_ordered double precision[], p_invoiced double precision[], p_invoiced_amount double precision[], p_unit_cost double precision[], p_has_cost boolean[], p_seed double precision[], p_prior_sold bytea, p_prior_revenue bytea, OUT week_start date, OUT week_index integer, OUT units_sold double precision, OUT units_returned double precision, OUT revenue double precision, OUT units_received double precision, OUT units_ordered double precision, OUT units_invoiced double precision, OUT invoiced_amount double precision, OUT sold_lag_1 double precision, OUT sold_lag_2 double precision, OUT sold_lag_3 double precision, OUT sold_lag_4 double precision, OUT sold_lag_5 double precision, OUT sold_lag_6 double precision, OUT sold_lag_7 double precision, OUT sold_lag_8 double precision, OUT sold_lag_9 double precision, OUT sold_lag_10 double precision, OUT sold_lag_11 double precision, OUT sold_lag_12 double precision, OUT sold_lag_13 double precision, OUT sold_lag_14 double precision, OUT ewm_units_sold_s2 double precision, OUT ewm_units_sold_s4 double precision, OUT ewm_units_sold_s8 double precision, OUT ewm_units_sold_s13 double precision, OUT ewm_revenue_s2 double precision, OUT ewm_revenue_s4 double precision, OUT ewm_revenue_s8 double precision, OUT ewm_revenue_s13 double precision, OUT ewm_units_received_s2 double precision, OUT ewm_units_received_s4 double precision, OUT ewm_units_received_s8 double precision, OUT ewm_units_received_s13 double precision, OUT ewm_units_returned_s2 double precision, OUT ewm_units_returned_s4 double precision, OUT ewm_units_returned_s8 double precision, OUT ewm_units_returned_s13 double precision, OUT sold_mean_4 double precision, OUT sold_mean_8 double precision, OUT sold_mean_13 double precision, OUT sold_mean_26 double precision, OUT sold_mean_52 double precision, OUT sold_std_4 double precision, OUT sold_std_8 double precision, OUT sold_std_13 double precision, OUT sold_std_26 double precision, OUT sold_std_52 double precision, OUT sold_max_13 double precision, OUT sold_max_52 double precision, OUT sold_zero_share_13 double precision, OUT revenue_mean_13 double precision, OUT sold_slope_4 double precision, OUT sold_slope_8 double precision, OUT sold_slope_13 double precision, OUT sold_slope_26 double precision, OUT cum_units_sold double precision, OUT cum_units_returned double precision, OUT cum_revenue double precision, OUT cum_units_received double precision, OUT cum_units_ordered double precision, OUT cum_units_invoiced double precision, OUT ytd_units_sold double precision, OUT ytd_revenue double precision, OUT est_on_hand double precision, OUT on_order double precision, OUT weeks_since_first_sale integer, OUT weeks_since_last_sale integer, OUT weeks_of_cover double precision, OUT avg_price_13 double precision, OUT last_invoice_unit_cost double precision) FROM PUBLIC;
-GRANT ALL ON FUNCTION masterfile.features_kernel(p_first_week date, p_start_index integer, p_stop_index integer, p_i integer[], p_sold double precision[], p_returned double precision[], p_revenue double precision[], p_received double precision[], p_ordered double precision[], p_invoiced double precision[], p_invoiced_amount double precision[], p_unit_cost double precision[], p_has_cost boolean[], p_seed double precision[], p_prior_sold bytea, p_prior_revenue bytea, OUT week_start date, OUT week_index integer, OUT units_sold double precision, OUT units_returned double precision, OUT revenue double precision, OUT units_received double precision, OUT units_ordered double precision, OUT units_invoiced double precision, OUT invoiced_amount double precision, OUT sold_lag_1 double precision, OUT sold_lag_2 double precision, OUT sold_lag_3 double precision, OUT sold_lag_4 double precision, OUT sold_lag_5 double precision, OUT sold_lag_6 double precision, OUT sold_lag_7 double precision, OUT sold_lag_8 double precision, OUT sold_lag_9 double precision, OUT sold_lag_10 double precision, OUT sold_lag_11 double precision, OUT sold_lag_12 double precision, OUT sold_lag_13 double precision, OUT sold_lag_14 double precision, OUT ewm_units_sold_s2 double precision, OUT ewm_units_sold_s4 double precision, OUT ewm_units_sold_s8 double precision, OUT ewm_units_sold_s13 double precision, OUT ewm_revenue_s2 double precision, OUT ewm_revenue_s4 double precision, OUT ewm_revenue_s8 double precision, OUT ewm_revenue_s13 double precision, OUT ewm_units_received_s2 double precision, OUT ewm_units_received_s4 double precision, OUT ewm_units_received_s8 double precision, OUT ewm_units_received_s13 double precision, OUT ewm_units_returned_s2 double precision, OUT ewm_units_returned_s4 double precision, OUT ewm_units_returned_s8 double precision, OUT ewm_units_returned_s13 double precision, OUT sold_mean_4 double precision, OUT sold_mean_8 double precision, OUT sold_mean_13 double precision, OUT sold_mean_26 double precision, OUT sold_mean_52 double precision, OUT sold_std_4 double precision, OUT sold_std_8 double precision, OUT sold_std_13 double precision, OUT sold_std_26 double precision, OUT sold_std_52 double precision, OUT sold_max_13 double precision, OUT sold_max_52 double precision, OUT sold_zero_share_13 double precision, OUT revenue_mean_13 double precision, OUT sold_slope_4 double precision, OUT sold_slope_8 double precision, OUT sold_slope_13 double precision, OUT sold_slope_26 double precision, OUT cum_units_sold double precision, OUT cum_units_returned double precision, OUT cum_revenue double precision, OUT cum_units_received double precision, OUT cum_units_ordered double precision, OUT cum_units_invoiced double precision, OUT ytd_units_sold double precision, OUT ytd_revenue double precision, OUT est_on_hand double precision, OUT on_order double precision, OUT weeks_since_first_sale integer, OUT weeks_since_last_sale integer, OUT weeks_of_cover double precision, OUT avg_price_13 double precision, OUT last_invoice_unit_cost double precision) TO t_schema_dump_pipeline;
+REVOKE ALL ON FUNCTION masterfile.features_kernel(p_kinds text[], p_inputs text[], p_params integer[], p_first_week date, p_start_index integer, p_stop_index integer, p_i integer[], p_sold double precision[], p_returned double precision[], p_revenue double precision[], p_received double precision[], p_ordered double precision[], p_invoiced double precision[], p_invoiced_amount double precision[], p_unit_cost double precision[], p_has_cost boolean[], p_seed double precision[], p_prior_sold bytea, p_prior_revenue bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION masterfile.features_kernel(p_kinds text[], p_inputs text[], p_params integer[], p_first_week date, p_start_index integer, p_stop_index integer, p_i integer[], p_sold double precision[], p_returned double precision[], p_revenue double precision[], p_received double precision[], p_ordered double precision[], p_invoiced double precision[], p_invoiced_amount double precision[], p_unit_cost double precision[], p_has_cost boolean[], p_seed double precision[], p_prior_sold bytea, p_prior_revenue bytea) TO t_schema_dump_pipeline;
 
 --
 -- Name: FUNCTION forecast_batch(p_y_flat bytea, p_lengths integer[], p_sigma double precision[], p_est_on_hand double precision[], p_on_order double precision[], p_lead_time_days double precision[], p_review_period_weeks double precision[], p_service_level double precision[], p_min_order_qty double precision[], p_order_multiple double precision[], p_discontinued boolean[], p_assorted boolean[], p_location_enabled boolean[], OUT demand_class text[], OUT method text[], OUT forecast_per_week double precision[], OUT sigma double precision[], OUT lead_time_weeks double precision[], OUT review_period_weeks double precision[], OUT service_level double precision[], OUT z double precision[], OUT safety_stock double precision[], OUT order_up_to double precision[], OUT inventory_position double precision[], OUT raw_qty double precision[], OUT recommended_qty double precision[], OUT reason text[]); Type: ACL; Schema: masterfile; Owner: postgres
@@ -5991,6 +6302,13 @@ REVOKE ALL ON FUNCTION t_schema_dump.changed_rows_query(p_op text, p_join_cols t
 
 REVOKE ALL ON FUNCTION t_schema_dump.check_end_week() FROM PUBLIC;
 GRANT ALL ON FUNCTION t_schema_dump.check_end_week() TO t_schema_dump_pipeline;
+
+--
+-- Name: FUNCTION delete_stale_features(p_end date); Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
+--
+
+REVOKE ALL ON FUNCTION t_schema_dump.delete_stale_features(p_end date) FROM PUBLIC;
+GRANT ALL ON FUNCTION t_schema_dump.delete_stale_features(p_end date) TO t_schema_dump_pipeline;
 
 --
 -- Name: FUNCTION delete_undecided_recommendations(p_product_ids text[], p_location_ids text[]); Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
@@ -6194,10 +6512,24 @@ REVOKE ALL ON FUNCTION t_schema_dump.settle_work_hints(p_max_hint bigint, p_stal
 GRANT ALL ON FUNCTION t_schema_dump.settle_work_hints(p_max_hint bigint, p_stalled boolean) TO t_schema_dump_pipeline;
 
 --
+-- Name: FUNCTION stage_feature_batch(p_product_ids text[], p_location_ids text[], p_from_weeks date[], p_end date); Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
+--
+
+REVOKE ALL ON FUNCTION t_schema_dump.stage_feature_batch(p_product_ids text[], p_location_ids text[], p_from_weeks date[], p_end date) FROM PUBLIC;
+GRANT ALL ON FUNCTION t_schema_dump.stage_feature_batch(p_product_ids text[], p_location_ids text[], p_from_weeks date[], p_end date) TO t_schema_dump_pipeline;
+
+--
 -- Name: FUNCTION stamp_ui_update(); Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
 REVOKE ALL ON FUNCTION t_schema_dump.stamp_ui_update() FROM PUBLIC;
+
+--
+-- Name: FUNCTION store_feature_tails(p_end date, p_new_p text[], p_new_l text[], p_new_lo date[], p_new_n integer[], p_new_sold bytea[], p_new_revenue bytea[]); Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
+--
+
+REVOKE ALL ON FUNCTION t_schema_dump.store_feature_tails(p_end date, p_new_p text[], p_new_l text[], p_new_lo date[], p_new_n integer[], p_new_sold bytea[], p_new_revenue bytea[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION t_schema_dump.store_feature_tails(p_end date, p_new_p text[], p_new_l text[], p_new_lo date[], p_new_n integer[], p_new_sold bytea[], p_new_revenue bytea[]) TO t_schema_dump_pipeline;
 
 --
 -- Name: FUNCTION try_load_lock(); Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
@@ -6205,6 +6537,13 @@ REVOKE ALL ON FUNCTION t_schema_dump.stamp_ui_update() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION t_schema_dump.try_load_lock() FROM PUBLIC;
 GRANT ALL ON FUNCTION t_schema_dump.try_load_lock() TO t_schema_dump_loader;
+
+--
+-- Name: FUNCTION write_feature_rows(OUT rows_written bigint, OUT new_p text[], OUT new_l text[], OUT new_lo date[], OUT new_n integer[], OUT new_sold bytea[], OUT new_revenue bytea[]); Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
+--
+
+REVOKE ALL ON FUNCTION t_schema_dump.write_feature_rows(OUT rows_written bigint, OUT new_p text[], OUT new_l text[], OUT new_lo date[], OUT new_n integer[], OUT new_sold bytea[], OUT new_revenue bytea[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION t_schema_dump.write_feature_rows(OUT rows_written bigint, OUT new_p text[], OUT new_l text[], OUT new_lo date[], OUT new_n integer[], OUT new_sold bytea[], OUT new_revenue bytea[]) TO t_schema_dump_pipeline;
 
 --
 -- Name: TABLE api_tokens; Type: ACL; Schema: masterfile; Owner: postgres

@@ -21,7 +21,7 @@ from psycopg import sql
 from sqlalchemy import create_engine, event
 from sqlalchemy.pool import NullPool
 
-from pyloader import db, plpython, queries
+from pyloader import db, features, plpython, queries
 from pyloader.errors import describe
 
 # package data (pyloader/migrations and pyloader/sql link to the repository's
@@ -91,7 +91,8 @@ SCHEMA_PLACEHOLDER = "@extschema@"
 
 
 def sql_text(path: Path, schema: str | None = None) -> str:
-    """A file of sql/, with the tenant's schema in place of @extschema@ ('@extschema@': its name)
+    """A file of sql/, with the tenant's schema in place of @extschema@ ('@extschema@': its name),
+    the declared features' lists in place of `@features TEMPLATE@` (pyloader/features.py)
     and the PL/Python kernels' loaders in place of their `@kernel NAME@` lines (pyloader/plpython.py)."""
     text = path.read_text()
     if schema is not None:
@@ -100,6 +101,7 @@ def sql_text(path: Path, schema: str | None = None) -> str:
         text = text.replace(SCHEMA_PLACEHOLDER, sql.Identifier(schema).as_string(None))
     elif SCHEMA_PLACEHOLDER in text:
         raise RuntimeError(f"{path.relative_to(PACKAGE_DATA)} names {SCHEMA_PLACEHOLDER} but no schema was given")
+    text = features.expand(text)
     # last: a kernel's source is embedded as it is
     return plpython.embed_kernels(text)
 
@@ -135,10 +137,19 @@ def code_version() -> str:
     """A digest of everything a tenant upgrade applies: the migrations, sql/ and the kernels' source."""
     digest = hashlib.sha256()
     paths = sorted((MIGRATIONS / "tenant" / "versions").glob("*.py")) + sql_files("control") + sql_files("tenant")
-    paths += sorted((PACKAGE_DATA / "kernels").glob("*.py")) + [Path(plpython.__file__)]
+    paths += sorted((PACKAGE_DATA / "kernels").glob("*.py")) + [Path(plpython.__file__), Path(features.__file__)]
     for path in paths:
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:32]
+
+
+def check_feature_columns(conn: psycopg.Connection, schema: str) -> None:
+    """Refuse to reload a tenant whose features table is not the declaration's
+    (sql/control/015_features_declared.sql), naming the migration to write."""
+    columns = dict(conn.execute(queries.FEATURE_COLUMNS, {"schema": schema}).fetchall())
+    problem = features.disagreement(columns)
+    if problem is not None:
+        raise RuntimeError(f"{schema}: {problem}")
 
 
 def upgrade_tenant(sa_conn, schema: str, target: str = "head") -> None:
@@ -157,6 +168,7 @@ def upgrade_tenant(sa_conn, schema: str, target: str = "head") -> None:
     # sql/ is written against the tables at head; an intermediate revision
     # (only tests stop there) gets its code when it reaches head
     if target == "head" or target == head_revision("tenant"):
+        check_feature_columns(raw, schema)
         apply_sql(raw, "tenant", schema)
         # marks queued before the tenant had hints (or while a hint was lost):
         # asked, then hinted, in two statements (Citus: docs/scale-out.md)
@@ -172,7 +184,7 @@ def control_code_version() -> str:
     """A digest of what a control upgrade applies: its migrations, sql/control and the kernels' source."""
     digest = hashlib.sha256()
     paths = sorted((MIGRATIONS / "control" / "versions").glob("*.py")) + sql_files("control")
-    paths += sorted((PACKAGE_DATA / "kernels").glob("*.py")) + [Path(plpython.__file__)]
+    paths += sorted((PACKAGE_DATA / "kernels").glob("*.py")) + [Path(plpython.__file__), Path(features.__file__)]
     for path in paths:
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:32]

@@ -194,6 +194,14 @@ CONTROL_CODE_VERSION = SQL["control_code_version"]
 SET_CONTROL_CODE_VERSION = SQL["set_control_code_version"]
 TENANT_CODE_VERSIONS = SQL["tenant_code_versions"]
 SET_CODE_VERSION = SQL["set_code_version"]
+FEATURE_COLUMNS = SQL["feature_columns"]
+# text of a migration to write (pyloader/features.py), not run from here
+FEATURE_MIGRATION_LOCK_TIMEOUT = SQL["feature_migration_lock_timeout"]
+FEATURE_MIGRATION_ALTER_TABLE = SQL["feature_migration_alter_table"]
+FEATURE_MIGRATION_ADD_COLUMN = SQL["feature_migration_add_column"]
+FEATURE_MIGRATION_DROP_COLUMN = SQL["feature_migration_drop_column"]
+FEATURE_MIGRATION_DROP_VIEW = SQL["feature_migration_drop_view"]
+FEATURE_MIGRATION_QUEUE_EVERY_KEY = SQL["feature_migration_queue_every_key"]
 sql_search_path = _tenant("sql_search_path")
 has_queued_work = _tenant("has_queued_work")
 hint_work = _tenant("hint_work")

@@ -159,6 +159,39 @@ SELECT schema_name, code_version FROM masterfile.tenants ORDER BY client_id
 -- name: set_code_version
 UPDATE masterfile.tenants SET code_version = %(version)s WHERE schema_name = %(schema)s
 
+-- The statements of a tenant migration that adds declared features
+-- (pyloader/features.py writes the migration's body from them; nothing here
+-- runs them): the lock wait it accepts, the columns, the view made again by
+-- the reload, and every key queued for its features.
+-- name: feature_migration_lock_timeout
+SET LOCAL lock_timeout = '10s'
+
+-- name: feature_migration_alter_table
+ALTER TABLE features {columns}
+
+-- name: feature_migration_add_column
+ADD COLUMN {name} {type}
+
+-- name: feature_migration_drop_column
+DROP COLUMN {name}
+
+-- name: feature_migration_drop_view
+DROP VIEW IF EXISTS master_file
+
+-- name: feature_migration_queue_every_key
+INSERT INTO _private_dirty_keys (product_id, location_id, from_week, scope) VALUES (NULL, NULL, NULL, 'features')
+
+-- name: feature_columns
+-- the features table's columns after its key and week, with their types
+-- (compared with sql/control/015_features_declared.sql before a reload)
+SELECT a.attname::text, format_type(a.atttypid, a.atttypmod)
+FROM pg_catalog.pg_attribute a
+WHERE a.attrelid = (SELECT c.oid FROM pg_catalog.pg_class c
+                    WHERE c.relnamespace = %(schema)s::regnamespace AND c.relname = 'features')
+  AND a.attnum > 0 AND NOT a.attisdropped
+  AND a.attname NOT IN ('product_id', 'location_id', 'week_start', 'week_index')
+ORDER BY a.attnum
+
 -- name: has_queued_work
 SELECT EXISTS (SELECT 1 FROM {s}._private_dirty_keys)
 

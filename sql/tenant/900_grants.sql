@@ -95,7 +95,10 @@ BEGIN
     EXECUTE format('GRANT EXECUTE ON PROCEDURE process_dirty(integer, double precision, text), run_scheduled() TO %I',
                    v_pipeline);
     EXECUTE format('GRANT EXECUTE ON FUNCTION process_batch(integer), refresh_batch(text[], text[], date[], boolean[]),'
-                   ' refresh_features(text[], text[], date[]), refresh_plans(text[], text[]), ensure_work_tables(),'
+                   ' refresh_features(text[], text[], date[]), stage_feature_batch(text[], text[], date[], date),'
+                   ' delete_stale_features(date), write_feature_rows(),'
+                   ' store_feature_tails(date, text[], text[], date[], integer[], bytea[], bytea[]),'
+                   ' refresh_plans(text[], text[]), ensure_work_tables(),'
                    ' analyze_work_table(text, bigint),'
                    ' end_week_moved(), check_end_week(), expand_global_marks(), prepare_queue(),'
                    ' mark_all_keys(date, text), mark_continuations(text[], text[], date[])'

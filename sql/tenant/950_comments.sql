@@ -157,26 +157,8 @@ BEGIN
         ('master_file', 'iso_week', 'ISO-8601 week of week_start.'),
         ('master_file', 'month', 'Month (1-12) of week_start.'),
         ('master_file', 'quarter', 'Quarter (1-4) of week_start.'),
-        ('master_file', 'units_sold', 'Sum of qty over the week''s sales lines with qty > 0.'),
-        ('master_file', 'units_returned', 'Minus the sum of qty over the week''s sales lines with qty < 0 (positive).'),
-        ('master_file', 'revenue', 'Sum of net_amount over the week''s sales lines.'),
-        ('master_file', 'units_received', 'Sum of qty_received over the week''s receipt lines.'),
-        ('master_file', 'units_ordered', 'Sum of qty_ordered over the week''s purchase order lines not cancelled.'),
-        ('master_file', 'units_invoiced', 'Sum of qty_invoiced over the week''s invoice lines.'),
-        ('master_file', 'invoiced_amount', 'Sum of line_amount over the week''s invoice lines.'),
-        ('master_file', 'sold_max_13', 'Maximum of units_sold over the trailing 13 weeks.'),
-        ('master_file', 'sold_max_52', 'Maximum of units_sold over the trailing 52 weeks.'),
-        ('master_file', 'sold_zero_share_13', 'Share of the trailing 13 weeks whose units_sold is 0.'),
-        ('master_file', 'revenue_mean_13', 'Mean of revenue over the trailing 13 weeks.'),
-        ('master_file', 'ytd_units_sold', 'Running sum of units_sold over the key''s weeks of the same calendar year.'),
-        ('master_file', 'ytd_revenue', 'Running sum of revenue over the key''s weeks of the same calendar year.'),
-        ('master_file', 'est_on_hand', 'cum_units_received - cum_units_sold + cum_units_returned.'),
-        ('master_file', 'on_order', 'greatest(0, cum_units_ordered - cum_units_received).'),
-        ('master_file', 'weeks_since_first_sale', 'Weeks since the first week with units_sold > 0; null before it.'),
-        ('master_file', 'weeks_since_last_sale', 'Weeks since the latest week up to this one with units_sold > 0; null before any.'),
-        ('master_file', 'weeks_of_cover', 'est_on_hand / ewm_units_sold_s4 when that is > 0, else null.'),
-        ('master_file', 'avg_price_13', 'Revenue over units_sold of the trailing 13 weeks; null when no unit was sold.'),
-        ('master_file', 'last_invoice_unit_cost', 'line_amount / qty_invoiced of the key''s latest invoice line up to this week with qty_invoiced > 0; null when none.'),
+        -- the stored features: their comments are the declaration's (sql/control/015_features_declared.sql)
+        @features ('master_file', '{name}', {description})@,
         ('master_file', 'category', 'Effective: the product''s category now.'),
         ('master_file', 'brand', 'Effective: the product''s brand now.'),
         ('master_file', 'supplier_id', 'Effective: the product''s supplier now.'),
@@ -273,30 +255,6 @@ BEGIN
         ('retention_policy', 'rejects_kept', 'Rejects older than this (by rejected_at) are deleted (default 30 days).'),
         ('retention_policy', 'conflicts_kept', 'Acknowledged conflicts older than this (by acknowledged_at) are deleted (default 90 days).'),
         ('retention_policy', 'updated_at', 'When the policy was last changed.')
-            UNION ALL  -- the master file's patterned columns (features.md's notation)
-            SELECT 'master_file', 'sold_lag_' || k,
-                   format('units_sold of the week %s week(s) before; null before the key''s first week.', k)
-            FROM generate_series(1, 14) k
-            UNION ALL
-            SELECT 'master_file', format('ewm_%s_s%s', m, w),
-                   format('Exponentially weighted mean of %s, span %s (a = 2/(span+1), from the key''s first week).', m, w)
-            FROM unnest(ARRAY['units_sold', 'revenue', 'units_received', 'units_returned']) m,
-                 unnest(ARRAY[2, 4, 8, 13]) w
-            UNION ALL
-            SELECT 'master_file', 'sold_mean_' || w, format('Mean of units_sold over the trailing %s weeks.', w)
-            FROM unnest(ARRAY[4, 8, 13, 26, 52]) w
-            UNION ALL
-            SELECT 'master_file', 'sold_std_' || w,
-                   format('Sample standard deviation of units_sold over the trailing %s weeks; null under 2 weeks.', w)
-            FROM unnest(ARRAY[4, 8, 13, 26, 52]) w
-            UNION ALL
-            SELECT 'master_file', 'sold_slope_' || w,
-                   format('Least-squares slope of units_sold per week over the trailing %s weeks; null under 2 weeks.', w)
-            FROM unnest(ARRAY[4, 8, 13, 26]) w
-            UNION ALL
-            SELECT 'master_file', 'cum_' || m, format('Running sum of %s from the key''s first week through this one.', m)
-            FROM unnest(ARRAY['units_sold', 'units_returned', 'revenue', 'units_received', 'units_ordered',
-                              'units_invoiced']) m
         )
         SELECT c.relname, m.col, c.relkind, m.body
         FROM comments m

@@ -4,7 +4,9 @@ Independent of the database: tests compare the `master_file` view with
 `compute_master_file` to 1e-9, and the benchmark runs it as the old batch
 pipeline, so it works the way that pipeline did: every line in memory, then
 whole-frame operations (groupby shift / cumsum, rolling, ewm), with no Python
-loop per key. Rolling windows use one per-row bounds array instead of
+loop per key. The columns are the declared features
+(sql/control/015_features_declared.sql, read by pyloader/features.py), each
+computed by its kind here, independently of the database's kernel. Rolling windows use one per-row bounds array instead of
 groupby().rolling(), and the ewm steps by week number over all keys at once:
 pandas' groupby rolling/ewm build their bounds group by group in Python, and
 that dominated the run time at 20,000 keys. Std and slope are two-pass sums
@@ -17,6 +19,9 @@ import numpy as np
 import pandas as pd
 from pandas.api.indexers import BaseIndexer
 
+from pyloader import features as declaration
+
+# the declaration's lags, spans and windows as of issue 17 (bench/polars_features.py reads them)
 LAGS = tuple(range(1, 15))
 EWM_METRICS = ("units_sold", "revenue", "units_received", "units_returned")
 EWM_SPANS = (2, 4, 8, 13)
@@ -24,30 +29,9 @@ ROLLING_WINDOWS = (4, 8, 13, 26, 52)
 SLOPE_WINDOWS = (4, 8, 13, 26)
 
 IDENTITY_COLUMNS = ["product_id", "location_id", "week_start", "iso_year", "iso_week", "month", "quarter"]
-WEEKLY_FACT_COLUMNS = [
-    "units_sold", "units_returned", "revenue", "units_received",
-    "units_ordered", "units_invoiced", "invoiced_amount",
-]
-LAG_COLUMNS = [f"sold_lag_{k}" for k in LAGS]
-EWM_COLUMNS = [f"ewm_{m}_s{s}" for m in EWM_METRICS for s in EWM_SPANS]
-ROLLING_COLUMNS = (
-    [f"sold_mean_{w}" for w in ROLLING_WINDOWS]
-    + [f"sold_std_{w}" for w in ROLLING_WINDOWS]
-    + ["sold_max_13", "sold_max_52", "sold_zero_share_13", "revenue_mean_13"]
-)
-SLOPE_COLUMNS = [f"sold_slope_{w}" for w in SLOPE_WINDOWS]
-CUMULATIVE_COLUMNS = [
-    "cum_units_sold", "cum_units_returned", "cum_revenue", "cum_units_received",
-    "cum_units_ordered", "cum_units_invoiced", "ytd_units_sold", "ytd_revenue",
-]
-DERIVED_COLUMNS = [
-    "est_on_hand", "on_order", "weeks_since_first_sale", "weeks_since_last_sale",
-    "weeks_of_cover", "avg_price_13", "last_invoice_unit_cost",
-]
-FEATURE_COLUMNS = (
-    IDENTITY_COLUMNS + WEEKLY_FACT_COLUMNS + LAG_COLUMNS + EWM_COLUMNS
-    + ROLLING_COLUMNS + SLOPE_COLUMNS + CUMULATIVE_COLUMNS + DERIVED_COLUMNS
-)
+WEEKLY_FACT_COLUMNS = list(declaration.INPUTS)
+FEATURES = declaration.declared()
+FEATURE_COLUMNS = IDENTITY_COLUMNS + [f.name for f in FEATURES]
 assert len(FEATURE_COLUMNS) == 77
 
 _KEY = ["product_id", "location_id"]
@@ -144,16 +128,14 @@ def _trailing_slope(y: np.ndarray, i: np.ndarray, w: int) -> np.ndarray:
     return slope
 
 
-FIGURE_COLUMNS = FEATURE_COLUMNS[len(IDENTITY_COLUMNS):]
-
-
 class _Columns:
-    """The 70 figure columns of the result, filled in place in one float64 block
+    """The figure columns of the result, filled in place in one float64 block
     (column-major), so the finished frame is not a second copy of them."""
 
-    def __init__(self, n_rows: int):
-        self._values = np.full((n_rows, len(FIGURE_COLUMNS)), np.nan, order="F")
-        self._at = {c: j for j, c in enumerate(FIGURE_COLUMNS)}
+    def __init__(self, n_rows: int, columns: list[str]):
+        self._columns = columns
+        self._values = np.full((n_rows, len(columns)), np.nan, order="F")
+        self._at = {c: j for j, c in enumerate(columns)}
 
     def __setitem__(self, column: str, values) -> None:
         self._values[:, self._at[column]] = values
@@ -162,7 +144,7 @@ class _Columns:
         return self._values[:, self._at[column]]
 
     def frame(self) -> pd.DataFrame:
-        return pd.DataFrame(self._values, columns=FIGURE_COLUMNS, copy=False)
+        return pd.DataFrame(self._values, columns=self._columns, copy=False)
 
 
 class _KeyWindow(BaseIndexer):
@@ -194,8 +176,10 @@ def _ewm_by_key(x: np.ndarray, key_rows: np.ndarray, n_weeks: np.ndarray, span: 
     return e
 
 
-def compute_master_file(sales, receipts, purchase_orders, invoices, end_week) -> pd.DataFrame:
-    """The 77 feature columns of features.md, one row per key and week.
+def compute_master_file(sales, receipts, purchase_orders, invoices, end_week, features=None) -> pd.DataFrame:
+    """The identity columns and the declared features (`features`, a list of
+    pyloader.features.Feature; by default the declaration: the 77 columns of
+    features.md), one row per key and week.
 
     Guarantees: keys are the (product_id, location_id) pairs of any non-deleted
     line of the four types; a key's rows run without gaps from the week of its
@@ -220,8 +204,10 @@ def compute_master_file(sales, receipts, purchase_orders, invoices, end_week) ->
         .reset_index()
     )
     keys = keys[keys["first_week"] <= end].reset_index(drop=True)
+    features = FEATURES if features is None else tuple(features)
+    columns = IDENTITY_COLUMNS + [f.name for f in features]
     if keys.empty:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in FEATURE_COLUMNS})
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
     n_weeks = ((end - keys["first_week"].to_numpy()) // 7 + 1).astype(np.int64)
     key_rows = np.concatenate([[0], np.cumsum(n_weeks)[:-1]]).astype(np.int64)  # each key's first row
     keys["first_row"] = key_rows
@@ -254,64 +240,87 @@ def compute_master_file(sales, receipts, purchase_orders, invoices, end_week) ->
     orders = orders[orders["status"] != "cancelled"]
     invoices = placed(invoices)
 
-    col = _Columns(n_rows)
-    col["units_sold"] = weekly_sum(sales, "sold")
-    col["units_returned"] = weekly_sum(sales, "returned")
-    col["revenue"] = weekly_sum(sales, "net_amount")
-    col["units_received"] = weekly_sum(receipts, "qty_received")
-    col["units_ordered"] = weekly_sum(orders, "qty_ordered")
-    col["units_invoiced"] = weekly_sum(invoices, "qty_invoiced")
-    col["invoiced_amount"] = weekly_sum(invoices, "line_amount")
-    sold = col["units_sold"]
-    facts = pd.DataFrame({c: col[c] for c in WEEKLY_FACT_COLUMNS})
+    series = {
+        "units_sold": weekly_sum(sales, "sold"),
+        "units_returned": weekly_sum(sales, "returned"),
+        "revenue": weekly_sum(sales, "net_amount"),
+        "units_received": weekly_sum(receipts, "qty_received"),
+        "units_ordered": weekly_sum(orders, "qty_ordered"),
+        "units_invoiced": weekly_sum(invoices, "qty_invoiced"),
+        "invoiced_amount": weekly_sum(invoices, "line_amount"),
+    }
+    facts = pd.DataFrame(series)
     by_key = facts.groupby(kid, sort=False)
-
-    for k in LAGS:
-        col[f"sold_lag_{k}"] = by_key["units_sold"].shift(k).to_numpy()
-
-    for metric in EWM_METRICS:
-        for span in EWM_SPANS:
-            col[f"ewm_{metric}_s{span}"] = _ewm_by_key(col[metric], key_rows, n_weeks, span)
+    week_dates = pd.DatetimeIndex(week.astype("datetime64[D]"))
+    by_key_year = facts.groupby([kid, week_dates.year.to_numpy()], sort=False)
 
     def rolling(values: np.ndarray, w: int):
         return pd.Series(values).rolling(_KeyWindow(window_size=w, key_start=key_start), min_periods=1)
 
-    for w in ROLLING_WINDOWS:
-        col[f"sold_mean_{w}"] = rolling(sold, w).mean().to_numpy()
-    for w in ROLLING_WINDOWS:
-        col[f"sold_std_{w}"] = _trailing_std(sold, i, w)
-    for w in (13, 52):
-        col[f"sold_max_{w}"] = rolling(sold, w).max().to_numpy()
-    col["sold_zero_share_13"] = rolling((sold == 0).astype(np.float64), 13).mean().to_numpy()
-    col["revenue_mean_13"] = rolling(col["revenue"], 13).mean().to_numpy()
+    cumulative = {}  # by input: the derived kinds read the running sums too
 
-    for w in SLOPE_WINDOWS:
-        col[f"sold_slope_{w}"] = _trailing_slope(sold, i, w)
+    def cum(fact: str) -> np.ndarray:
+        if fact not in cumulative:
+            cumulative[fact] = by_key[fact].cumsum().to_numpy()
+        return cumulative[fact]
 
-    for fact in ("units_sold", "units_returned", "revenue", "units_received", "units_ordered", "units_invoiced"):
-        col[f"cum_{fact}"] = by_key[fact].cumsum().to_numpy()
-    week_dates = pd.DatetimeIndex(week.astype("datetime64[D]"))
-    by_key_year = facts.groupby([kid, week_dates.year.to_numpy()], sort=False)
-    col["ytd_units_sold"] = by_key_year["units_sold"].cumsum().to_numpy()
-    col["ytd_revenue"] = by_key_year["revenue"].cumsum().to_numpy()
+    def on_hand() -> np.ndarray:
+        return cum("units_received") - cum("units_sold") + cum("units_returned")
 
-    col["est_on_hand"] = col["cum_units_received"] - col["cum_units_sold"] + col["cum_units_returned"]
-    col["on_order"] = np.maximum(col["cum_units_ordered"] - col["cum_units_received"], 0.0)
-    sale_week = pd.Series(np.where(sold > 0, i, np.nan)).groupby(kid, sort=False)
-    since_first = i - sale_week.transform("min").to_numpy()
-    col["weeks_since_first_sale"] = np.where(since_first >= 0, since_first, np.nan)
-    col["weeks_since_last_sale"] = i - sale_week.ffill().to_numpy()
-    ewm4 = col["ewm_units_sold_s4"]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        col["weeks_of_cover"] = np.where(ewm4 > 0, col["est_on_hand"] / ewm4, np.nan)
-        # units_sold >= 0, so the 13-week sum is 0 exactly when the 13-week max
-        # is 0; the max is exact where a moving sum might leave a residue.
-        col["avg_price_13"] = np.where(
-            col["sold_max_13"] > 0,
-            rolling(col["revenue"], 13).sum().to_numpy() / rolling(sold, 13).sum().to_numpy(),
-            np.nan,
-        )
-    col["last_invoice_unit_cost"] = _last_invoice_unit_cost(invoices, kid)
+    def sale_weeks(fact: str):
+        return pd.Series(np.where(series[fact] > 0, i, np.nan)).groupby(kid, sort=False)
+
+    def compute(f) -> np.ndarray:
+        """One declared feature, by its kind (features.md's definitions)."""
+        x = series.get(f.input)
+        if f.kind == "fact":
+            return x
+        if f.kind == "lag":
+            return by_key[f.input].shift(f.param).to_numpy()
+        if f.kind == "ewm":
+            return _ewm_by_key(x, key_rows, n_weeks, f.param)
+        if f.kind == "mean":
+            return rolling(x, f.param).mean().to_numpy()
+        if f.kind == "std":
+            return _trailing_std(x, i, f.param)
+        if f.kind == "max":
+            return rolling(x, f.param).max().to_numpy()
+        if f.kind == "zero_share":
+            return rolling((x == 0).astype(np.float64), f.param).mean().to_numpy()
+        if f.kind == "slope":
+            return _trailing_slope(x, i, f.param)
+        if f.kind == "cumulative":
+            return cum(f.input)
+        if f.kind == "year_to_date":
+            return by_key_year[f.input].cumsum().to_numpy()
+        if f.kind == "weeks_since_first":
+            since_first = i - sale_weeks(f.input).transform("min").to_numpy()
+            return np.where(since_first >= 0, since_first, np.nan)
+        if f.kind == "weeks_since_last":
+            return i - sale_weeks(f.input).ffill().to_numpy()
+        if f.kind == "on_hand":
+            return on_hand()
+        if f.kind == "on_order":
+            return np.maximum(cum("units_ordered") - cum("units_received"), 0.0)
+        if f.kind == "cover":
+            ewm = _ewm_by_key(x, key_rows, n_weeks, f.param)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return np.where(ewm > 0, on_hand() / ewm, np.nan)
+        if f.kind == "avg_price":
+            # units_sold >= 0, so the window's sum is 0 exactly when its max
+            # is 0; the max is exact where a moving sum might leave a residue.
+            sold = series["units_sold"]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return np.where(rolling(sold, f.param).max().to_numpy() > 0,
+                                rolling(series["revenue"], f.param).sum().to_numpy()
+                                / rolling(sold, f.param).sum().to_numpy(), np.nan)
+        if f.kind == "last_unit_cost":
+            return _last_invoice_unit_cost(invoices, kid)
+        raise ValueError(f"feature {f.name}: no reference for kind {f.kind}")
+
+    col = _Columns(n_rows, [f.name for f in features])
+    for f in features:
+        col[f.name] = compute(f)
 
     out = col.frame()
     iso = week_dates.isocalendar()
