@@ -130,8 +130,10 @@ STABLE PARALLEL SAFE
 SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
 DECLARE
-    -- TG_ARGV[0]: the UI's columns of the table, as a text array
+    -- TG_ARGV[0]: the UI's columns of the table, as a text array; TG_ARGV[1]:
+    -- the table (TG_TABLE_NAME is a shard's name on a Citus worker)
     v_ui_columns text[] := TG_ARGV[0]::text[];
+    v_table      text := TG_ARGV[1];
     v_column     text;
 BEGIN
     -- guarantees: the UI role changes only v_ui_columns; the pipeline role
@@ -144,7 +146,7 @@ BEGIN
                            AND (TG_OP = 'INSERT' OR n.value IS DISTINCT FROM to_jsonb(OLD) -> n.key)
                          LIMIT 1);
         END IF;
-    ELSIF current_user = '@extschema@' || '_pipeline' AND TG_TABLE_NAME = 'recommendations' THEN
+    ELSIF current_user = '@extschema@' || '_pipeline' AND v_table = 'recommendations' THEN
         -- per row of every plan the pipeline writes: spelled out, no jsonb
         IF TG_OP = 'INSERT' THEN
             IF NEW.decision IS DISTINCT FROM 'pending' OR NEW.approved_qty IS NOT NULL
@@ -157,15 +159,16 @@ BEGIN
         END IF;
     END IF;
     IF v_column IS NOT NULL THEN
-        RAISE EXCEPTION 'permission denied for column % of relation %', v_column, TG_TABLE_NAME
+        RAISE EXCEPTION 'permission denied for column % of relation %', v_column, v_table
             USING ERRCODE = 'insufficient_privilege',
-                  HINT = format('%s writes only its own columns of %s', current_user, TG_TABLE_NAME);
+                  HINT = format('%s writes only its own columns of %s', current_user, v_table);
     END IF;
     RETURN NEW;
 END;
 $$;
 
 CREATE OR REPLACE TRIGGER guard_shared_columns BEFORE INSERT OR UPDATE ON recommendations
-    FOR EACH ROW EXECUTE FUNCTION guard_shared_columns('{decision,approved_qty,decided_by,decided_at,note}');
+    FOR EACH ROW EXECUTE FUNCTION guard_shared_columns('{decision,approved_qty,decided_by,decided_at,note}',
+                                                       'recommendations');
 CREATE OR REPLACE TRIGGER guard_shared_columns BEFORE INSERT OR UPDATE ON conflicts
-    FOR EACH ROW EXECUTE FUNCTION guard_shared_columns('{acknowledged_by,acknowledged_at}');
+    FOR EACH ROW EXECUTE FUNCTION guard_shared_columns('{acknowledged_by,acknowledged_at}', 'conflicts');
