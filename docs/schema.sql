@@ -839,8 +839,10 @@ CREATE FUNCTION t_schema_dump.guard_shared_columns() RETURNS trigger
     SET search_path TO 'pg_catalog', 't_schema_dump', 'pg_temp'
     AS $$
 DECLARE
-    -- TG_ARGV[0]: the UI's columns of the table, as a text array
+    -- TG_ARGV[0]: the UI's columns of the table, as a text array; TG_ARGV[1]:
+    -- the table (TG_TABLE_NAME is a shard's name on a Citus worker)
     v_ui_columns text[] := TG_ARGV[0]::text[];
+    v_table      text := TG_ARGV[1];
     v_column     text;
 BEGIN
     -- guarantees: the UI role changes only v_ui_columns; the pipeline role
@@ -853,7 +855,7 @@ BEGIN
                            AND (TG_OP = 'INSERT' OR n.value IS DISTINCT FROM to_jsonb(OLD) -> n.key)
                          LIMIT 1);
         END IF;
-    ELSIF current_user = 't_schema_dump' || '_pipeline' AND TG_TABLE_NAME = 'recommendations' THEN
+    ELSIF current_user = 't_schema_dump' || '_pipeline' AND v_table = 'recommendations' THEN
         -- per row of every plan the pipeline writes: spelled out, no jsonb
         IF TG_OP = 'INSERT' THEN
             IF NEW.decision IS DISTINCT FROM 'pending' OR NEW.approved_qty IS NOT NULL
@@ -866,9 +868,9 @@ BEGIN
         END IF;
     END IF;
     IF v_column IS NOT NULL THEN
-        RAISE EXCEPTION 'permission denied for column % of relation %', v_column, TG_TABLE_NAME
+        RAISE EXCEPTION 'permission denied for column % of relation %', v_column, v_table
             USING ERRCODE = 'insufficient_privilege',
-                  HINT = format('%s writes only its own columns of %s', current_user, TG_TABLE_NAME);
+                  HINT = format('%s writes only its own columns of %s', current_user, v_table);
     END IF;
     RETURN NEW;
 END;
@@ -5784,13 +5786,13 @@ CREATE TRIGGER conflicts_from_suppliers_update AFTER UPDATE ON t_schema_dump.erp
 -- Name: conflicts guard_shared_columns; Type: TRIGGER; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
-CREATE TRIGGER guard_shared_columns BEFORE INSERT OR UPDATE ON t_schema_dump.conflicts FOR EACH ROW EXECUTE FUNCTION t_schema_dump.guard_shared_columns('{acknowledged_by,acknowledged_at}');
+CREATE TRIGGER guard_shared_columns BEFORE INSERT OR UPDATE ON t_schema_dump.conflicts FOR EACH ROW EXECUTE FUNCTION t_schema_dump.guard_shared_columns('{acknowledged_by,acknowledged_at}', 'conflicts');
 
 --
 -- Name: recommendations guard_shared_columns; Type: TRIGGER; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
-CREATE TRIGGER guard_shared_columns BEFORE INSERT OR UPDATE ON t_schema_dump.recommendations FOR EACH ROW EXECUTE FUNCTION t_schema_dump.guard_shared_columns('{decision,approved_qty,decided_by,decided_at,note}');
+CREATE TRIGGER guard_shared_columns BEFORE INSERT OR UPDATE ON t_schema_dump.recommendations FOR EACH ROW EXECUTE FUNCTION t_schema_dump.guard_shared_columns('{decision,approved_qty,decided_by,decided_at,note}', 'recommendations');
 
 --
 -- Name: recommendations keep_decided_recommendations; Type: TRIGGER; Schema: t_schema_dump; Owner: t_schema_dump_owner
