@@ -1078,22 +1078,19 @@ BEGIN
     IF v_a IS NULL THEN
         RETURN NULL;
     END IF;
-    -- both sides of an update, or several suppliers' products, name a key more than once
+    -- a supplier's rows affect the keys of its products (as effective_products reads erp_products.supplier_id)
     IF v_keys = ARRAY['supplier_id'] THEN
-        SELECT array_agg(k.product_id), array_agg(k.location_id) INTO v_p, v_l
-        FROM _private_feature_keys k
-        WHERE k.product_id IN (SELECT p.product_id FROM erp_products p
-                               WHERE p.supplier_id = ANY (v_a) AND NOT p.deleted);
-    ELSIF v_keys = ARRAY['product_id'] THEN
-        SELECT array_agg(k.product_id), array_agg(k.location_id) INTO v_p, v_l
-        FROM _private_feature_keys k WHERE k.product_id = ANY (v_a);
-    ELSIF v_keys = ARRAY['location_id'] THEN
-        SELECT array_agg(k.product_id), array_agg(k.location_id) INTO v_p, v_l
-        FROM _private_feature_keys k WHERE k.location_id = ANY (v_a);
-    ELSE
-        SELECT array_agg(k.product_id), array_agg(k.location_id) INTO v_p, v_l
-        FROM _private_feature_keys k JOIN unnest(v_a, v_b) AS x(p, l) ON k.product_id = x.p AND k.location_id = x.l;
+        SELECT array_agg(p.product_id) INTO v_a FROM erp_products p WHERE p.supplier_id = ANY (v_a) AND NOT p.deleted;
+        v_keys := ARRAY['product_id'];
     END IF;
+    -- the known keys of those products, locations or keys (v_b: the locations of keys, else null);
+    -- both sides of an update, or several suppliers' products, name a key more than once
+    EXECUTE format('SELECT array_agg(k.product_id), array_agg(k.location_id) FROM _private_feature_keys k'
+                   ' JOIN (SELECT DISTINCT * FROM unnest($1, $2)) x(%s) USING (%s)',
+                   (SELECT string_agg(format('%I', c), ', ') FROM unnest(v_keys || CASE WHEN cardinality(v_keys) = 1
+                                                                    THEN ARRAY['unused'] END) AS u(c)),
+                   (SELECT string_agg(format('%I', c), ', ') FROM unnest(v_keys) AS u(c)))
+        INTO v_p, v_l USING v_a, v_b;
     PERFORM mark_plans(v_p, v_l);
     RETURN NULL;
 END;

@@ -105,11 +105,13 @@ def distribute_tenant(client_id: str, url: str | None = None) -> dict:
     """Make an existing tenant a Citus distributed schema (docs/scale-out.md).
 
     Citus refuses to distribute tables with triggers, and its copy of the
-    data would fire them on shards whose target tables do not exist yet; so,
-    under the tenant's migration lock and its load lock's absence checked by
-    the caller's care, the triggers are dropped, the schema distributed, and
-    the tenant's code (triggers included) applied again, in two transactions.
-    A tenant that is distributed already is left alone.
+    data would fire them on shards whose target tables do not exist yet. So,
+    under the tenant's migration lock, one transaction drops the triggers and
+    distributes the schema, and a second applies the tenant's code (triggers
+    included) again: the owner's statements reach the new shards only once
+    they are committed. A write between the two marks nothing, so the
+    tenant's loads and UI are stopped meanwhile (docs/scale-out.md). A
+    tenant that is distributed already is left alone.
     """
     validate_client_id(client_id)
     schema = schema_for(client_id)
