@@ -326,7 +326,7 @@ LISTEN {channel}
 SELECT current_setting('cron.database_name', true), current_database()
 
 -- name: cron_jobs_for_db
-SELECT jobid, jobname FROM cron.job WHERE jobname LIKE %(prefix)s
+SELECT jobid, jobname, schedule, command, database, username, active FROM cron.job WHERE jobname LIKE %(prefix)s
 
 -- name: cron_schedule
 SELECT cron.schedule_in_database(%(jobname)s, %(schedule)s, %(command)s, %(database)s, %(username)s, %(active)s)

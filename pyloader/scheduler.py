@@ -57,23 +57,32 @@ def schedule_database(url: str | None = None, *, count: int | None = None) -> li
     """(Re)schedule the database's dispatcher jobs; scheduling twice keeps the same jobs.
 
     Jobs of an older layout (one per tenant) and dispatchers beyond `count`
-    are removed.
+    are removed. A job already as wanted is not written again: each write of
+    `cron.job` is a message the launcher must read to reload its jobs, and
+    pg_cron 1.4 loses it when a large catalog change (a tenant's creation,
+    a migration) overflows the launcher's invalidation queue before it has
+    read it; its jobs then never start until the next write it does read
+    (docs/scheduling.md). So call this after such a change has committed,
+    never just before.
     """
     count = sessions() if count is None else count
     conn, database = cron_connection(url)
-    wanted = [dispatch_job_name(database, i) for i in range(1, count + 1)]
+    wanted = {dispatch_job_name(database, i): (PROCESS_SCHEDULE, DISPATCH_COMMAND, database, app_role())
+              for i in range(1, count + 1)}
     with conn:
-        for name in wanted:
-            conn.execute(queries.CRON_SCHEDULE, {"jobname": name, "schedule": PROCESS_SCHEDULE,
-                                                 "command": DISPATCH_COMMAND, "database": database,
-                                                 "username": app_role(), "active": True})
-        for jobid, name in conn.execute(queries.CRON_JOBS_FOR_DB, {"prefix": _like_prefix(job_prefix(database))}):
-            if name not in wanted:
-                conn.execute(queries.CRON_UNSCHEDULE, {"jobid": jobid})
-        conn.execute(queries.CRON_SCHEDULE, {"jobname": PURGE_JOB, "schedule": "17 * * * *",
-                                             "command": PURGE_COMMAND, "database": conn.info.dbname,
-                                             "username": conn.info.user, "active": True})
-    return wanted
+        have = {name: (jobid, tuple(rest)) for jobid, name, *rest in conn.execute(
+            queries.CRON_JOBS_FOR_DB, {"prefix": _like_prefix(job_prefix(database))})}
+        for jobid, _ in (v for name, v in have.items() if name not in wanted):
+            conn.execute(queries.CRON_UNSCHEDULE, {"jobid": jobid})
+        purge = {PURGE_JOB: ("17 * * * *", PURGE_COMMAND, conn.info.dbname, conn.info.user)}
+        have.update({name: (jobid, tuple(rest)) for jobid, name, *rest in conn.execute(
+            queries.CRON_JOBS_FOR_DB, {"prefix": _like_prefix(PURGE_JOB)})})
+        for name, (schedule, command, db_name, user) in {**wanted, **purge}.items():
+            if have.get(name, (None, None))[1] == (schedule, command, db_name, user, True):
+                continue
+            conn.execute(queries.CRON_SCHEDULE, {"jobname": name, "schedule": schedule, "command": command,
+                                                 "database": db_name, "username": user, "active": True})
+    return list(wanted)
 
 
 def unschedule_database(database: str, url: str | None = None) -> int:

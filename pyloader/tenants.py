@@ -39,12 +39,11 @@ def create_tenant(
     whose second step fails is dropped again, so a failed create leaves
     nothing behind; an existing tenant stays whole at its old revision.
 
-    The database's dispatcher jobs are scheduled before the second step
-    commits: pg_cron keeps its jobs in its own database (another
-    connection), so the two cannot share a transaction, but a tenant is
-    never committed at head without its jobs; jobs scheduled for a tenant
-    whose commit then failed are the database's dispatchers, which any
-    tenant uses and scheduling again keeps.
+    The database's dispatcher jobs are scheduled after the second step
+    commits, never before: pg_cron 1.4 loses a job change its launcher has
+    not read yet when a large catalog change such as this one commits on top
+    of it, and the jobs then never start (docs/scheduling.md). If scheduling
+    fails the tenant stays, and `pyloader migrate` schedules the jobs.
 
     `schedule=False` leaves out the pg_cron jobs, for tests that must not see
     the scheduler process their queue behind their back; `revision` stops the
@@ -60,14 +59,14 @@ def create_tenant(
             raw = sa_conn.connection.driver_connection
             raw.execute(queries.LOCK_TENANT_MIGRATION, {"schema": tenant.schema})
             migrate.upgrade_tenant(sa_conn, tenant.schema, revision)
-            if schedule:
-                from pyloader import scheduler
-
-                scheduler.schedule_database(url)
     except Exception:
         if tenant.created:
             drop_tenant(client_id, url)
         raise
+    if schedule:
+        from pyloader import scheduler
+
+        scheduler.schedule_database(url)
     return tenant
 
 

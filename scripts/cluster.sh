@@ -56,6 +56,11 @@ cluster_settings_upgrade() {
     printf "\n# --- masterfile: the shared settings, then this cluster's own ---\ninclude 'masterfile.conf'\nport = %s\ncron.database_name = '%s'\n" \
       "$port" "$dbname" >>"$conf"
   fi
+  # a developer's cluster logs each pg_cron job's start and end: what the
+  # tests that wait on the real scheduler show when they time out
+  if ! grep -q "^cron.log_min_messages" "$conf"; then
+    printf "cron.log_min_messages = 'log'\n" >>"$conf"
+  fi
 }
 
 init_cluster() {
@@ -71,6 +76,7 @@ listen_addresses = '127.0.0.1'
 port = $port
 unix_socket_directories = ''
 cron.database_name = '$dbname'
+cron.log_min_messages = 'log'
 CONF
   # trust on loopback only: this cluster is a developer's, never reachable
   # from another machine (listen_addresses above).

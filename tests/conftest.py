@@ -183,3 +183,45 @@ def pyloader(*args: str, url: str | None = None, env: dict | None = None, **kw) 
         [os.path.join(os.path.dirname(sys.executable), "pyloader"), *args],
         capture_output=True, text=True, env=e, timeout=kw.pop("timeout", 600), **kw,
     )
+
+
+def cron_evidence(url: str, schema: str) -> str:
+    """What to read when a test waiting on the real pg_cron times out: the
+    database's jobs, the launcher and the jobs' sessions, the tenant's runs,
+    hints and queue, and the cluster log's last pg_cron lines (the project
+    cluster logs each job's start and end: scripts/cluster.sh)."""
+    database = conninfo_to_dict(url)["dbname"]
+    out = [f"now: {time.strftime('%H:%M:%S')}"]
+    cron, _ = scheduler.cron_connection(url)
+    with cron:
+        out += [f"job: {r}" for r in cron.execute(
+            "SELECT jobid, jobname, schedule, active, username FROM cron.job WHERE database = %s", (database,))]
+        out.append(f"jobs in the cluster: {scalar(cron, 'SELECT count(*) FROM cron.job')}")
+        out += [f"session: {r}" for r in cron.execute(
+            "SELECT pid, datname, usename, application_name, state, wait_event, now() - query_start, left(query, 80)"
+            " FROM pg_stat_activity WHERE application_name IN ('pg_cron', 'pg_cron scheduler')")]
+    with psycopg.connect(url) as conn:
+        out += [f"hint: {r}" for r in conn.execute(
+            "SELECT hint_id, schema_name, not_before, now() FROM masterfile.work_hints")]
+        out += [f"run: {r}" for r in conn.execute(sql.SQL(
+            "SELECT run_id, trigger, status, started_at, finished_at, keys_done FROM {}.runs ORDER BY run_id")
+            .format(sql.Identifier(schema)))]
+        out += [f"mark: {r}" for r in conn.execute(sql.SQL(
+            "SELECT mark_id, product_id, location_id, from_week, scope, marked_at FROM {}._private_dirty_keys")
+            .format(sql.Identifier(schema)))]
+    log = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), ".pg", "postgresql.log")
+    if os.path.exists(log):
+        with open(log, errors="replace") as f:
+            lines = [line.rstrip() for line in f if "cron" in line or "dispatch" in line]
+        out += ["log: " + line for line in lines[-40:]]
+    return "\n".join(out)
+
+
+def wait_for_cron(done, url: str, schema: str, seconds: float = 200) -> None:
+    """Wait for `done()` while pg_cron's minute ticks come (three at least
+    in the default), or fail with cron_evidence."""
+    deadline = time.monotonic() + seconds
+    while not done():
+        if time.monotonic() > deadline:
+            pytest.fail(f"pg_cron did not get it done in {seconds:.0f} s:\n{cron_evidence(url, schema)}")
+        time.sleep(1)

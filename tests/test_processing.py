@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from tests import lines
-from tests.conftest import pyloader, scalar
+from tests.conftest import pyloader, scalar, wait_for_cron
 from tests.test_features import AS_OF, check_against_reference, process
 
 LATER = lines.UPDATED_AT + dt.timedelta(days=1)
@@ -207,12 +207,9 @@ def test_pg_cron_processes_the_queue(make_tenant):
         for table, rows in lines.generate(3, products=2, locations=2).items():
             lines.insert(conn, table, rows)
     with t.connect() as conn:
-        deadline = time.monotonic() + 150
-        while time.monotonic() < deadline:
-            if scalar(conn, "SELECT count(*) FROM runs WHERE trigger = 'cron' AND status = 'succeeded'") and \
-                    queued_keys(conn) == 0:
-                break
-            time.sleep(1)
+        wait_for_cron(lambda: bool(scalar(conn, "SELECT count(*) FROM runs WHERE trigger = 'cron'"
+                                                 " AND status = 'succeeded'")) and queued_keys(conn) == 0,
+                      t.url, t.schema)
         assert scalar(conn, "SELECT count(*) FROM runs WHERE trigger = 'cron'") >= 1
         assert queued_keys(conn) == 0
         assert scalar(conn, "SELECT count(*) FROM features") > 0
