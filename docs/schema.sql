@@ -1204,13 +1204,26 @@ BEGIN
     -- statement sees the deletions).
     FOR v_attempt IN 1 .. 3 LOOP
         INSERT INTO mf_claim (mark_id, product_id, location_id, from_week, scope)
-        WITH candidates AS (
-            SELECT product_id, location_id, min(mark_id) AS first_mark
+        -- the candidates come from the oldest marks alone, read in mark
+        -- order from the queue's primary key: a key whose first mark is
+        -- among them has its first mark there, so the order is the queue's;
+        -- grouping the whole queue instead cost a batch time and memory in
+        -- proportion to the queue (bench/bench_claim.py: a batch of 1,000
+        -- keys took 63-82 ms and 25 MB at 20,000 marks, 405-413 ms and 41 MB
+        -- at 200,000; now 51-57 ms and 15 MB at either)
+        WITH oldest AS (
+            SELECT d.mark_id, d.product_id, d.location_id
             FROM _private_dirty_keys d
-            WHERE product_id IS NOT NULL
+            WHERE d.product_id IS NOT NULL
               AND NOT EXISTS (SELECT 1 FROM pg_temp.mf_retry r
                               WHERE r.product_id = d.product_id AND r.location_id = d.location_id
                                 AND r.retry_after > clock_timestamp())
+            ORDER BY d.mark_id
+            LIMIT p_batch_size * 4
+        ),
+        candidates AS (
+            SELECT product_id, location_id, min(mark_id) AS first_mark
+            FROM oldest
             GROUP BY product_id, location_id
             ORDER BY first_mark
             LIMIT p_batch_size * 2

@@ -200,6 +200,23 @@ def test_the_lock_table_holds_every_cron_job_claiming_a_full_batch(loaded):
     assert slots >= jobs * (batch + others)
 
 
+def test_a_batch_takes_the_keys_of_the_oldest_marks(tenant):
+    """A batch reads only the queue's oldest marks (its time and memory do
+    not grow with the queue: bench/bench_claim.py), and still takes keys in
+    queue order: a key queued again later keeps its first place, and a key
+    whose first mark is late waits however many marks it has."""
+    with tenant.connect() as owner:
+        owner.execute("INSERT INTO _private_dirty_keys (product_id, location_id, from_week, scope)"
+                      " SELECT 'Q' || lpad(i::text, 2, '0'), 'L1', NULL, 'features' FROM generate_series(1, 40) i")
+        owner.execute("INSERT INTO _private_dirty_keys (product_id, location_id, from_week, scope)"
+                      " SELECT 'Q01', 'L1', NULL, 'plan' FROM generate_series(1, 3)")
+    with tenant.connect("pipeline", autocommit=False) as pipe:
+        assert pipe.execute("SELECT keys_done FROM process_batch(5)").fetchone()[0] == 5
+        pipe.commit()
+        left = [r[0] for r in pipe.execute("SELECT DISTINCT product_id FROM _private_dirty_keys ORDER BY 1")]
+    assert left == [f"Q{i:02d}" for i in range(6, 41)]
+
+
 def test_pg_cron_processes_the_queue(make_tenant):
     """The real scheduler: the database's dispatcher jobs process the tenant's queue as its pipeline role."""
     t = make_tenant("cronned", schedule=True)
