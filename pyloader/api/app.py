@@ -34,6 +34,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from starlette.exceptions import HTTPException
 
 from pyloader import db, queries
+from pyloader.errors import refused_rule
 from pyloader.api import models, tokens
 from pyloader.api.events import CLOSED, EventHub, sse
 
@@ -121,7 +122,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(psycopg.errors.IntegrityError)
     async def _constraint(request, exc):
         diag = exc.diag
-        field = diag.column_name or diag.constraint_name or "body"
+        field = diag.column_name or refused_rule(diag) or "body"
         return error_response(422, "invalid", "the database refused the values", {field: diag.message_primary or ""})
 
     @app.exception_handler(psycopg.errors.DataError)
