@@ -325,3 +325,39 @@ def test_a_tenant_made_before_sharding_is_distributed_with_its_triggers_and_mark
         assert scalar(conn, "SELECT count(*) FROM t_early._private_dirty_keys") > 0
     again = pyloader("tenant", "distribute", "early", url=db_url)
     assert again.returncode == 0 and "already distributed" in again.stdout
+
+
+def test_a_mark_made_outside_pyloader_gets_its_hint(make_tenant):
+    """Lines written by plain SQL as the loader role, not through pyloader.
+    On plain PostgreSQL the marking transaction hints the tenant itself. On
+    Citus the marking trigger runs on the tenant's worker, where the control
+    schema is not, so no hint is written; a cron dispatcher's sweep finds
+    the queued work and hints it (sql/control/040_scheduling.sql). The
+    dispatch is given no time, so it sweeps and takes no turn."""
+    from pyloader import db
+
+    t = make_tenant("acme")
+
+    def hints() -> int:
+        with psycopg.connect(t.url) as conn:
+            return scalar(conn, "SELECT count(*) FROM masterfile.work_hints WHERE schema_name = %s", (t.schema,))
+
+    def dispatch(seconds: int) -> None:
+        with db.open_app(t.url, autocommit=True) as conn:
+            conn.execute("CALL masterfile.dispatch(%s, 5, 500, 'cron', NULL)", (seconds,))
+
+    # the week's first dispatch hints every tenant (its calendar may roll):
+    # done and settled before, so that only the sweep can hint below
+    dispatch(50)
+    assert hints() == 0
+    with t.connect("loader") as conn:
+        for table, rows in lines.generate(3, products=2, locations=2).items():
+            lines.insert(conn, table, rows)
+
+    with t.connect() as conn:
+        assert scalar(conn, "SELECT count(*) FROM _private_dirty_keys") == 4
+    assert (hints() == 0) if CITUS else (hints() >= 1)
+    dispatch(0)
+    assert hints() >= 1
+    with t.connect() as conn:
+        assert scalar(conn, "SELECT count(*) FROM _private_dirty_keys") == 4  # no turn was taken
