@@ -1179,6 +1179,17 @@ DECLARE
     v_rows    bigint[];
     v_attempt integer;
     v_state   text;
+    -- keys set aside for now (mf_retry) and the marks claimed: the session's
+    -- temporary tables are read alone and reach the tenant's tables as
+    -- arrays (on Citus those sit on a worker, and a statement may not join
+    -- them with a table of the coordinator's session)
+    v_rp      text[];
+    v_rl      text[];
+    v_ids     bigint[];
+    v_cp      text[];
+    v_cl      text[];
+    v_cw      date[];
+    v_cs      text[];
 BEGIN
     -- guarantees: a claimed key's marks are deleted only with its results (or
     -- its entry in _private_failed_keys); marks added meanwhile are new rows and stay
@@ -1202,8 +1213,9 @@ BEGIN
     -- only such keys would claim nothing and end this runner's run with keys
     -- left; so when nothing was claimed and keys are queued, ask again (a new
     -- statement sees the deletions).
+    SELECT array_agg(r.product_id), array_agg(r.location_id) INTO v_rp, v_rl
+    FROM pg_temp.mf_retry r WHERE r.retry_after > clock_timestamp();
     FOR v_attempt IN 1 .. 3 LOOP
-        INSERT INTO mf_claim (mark_id, product_id, location_id, from_week, scope)
         -- the candidates come from the oldest marks alone, read in mark
         -- order from the queue's primary key: a key whose first mark is
         -- among them has its first mark there, so the order is the queue's;
@@ -1215,9 +1227,8 @@ BEGIN
             SELECT d.mark_id, d.product_id, d.location_id
             FROM _private_dirty_keys d
             WHERE d.product_id IS NOT NULL
-              AND NOT EXISTS (SELECT 1 FROM pg_temp.mf_retry r
-                              WHERE r.product_id = d.product_id AND r.location_id = d.location_id
-                                AND r.retry_after > clock_timestamp())
+              AND NOT EXISTS (SELECT 1 FROM unnest(v_rp, v_rl) AS r(p, l)
+                              WHERE r.p = d.product_id AND r.l = d.location_id)
             ORDER BY d.mark_id
             LIMIT p_batch_size * 4
         ),
@@ -1238,15 +1249,19 @@ BEGIN
         -- each claimed key's marks through the key's index: a join would be
         -- planned on statistics taken before the roll queued 20,000 marks, and
         -- once scanned the whole queue for every key (5 s a batch)
-        SELECT d.mark_id, d.product_id, d.location_id, d.from_week, d.scope
+        SELECT array_agg(d.mark_id), array_agg(d.product_id), array_agg(d.location_id), array_agg(d.from_week),
+               array_agg(d.scope)
+        INTO v_ids, v_cp, v_cl, v_cw, v_cs
         FROM claimed c
         CROSS JOIN LATERAL (
             SELECT m.* FROM _private_dirty_keys m
             WHERE m.product_id = c.product_id AND m.location_id = c.location_id
             FOR UPDATE SKIP LOCKED
         ) d;
-        EXIT WHEN FOUND OR NOT EXISTS (SELECT 1 FROM _private_dirty_keys WHERE product_id IS NOT NULL);
+        EXIT WHEN v_ids IS NOT NULL OR NOT EXISTS (SELECT 1 FROM _private_dirty_keys WHERE product_id IS NOT NULL);
     END LOOP;
+    INSERT INTO mf_claim (mark_id, product_id, location_id, from_week, scope)
+    SELECT * FROM unnest(v_ids, v_cp, v_cl, v_cw, v_cs);
 
     SELECT array_agg(product_id), array_agg(location_id), array_agg(from_week), array_agg(features)
     INTO v_p, v_l, v_w, v_feat
@@ -1292,15 +1307,16 @@ BEGIN
             END;
         END LOOP;
     END;
+    -- the keys done (not set aside meanwhile), and their claimed marks
+    SELECT array_agg(r.product_id), array_agg(r.location_id) INTO v_rp, v_rl
+    FROM pg_temp.mf_retry r WHERE r.retry_after > clock_timestamp();
+    SELECT array_agg(c.mark_id) INTO v_ids
+    FROM mf_claim c
+    WHERE NOT EXISTS (SELECT 1 FROM unnest(v_rp, v_rl) AS r(p, l) WHERE r.p = c.product_id AND r.l = c.location_id);
     DELETE FROM _private_failed_keys f USING unnest(v_p, v_l) AS k(p, l)
     WHERE f.product_id = k.p AND f.location_id = k.l AND f.failed_at < transaction_timestamp()
-      AND NOT EXISTS (SELECT 1 FROM pg_temp.mf_retry r WHERE r.product_id = k.p AND r.location_id = k.l
-                      AND r.retry_after > clock_timestamp());
-    DELETE FROM _private_dirty_keys d USING mf_claim c
-    WHERE d.mark_id = c.mark_id
-      AND NOT EXISTS (SELECT 1 FROM pg_temp.mf_retry r
-                      WHERE r.product_id = c.product_id AND r.location_id = c.location_id
-                        AND r.retry_after > clock_timestamp());
+      AND NOT EXISTS (SELECT 1 FROM unnest(v_rp, v_rl) AS r(p, l) WHERE r.p = k.p AND r.l = k.l);
+    DELETE FROM _private_dirty_keys d WHERE d.mark_id = ANY (v_ids);
     keys_done := array_length(v_p, 1)
                  - (SELECT count(*) FROM pg_temp.mf_retry r JOIN unnest(v_p, v_l) AS k(p, l)
                     ON r.product_id = k.p AND r.location_id = k.l AND r.retry_after > clock_timestamp());
