@@ -51,7 +51,7 @@ test: db
 # without an installed Citus it says why and succeeds. `make test` never
 # needs Citus.
 CITUS_TESTS := tests/test_foundation.py tests/test_load_files.py tests/test_processing.py \
-	tests/test_cycle.py tests/test_ownership.py
+	tests/test_cycle.py tests/test_ownership.py tests/test_citus.py
 test-citus: venv kernel
 	@why=$$(scripts/citus-cluster.sh check) || { echo "test-citus: skipped: $$why"; exit 0; }; \
 	out=$$(scripts/citus-cluster.sh start) && url=$${out##*DATABASE_URL=} && \

@@ -437,28 +437,6 @@ $$;
 ALTER FUNCTION masterfile.tenant_role_names(p_schema text, OUT rolname text, OUT kind text) OWNER TO postgres;
 
 --
--- Name: analyze_work_table(text, bigint); Type: FUNCTION; Schema: t_schema_dump; Owner: t_schema_dump_owner
---
-
-CREATE FUNCTION t_schema_dump.analyze_work_table(p_table text, p_rows bigint) RETURNS void
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 't_schema_dump', 'pg_temp'
-    AS $$
-DECLARE
-    v_setting text := 'masterfile.analyzed_' || p_table;
-    v_class   text := ceil(log(2, greatest(p_rows, 1)))::integer::text;
-BEGIN
-    -- guarantees: statistics of pg_temp.<p_table> match its size within 2x
-    IF current_setting(v_setting, true) IS DISTINCT FROM v_class THEN
-        EXECUTE format('ANALYZE pg_temp.%I', p_table);
-        PERFORM set_config(v_setting, v_class, false);
-    END IF;
-END;
-$$;
-
-ALTER FUNCTION t_schema_dump.analyze_work_table(p_table text, p_rows bigint) OWNER TO t_schema_dump_owner;
-
---
 -- Name: apply_retention(); Type: FUNCTION; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
@@ -616,18 +594,19 @@ CREATE FUNCTION t_schema_dump.delete_stale_features(p_end date) RETURNS bigint
     SET search_path TO 'pg_catalog', 't_schema_dump', 'pg_temp'
     AS $$
 DECLARE
-    v_end date := p_end;
-    v_n   bigint;
+    v_end    date := p_end;
+    v_runner integer := pg_backend_pid();
+    v_n      bigint;
 BEGIN
-    -- guarantees: no key of mf_batch keeps a row before its first week or after p_end
+    -- guarantees: no key of the session's batch keeps a row before its first week or after p_end
     -- (only keys that can have such rows: a join of every key in the batch
     -- with features would read the whole table for nothing)
-    IF EXISTS (SELECT 1 FROM mf_batch b
-               WHERE b.last_stored IS NOT NULL
+    IF EXISTS (SELECT 1 FROM _private_feature_batch b
+               WHERE b.runner = v_runner AND b.last_stored IS NOT NULL
                  AND (b.new_first IS DISTINCT FROM b.old_first OR b.last_stored > v_end)) THEN
         DELETE FROM features f
-        USING mf_batch b
-        WHERE f.product_id = b.product_id AND f.location_id = b.location_id
+        USING _private_feature_batch b
+        WHERE b.runner = v_runner AND f.product_id = b.product_id AND f.location_id = b.location_id
           AND b.last_stored IS NOT NULL
           AND (b.new_first IS DISTINCT FROM b.old_first OR b.last_stored > v_end)
           AND (b.new_first IS NULL OR f.week_start < b.new_first OR f.week_start > v_end);
@@ -645,7 +624,7 @@ ALTER FUNCTION t_schema_dump.delete_stale_features(p_end date) OWNER TO t_schema
 --
 
 CREATE FUNCTION t_schema_dump.delete_undecided_recommendations(p_product_ids text[], p_location_ids text[]) RETURNS bigint
-    LANGUAGE plpgsql SECURITY DEFINER
+    LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 't_schema_dump', 'pg_temp'
     AS $$
 DECLARE
@@ -700,42 +679,6 @@ $$;
 ALTER FUNCTION t_schema_dump.end_week_moved() OWNER TO t_schema_dump_owner;
 
 --
--- Name: ensure_plan_work_table(); Type: FUNCTION; Schema: t_schema_dump; Owner: t_schema_dump_owner
---
-
-CREATE FUNCTION t_schema_dump.ensure_plan_work_table() RETURNS void
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 't_schema_dump', 'pg_temp'
-    AS $$
-BEGIN
-    -- guarantees: pg_temp.mf_plan exists, empty at commit (a session that
-    -- created it with the kernel's result columns keeps them, unused)
-    IF to_regclass('pg_temp.mf_plan') IS NULL THEN
-        CREATE TEMP TABLE mf_plan (
-            product_id          text NOT NULL,
-            location_id         text NOT NULL,
-            -- the key's place in the kernel's arrays; null: no features at end_week
-            ord                 integer,
-            sigma               double precision,
-            est_on_hand         double precision,
-            on_order            double precision,
-            lead_time_days      double precision,
-            review_period_weeks double precision,
-            service_level       double precision,
-            min_order_qty       double precision,
-            order_multiple      double precision,
-            discontinued        boolean,
-            assorted            boolean,
-            location_enabled    boolean,
-            PRIMARY KEY (product_id, location_id)
-        ) ON COMMIT DELETE ROWS;
-    END IF;
-END;
-$$;
-
-ALTER FUNCTION t_schema_dump.ensure_plan_work_table() OWNER TO t_schema_dump_owner;
-
---
 -- Name: ensure_work_tables(); Type: FUNCTION; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
@@ -746,37 +689,17 @@ CREATE FUNCTION t_schema_dump.ensure_work_tables() RETURNS void
 DECLARE
     -- bump when a definition below changes: a session that outlived the
     -- upgrade (the worker keeps its own) then drops and recreates them
-    c_version constant text := '10';
+    c_version constant text := '11';
 BEGIN
-    -- guarantees: pg_temp.mf_batch and mf_claim exist as defined here, empty
-    -- at commit, and mf_retry (kept across commits) (an older session's mf_series and mf_new are dropped)
+    -- guarantees: pg_temp.mf_claim exists as defined here, empty at commit,
+    -- and mf_retry (kept across commits) (an older session's mf_batch,
+    -- mf_series and mf_new are dropped)
     IF current_setting('masterfile.work_tables', true) IS NOT DISTINCT FROM c_version
        AND to_regclass('pg_temp.mf_claim') IS NOT NULL THEN
         RETURN;
     END IF;
-    DROP TABLE IF EXISTS pg_temp.mf_batch, pg_temp.mf_claim, pg_temp.mf_series, pg_temp.mf_new, pg_temp.mf_retry;
-    -- one row per key: where its computation starts and stops, and the
-    -- running state of the stored row of the week before the start
-    CREATE TEMP TABLE mf_batch (
-        product_id  text NOT NULL,
-        location_id text NOT NULL,
-        from_week   date,
-        new_first   date,
-        old_first   date,
-        last_stored date,
-        start_week  date,
-        stop_week   date,
-        -- where the key's tails end (_private_feature_keys) and, when the computation
-        -- starts the week after, the stored weeks before the start taken
-        -- from them
-        tail_week   date,
-        prior_sold  bytea,
-        prior_revenue bytea,
-        -- the stored row of the week before the start, one element per
-        -- declared feature (the kernel's seed; null: none)
-        seed        double precision[],
-        PRIMARY KEY (product_id, location_id)
-    ) ON COMMIT DELETE ROWS;
+    DROP TABLE IF EXISTS pg_temp.mf_batch, pg_temp.mf_claim, pg_temp.mf_series, pg_temp.mf_new, pg_temp.mf_retry,
+                         pg_temp.mf_plan;
     CREATE TEMP TABLE mf_claim (
         mark_id     bigint PRIMARY KEY,
         product_id  text NOT NULL,
@@ -795,8 +718,6 @@ BEGIN
         PRIMARY KEY (product_id, location_id)
     );
     PERFORM set_config('masterfile.work_tables', c_version, false);
-    -- new tables have no statistics
-    PERFORM set_config('masterfile.analyzed_mf_batch', '', false);
 END;
 $$;
 
@@ -927,11 +848,14 @@ ALTER FUNCTION t_schema_dump.mark_all_keys(p_from_week date, p_scope text) OWNER
 --
 
 CREATE FUNCTION t_schema_dump.mark_continuations(p_product_ids text[], p_location_ids text[], p_from_weeks date[]) RETURNS void
-    LANGUAGE sql
+    LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 't_schema_dump', 'pg_temp'
     AS $$
+BEGIN
+    -- guarantees: a features mark per given key, from its given week
     INSERT INTO _private_dirty_keys (product_id, location_id, from_week, scope)
-    SELECT p, l, w, 'features' FROM unnest(p_product_ids, p_location_ids, p_from_weeks) AS k(p, l, w)
+    SELECT p, l, w, 'features' FROM unnest(p_product_ids, p_location_ids, p_from_weeks) AS k(p, l, w);
+END;
 $$;
 
 ALTER FUNCTION t_schema_dump.mark_continuations(p_product_ids text[], p_location_ids text[], p_from_weeks date[]) OWNER TO t_schema_dump_owner;
@@ -1478,8 +1402,12 @@ CREATE FUNCTION t_schema_dump.refresh_features(p_product_ids text[], p_location_
     AS $$
 DECLARE
     v_end     date := end_week();
+    v_runner  integer := pg_backend_pid();
     v_written bigint;
     v_w       record;
+    v_p       text[];
+    v_l       text[];
+    v_from    date[];
 BEGIN
     -- guarantees: for every given key, stored rows equal a from-scratch
     -- computation over weeks first_week..end_week (up to 260 weeks past the
@@ -1489,9 +1417,16 @@ BEGIN
     v_written := delete_stale_features(v_end);
     SELECT * INTO v_w FROM write_feature_rows();
     PERFORM store_feature_tails(v_end, v_w.new_p, v_w.new_l, v_w.new_lo, v_w.new_n, v_w.new_sold, v_w.new_revenue);
-    -- a range longer than a batch computes goes on in a later batch
-    PERFORM mark_continuations(array_agg(product_id), array_agg(location_id), array_agg(stop_week + 7))
-    FROM mf_batch WHERE stop_week < v_end;
+    -- a range longer than a batch computes goes on in a later batch (read
+    -- first, then marked: on Citus a function called in a statement on the
+    -- batch would run on the tenant's worker)
+    SELECT array_agg(product_id), array_agg(location_id), array_agg(stop_week + 7) INTO v_p, v_l, v_from
+    FROM _private_feature_batch WHERE runner = v_runner AND stop_week < v_end;
+    IF v_p IS NOT NULL THEN
+        PERFORM mark_continuations(v_p, v_l, v_from);
+    END IF;
+    -- the batch leaves nothing behind at commit
+    DELETE FROM _private_feature_batch WHERE runner = v_runner;
     RETURN v_written + v_w.rows_written;
 END;
 $$;
@@ -1512,17 +1447,21 @@ DECLARE
     v_end     date := end_week();
     -- the run's time, as a value: Citus refuses now() in an UPDATE's SET on a tenant's table
     v_now     timestamptz := now();
+    v_runner  integer := pg_backend_pid();
     v_written bigint := 0;
     v_n       bigint;
     v_out     record;
+    v_p       text[];
+    v_l       text[];
 BEGIN
     -- guarantees: for every given key, the pipeline's columns of its
     -- recommendation (and so its forecasts) equal a computation from scratch; a row is
     -- written only where a value changed (computed_at moves with it,
     -- qty_changed_at only with recommended_qty); the UI's columns are never
     -- written and a row holding a UI decision is never deleted
-    PERFORM ensure_plan_work_table();
-    DELETE FROM mf_plan;
+    -- the batch is staged in _private_plan_batch (migration t0019), the
+    -- session's rows keyed by its backend pid, and leaves nothing at commit
+    DELETE FROM _private_plan_batch WHERE runner = v_runner;
 
     -- one row per key with its master-file row at end_week and its
     -- attributes as the master file has them (key_attributes, 065: the
@@ -1530,10 +1469,10 @@ BEGIN
     -- no row at end_week has no ord and needs no attribute. Each lookup is a
     -- LATERAL subquery kept apart by OFFSET 0, so it runs per key on the
     -- tables' keys: the cost follows the batch, not the tenant.
-    INSERT INTO mf_plan (product_id, location_id, ord, sigma, est_on_hand, on_order, lead_time_days,
+    INSERT INTO _private_plan_batch (runner, product_id, location_id, ord, sigma, est_on_hand, on_order, lead_time_days,
                          review_period_weeks, service_level, min_order_qty, order_multiple, discontinued,
                          assorted, location_enabled)
-    SELECT k.p, k.l,
+    SELECT v_runner, k.p, k.l,
            CASE WHEN f.week_start IS NOT NULL
                 THEN row_number() OVER (PARTITION BY f.week_start IS NOT NULL ORDER BY k.p, k.l) END,
            f.sold_std_13, f.est_on_hand, f.on_order,
@@ -1550,10 +1489,6 @@ BEGIN
                        FROM key_attributes a
                        WHERE f.week_start IS NOT NULL AND a.product_id = k.p AND a.location_id = k.l
                        OFFSET 0) a ON true;
-    -- a batch is 1 or thousands of keys: without statistics every statement
-    -- below would be planned for a guess (and scan all forecasts for one key)
-    GET DIAGNOSTICS v_n = ROW_COUNT;
-    PERFORM analyze_work_table('mf_plan', v_n);
 
     -- one kernel call for the batch: each key's units_sold over the last
     -- min(n, c_demand_weeks) weeks ending at end_week, keys in ord order, as
@@ -1574,7 +1509,7 @@ BEGIN
                  array_agg(a.discontinued ORDER BY a.ord) AS discontinued,
                  array_agg(a.assorted ORDER BY a.ord) AS assorted,
                  array_agg(a.location_enabled ORDER BY a.ord) AS location_enabled
-          FROM mf_plan a
+          FROM _private_plan_batch a
           LEFT JOIN LATERAL (SELECT fk.sold_tail FROM _private_feature_keys fk
                              WHERE fk.product_id = a.product_id AND fk.location_id = a.location_id
                                AND fk.tail_week = v_end
@@ -1593,7 +1528,7 @@ BEGIN
                       AND f.product_id = a.product_id AND f.location_id = a.location_id
                       AND f.week_start > v_end - 7 * c_demand_weeks AND f.week_start <= v_end
                     ORDER BY f.week_start) w) y
-          WHERE a.ord IS NOT NULL
+          WHERE a.runner = v_runner AND a.ord IS NOT NULL
           HAVING count(*) > 0) b
     CROSS JOIN LATERAL masterfile.forecast_batch(
         b.y_flat, b.lengths, b.sigma, b.est_on_hand, b.on_order, b.lead_time_days, b.review_period_weeks,
@@ -1607,8 +1542,8 @@ BEGIN
     SELECT p.product_id, p.location_id, v_end, o.demand_class, o.method, o.forecast_per_week, o.sigma,
            o.lead_time_weeks, p.review_period_weeks::integer, p.service_level, o.z, o.safety_stock, o.order_up_to,
            o.inventory_position, o.raw_qty, o.recommended_qty, o.reason, v_now, v_now
-    FROM mf_plan p
-    -- the kernel's results, in ord order (not copied back onto mf_plan
+    FROM _private_plan_batch p
+    -- the kernel's results, in ord order (not copied back onto the batch
     -- first: an UPDATE of every key's row)
     JOIN unnest(v_out.demand_class, v_out.method, v_out.forecast_per_week, v_out.sigma, v_out.lead_time_weeks,
                 v_out.z, v_out.safety_stock, v_out.order_up_to, v_out.inventory_position, v_out.raw_qty,
@@ -1616,6 +1551,7 @@ BEGIN
         WITH ORDINALITY AS o(demand_class, method, forecast_per_week, sigma, lead_time_weeks, z, safety_stock,
                              order_up_to, inventory_position, raw_qty, recommended_qty, reason, ord)
         ON o.ord = p.ord
+    WHERE p.runner = v_runner
     ON CONFLICT (product_id, location_id) DO UPDATE
     SET as_of_week = excluded.as_of_week, demand_class = excluded.demand_class, method = excluded.method,
         forecast_per_week = excluded.forecast_per_week, sigma = excluded.sigma,
@@ -1638,22 +1574,26 @@ BEGIN
     v_written := v_written + v_n;
 
     -- keys without features at end_week: a row the UI has not touched goes;
-    -- a decided one stays, inactive
-    SELECT delete_undecided_recommendations(array_agg(p.product_id), array_agg(p.location_id)) INTO v_n
-    FROM mf_plan p WHERE p.ord IS NULL;
-    v_written := v_written + coalesce(v_n, 0);
+    -- a decided one stays, inactive (read first, then deleted: on Citus a
+    -- function called in a statement on the batch would run on the worker)
+    SELECT array_agg(p.product_id), array_agg(p.location_id) INTO v_p, v_l
+    FROM _private_plan_batch p WHERE p.runner = v_runner AND p.ord IS NULL;
+    IF v_p IS NOT NULL THEN
+        v_written := v_written + delete_undecided_recommendations(v_p, v_l);
+    END IF;
 
     UPDATE recommendations r
     SET recommended_qty = 0, reason = 'inactive',
         qty_changed_at = CASE WHEN r.recommended_qty IS DISTINCT FROM 0::double precision
                               THEN v_now ELSE r.qty_changed_at END,
         computed_at = v_now
-    FROM mf_plan p
-    WHERE r.product_id = p.product_id AND r.location_id = p.location_id AND p.ord IS NULL
+    FROM _private_plan_batch p
+    WHERE p.runner = v_runner AND r.product_id = p.product_id AND r.location_id = p.location_id AND p.ord IS NULL
       AND (r.recommended_qty, r.reason) IS DISTINCT FROM (0::double precision, 'inactive');
     GET DIAGNOSTICS v_n = ROW_COUNT;
     v_written := v_written + v_n;
 
+    DELETE FROM _private_plan_batch WHERE runner = v_runner;
     RETURN v_written;
 END;
 $$;
@@ -1731,16 +1671,20 @@ ALTER PROCEDURE t_schema_dump.run_scheduled() OWNER TO t_schema_dump_owner;
 --
 
 CREATE FUNCTION t_schema_dump.settle_work_hints(p_max_hint bigint, p_stalled boolean) RETURNS void
-    LANGUAGE sql SECURITY DEFINER
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 't_schema_dump', 'pg_temp'
     AS $$
-    WITH requeued AS (
+DECLARE
+    v_queued boolean := EXISTS (SELECT 1 FROM _private_dirty_keys);
+BEGIN
+    -- guarantees: the tenant's hints up to p_max_hint are gone, and one
+    -- new hint stands for what is still queued
+    DELETE FROM masterfile.work_hints WHERE schema_name = 't_schema_dump' AND hint_id <= p_max_hint;
+    IF v_queued THEN
         INSERT INTO masterfile.work_hints (schema_name, not_before)
-        SELECT 't_schema_dump', now() + CASE WHEN p_stalled THEN interval '10 seconds' ELSE interval '0' END
-        WHERE EXISTS (SELECT 1 FROM _private_dirty_keys)
-        RETURNING 1
-    )
-    DELETE FROM masterfile.work_hints WHERE schema_name = 't_schema_dump' AND hint_id <= p_max_hint
+        VALUES ('t_schema_dump', now() + CASE WHEN p_stalled THEN interval '10 seconds' ELSE interval '0' END);
+    END IF;
+END;
 $$;
 
 ALTER FUNCTION t_schema_dump.settle_work_hints(p_max_hint bigint, p_stalled boolean) OWNER TO t_schema_dump_owner;
@@ -1759,20 +1703,24 @@ DECLARE
     -- seeded from the rows just written
     c_max_weeks constant integer := 260;
     c_lookback  constant integer := masterfile.features_lookback_weeks();
-    v_end date := p_end;
-    v_n   bigint;
+    v_end    date := p_end;
+    v_runner integer := pg_backend_pid();
+    v_n      bigint;
 BEGIN
-    -- guarantees: mf_batch holds exactly the given keys (a key given twice
-    -- once, from its earliest week), start_week null or after stop_week when
-    -- nothing is to be computed, in key order
-    DELETE FROM mf_batch;
+    -- guarantees: the session's rows of _private_feature_batch are exactly
+    -- the given keys (a key given twice once, from its earliest week),
+    -- start_week null or after stop_week when nothing is to be computed, in
+    -- key order
+    DELETE FROM _private_feature_batch WHERE runner = v_runner;
     -- one row per key: where it starts and stops, and the running state of
     -- the stored row of the week before the start (one statement: the table
     -- is wide, and each UPDATE of it rewrote every row). The lookups are
     -- MATERIALIZED: inlined, a value is computed again (lookups included)
     -- wherever a later step names it; the arithmetic after them is not (each
     -- step copied every row again).
-    INSERT INTO mf_batch
+    INSERT INTO _private_feature_batch (runner, product_id, location_id, from_week, new_first, old_first,
+                                        last_stored, start_week, stop_week, tail_week, prior_sold, prior_revenue,
+                                        seed)
     WITH k AS (
         -- a null from_week anywhere means "from the first week"
         SELECT k.p AS product_id, k.l AS location_id,
@@ -1811,6 +1759,10 @@ BEGIN
     -- week's lines alone (a calendar roll looks up nothing)
     firsts AS MATERIALIZED (
         SELECT s.*,
+               -- (on timestamp, not timestamptz: the date_trunc and the cast of
+               -- timestamptz depend on the session's time zone, and such a
+               -- function makes Citus 13 rebuild the statement for the worker
+               -- wrongly: docs/scale-out.md)
                CASE WHEN s.from_week > s.old_first THEN s.old_first ELSE date_trunc('week', least(
                    (SELECT min(l.business_date) FROM erp_sales_lines l
                      WHERE l.product_id = s.product_id AND l.location_id = s.location_id AND NOT l.deleted),
@@ -1820,10 +1772,10 @@ BEGIN
                      WHERE o.product_id = s.product_id AND o.location_id = s.location_id AND NOT o.deleted),
                    (SELECT min(i.invoice_date) FROM erp_invoice_lines i
                      WHERE i.product_id = s.product_id AND i.location_id = s.location_id AND NOT i.deleted)
-               ))::date END AS new_first
+               )::timestamp)::date END AS new_first
         FROM stored s
     )
-    SELECT b.product_id, b.location_id, b.from_week, b.new_first, b.old_first, b.last_stored,
+    SELECT v_runner, b.product_id, b.location_id, b.from_week, b.new_first, b.old_first, b.last_stored,
            s.start_week, e.stop_week, b.tail_week,
            -- the tails end the week before the start (a calendar roll, a
            -- continuation) and hold every stored week the windows and lags
@@ -1940,7 +1892,6 @@ BEGIN
     -- the root to a page anywhere, and split pages in half
     ORDER BY b.product_id, b.location_id;
     GET DIAGNOSTICS v_n = ROW_COUNT;
-    PERFORM analyze_work_table('mf_batch', v_n);
     RETURN v_n;
 END;
 $$;
@@ -1988,12 +1939,14 @@ CREATE FUNCTION t_schema_dump.store_feature_tails(p_end date, p_new_p text[], p_
 DECLARE
     c_lookback  constant integer := masterfile.features_lookback_weeks();
     c_sold_tail constant integer := masterfile.forecast_weeks();
-    v_end date := p_end;
+    v_end    date := p_end;
+    v_runner integer := pg_backend_pid();
 BEGIN
-    -- guarantees: each key of mf_batch with lines has its row, with tails
+    -- guarantees: each key of the session's batch with lines has its row, with tails
     -- that are its stored weeks' (or null, and readers use the rows)
-    DELETE FROM _private_feature_keys k USING mf_batch b
-    WHERE k.product_id = b.product_id AND k.location_id = b.location_id AND b.new_first IS NULL;
+    DELETE FROM _private_feature_keys k USING _private_feature_batch b
+    WHERE b.runner = v_runner AND k.product_id = b.product_id AND k.location_id = b.location_id
+      AND b.new_first IS NULL;
     -- each key's first week and tails (migration t0010) as its rows now
     -- stand. The tails end at the last week computed (or, when nothing was,
     -- at the last stored week up to end_week). A computation that started
@@ -2013,7 +1966,7 @@ BEGIN
                     CASE WHEN t.append
                          THEN substring(o.revenue_tail FROM greatest(1, octet_length(o.revenue_tail) - 8 * (c_lookback - t.weeks_read) + 1))
                          ELSE ''::bytea END || coalesce(nw.revenue, r.revenue) END
-    FROM mf_batch b
+    FROM _private_feature_batch b
     CROSS JOIN LATERAL (
         SELECT e.tail_week, e.append, e.keep, rf.read_from, (e.tail_week - rf.read_from) / 7 + 1 AS weeks_read
         FROM (SELECT CASE WHEN w.tail_week >= b.new_first THEN w.tail_week END AS tail_week,
@@ -2046,7 +1999,7 @@ BEGIN
               ORDER BY f.week_start) w
         WHERE NOT t.keep AND nw.p IS NULL
     ) r ON true
-    WHERE b.new_first IS NOT NULL
+    WHERE b.runner = v_runner AND b.new_first IS NOT NULL
     ON CONFLICT (product_id, location_id) DO UPDATE
     SET first_week = excluded.first_week, tail_week = excluded.tail_week, sold_tail = excluded.sold_tail,
         revenue_tail = excluded.revenue_tail
@@ -2085,10 +2038,11 @@ DECLARE
     -- over the lookback
     c_lookback  constant integer := masterfile.features_lookback_weeks();
     c_sold_tail constant integer := masterfile.forecast_weeks();
+    v_runner    integer := pg_backend_pid();
     v_rows text;
 BEGIN
-    -- guarantees: every week start_week..stop_week of each key of mf_batch
-    -- is stored as the kernel computes it from the key's lines and seed
+    -- guarantees: every week start_week..stop_week of each key of the
+    -- session's batch is stored as the kernel computes it from the key's lines and seed
 
     -- Each key's weeks in one call of the C kernel
     -- (sql/control/020_features_kernel.sql): its lines aggregated by week
@@ -2103,7 +2057,7 @@ BEGIN
     -- passes, and hash the whole table for one week.
     v_rows := $rows$
     SELECT t.product_id, t.location_id, k.*
-    FROM mf_batch t
+    FROM _private_feature_batch t
     CROSS JOIN LATERAL (
         SELECT array_agg(w.i) AS i,
                array_agg(w.sold) AS sold, array_agg(w.returned) AS returned,
@@ -2244,7 +2198,7 @@ BEGIN
              avg_price_13 double precision,
              last_invoice_unit_cost double precision
         )
-    WHERE t.start_week IS NOT NULL AND t.start_week <= t.stop_week
+    WHERE t.runner = $3 AND t.start_week IS NOT NULL AND t.start_week <= t.stop_week
     $rows$;
     -- When no key of the batch computes a week it has stored (a full
     -- rebuild, a calendar roll: last_stored is the key's last row), a plain
@@ -2254,7 +2208,8 @@ BEGIN
     -- the planner to misjudge while the table grows), and a row equal to the
     -- stored one is not touched. (Built here rather than written twice; it is
     -- planned in under a millisecond.)
-    IF NOT EXISTS (SELECT FROM mf_batch WHERE start_week <= stop_week AND last_stored >= start_week) THEN
+    IF NOT EXISTS (SELECT FROM _private_feature_batch
+                   WHERE runner = v_runner AND start_week <= stop_week AND last_stored >= start_week) THEN
         -- every row it computes is written: what the key's tails keep of
         -- them comes back from the insert (a read of the rows just written
         -- fetched each from its page, not yet all-visible: 2.3 s of a full
@@ -2271,13 +2226,14 @@ BEGIN
                      FILTER (WHERE i.week_start > b.stop_week - 7 * $2) AS sold,
                  coalesce(string_agg(float8send(i.revenue), ''::bytea ORDER BY i.week_start)
                               FILTER (WHERE i.week_start > b.stop_week - 7 * $1), ''::bytea) AS revenue
-          -- $1, $2: c_lookback, c_sold_tail
+          -- $1, $2, $3: c_lookback, c_sold_tail, the runner
           FROM ins i
-          JOIN mf_batch b ON b.product_id = i.product_id AND b.location_id = i.location_id
+          JOIN _private_feature_batch b
+            ON b.runner = $3 AND b.product_id = i.product_id AND b.location_id = i.location_id
           GROUP BY i.product_id, i.location_id) w
     $tails$
         INTO rows_written, new_p, new_l, new_lo, new_n, new_sold, new_revenue
-        USING c_lookback, c_sold_tail;
+        USING c_lookback, c_sold_tail, v_runner;
     ELSE
         EXECUTE 'INSERT INTO features AS f (product_id, location_id, week_start, week_index, '
             || 'units_sold, units_returned, revenue, units_received, units_ordered, units_invoiced, invoiced_amount, sold_lag_1, sold_lag_2, sold_lag_3, sold_lag_4, sold_lag_5, sold_lag_6, sold_lag_7, sold_lag_8, sold_lag_9, sold_lag_10, sold_lag_11, sold_lag_12, sold_lag_13, sold_lag_14, ewm_units_sold_s2, ewm_units_sold_s4, ewm_units_sold_s8, ewm_units_sold_s13, ewm_revenue_s2, ewm_revenue_s4, ewm_revenue_s8, ewm_revenue_s13, ewm_units_received_s2, ewm_units_received_s4, ewm_units_received_s8, ewm_units_received_s13, ewm_units_returned_s2, ewm_units_returned_s4, ewm_units_returned_s8, ewm_units_returned_s13, sold_mean_4, sold_mean_8, sold_mean_13, sold_mean_26, sold_mean_52, sold_std_4, sold_std_8, sold_std_13, sold_std_26, sold_std_52, sold_max_13, sold_max_52, sold_zero_share_13, revenue_mean_13, sold_slope_4, sold_slope_8, sold_slope_13, sold_slope_26, cum_units_sold, cum_units_returned, cum_revenue, cum_units_received, cum_units_ordered, cum_units_invoiced, ytd_units_sold, ytd_revenue, est_on_hand, on_order, weeks_since_first_sale, weeks_since_last_sale, weeks_of_cover, avg_price_13, last_invoice_unit_cost) ' || v_rows || $upsert$
@@ -2427,7 +2383,7 @@ BEGIN
         excluded.last_invoice_unit_cost
     )
     WHERE f IS DISTINCT FROM excluded
-    $upsert$ USING c_lookback, c_sold_tail;
+    $upsert$ USING c_lookback, c_sold_tail, v_runner;
         GET DIAGNOSTICS rows_written = ROW_COUNT;
     END IF;
 END;
@@ -2633,6 +2589,28 @@ CREATE TABLE t_schema_dump._private_failed_keys (
 ALTER TABLE t_schema_dump._private_failed_keys OWNER TO t_schema_dump_owner;
 
 --
+-- Name: _private_feature_batch; Type: TABLE; Schema: t_schema_dump; Owner: t_schema_dump_owner
+--
+
+CREATE TABLE t_schema_dump._private_feature_batch (
+    runner integer NOT NULL,
+    product_id text NOT NULL,
+    location_id text NOT NULL,
+    from_week date,
+    new_first date,
+    old_first date,
+    last_stored date,
+    start_week date,
+    stop_week date,
+    tail_week date,
+    prior_sold bytea,
+    prior_revenue bytea,
+    seed double precision[]
+);
+
+ALTER TABLE t_schema_dump._private_feature_batch OWNER TO t_schema_dump_owner;
+
+--
 -- Name: _private_feature_keys; Type: TABLE; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
@@ -2659,6 +2637,30 @@ CREATE TABLE t_schema_dump._private_pipeline_state (
 );
 
 ALTER TABLE t_schema_dump._private_pipeline_state OWNER TO t_schema_dump_owner;
+
+--
+-- Name: _private_plan_batch; Type: TABLE; Schema: t_schema_dump; Owner: t_schema_dump_owner
+--
+
+CREATE TABLE t_schema_dump._private_plan_batch (
+    runner integer NOT NULL,
+    product_id text NOT NULL,
+    location_id text NOT NULL,
+    ord integer,
+    sigma double precision,
+    est_on_hand double precision,
+    on_order double precision,
+    lead_time_days double precision,
+    review_period_weeks double precision,
+    service_level double precision,
+    min_order_qty double precision,
+    order_multiple double precision,
+    discontinued boolean,
+    assorted boolean,
+    location_enabled boolean
+);
+
+ALTER TABLE t_schema_dump._private_plan_batch OWNER TO t_schema_dump_owner;
 
 --
 -- Name: alembic_version; Type: TABLE; Schema: t_schema_dump; Owner: t_schema_dump_owner
@@ -5496,6 +5498,13 @@ ALTER TABLE ONLY t_schema_dump._private_failed_keys
     ADD CONSTRAINT _private_failed_keys_pkey PRIMARY KEY (product_id, location_id);
 
 --
+-- Name: _private_feature_batch _private_feature_batch_pkey; Type: CONSTRAINT; Schema: t_schema_dump; Owner: t_schema_dump_owner
+--
+
+ALTER TABLE ONLY t_schema_dump._private_feature_batch
+    ADD CONSTRAINT _private_feature_batch_pkey PRIMARY KEY (runner, product_id, location_id);
+
+--
 -- Name: _private_feature_keys _private_feature_keys_pkey; Type: CONSTRAINT; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
@@ -5508,6 +5517,13 @@ ALTER TABLE ONLY t_schema_dump._private_feature_keys
 
 ALTER TABLE ONLY t_schema_dump._private_pipeline_state
     ADD CONSTRAINT _private_pipeline_state_pkey PRIMARY KEY (singleton);
+
+--
+-- Name: _private_plan_batch _private_plan_batch_pkey; Type: CONSTRAINT; Schema: t_schema_dump; Owner: t_schema_dump_owner
+--
+
+ALTER TABLE ONLY t_schema_dump._private_plan_batch
+    ADD CONSTRAINT _private_plan_batch_pkey PRIMARY KEY (runner, product_id, location_id);
 
 --
 -- Name: alembic_version alembic_version_pkc; Type: CONSTRAINT; Schema: t_schema_dump; Owner: t_schema_dump_owner
@@ -6299,13 +6315,6 @@ GRANT ALL ON FUNCTION masterfile.resolve_api_token(p_token_hash bytea) TO master
 REVOKE ALL ON FUNCTION masterfile.tenant_role_collisions(p_schema text) FROM PUBLIC;
 
 --
--- Name: FUNCTION analyze_work_table(p_table text, p_rows bigint); Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
---
-
-REVOKE ALL ON FUNCTION t_schema_dump.analyze_work_table(p_table text, p_rows bigint) FROM PUBLIC;
-GRANT ALL ON FUNCTION t_schema_dump.analyze_work_table(p_table text, p_rows bigint) TO t_schema_dump_pipeline;
-
---
 -- Name: FUNCTION apply_retention(); Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
@@ -6358,13 +6367,6 @@ GRANT ALL ON FUNCTION t_schema_dump.end_week() TO t_schema_dump;
 
 REVOKE ALL ON FUNCTION t_schema_dump.end_week_moved() FROM PUBLIC;
 GRANT ALL ON FUNCTION t_schema_dump.end_week_moved() TO t_schema_dump_pipeline;
-
---
--- Name: FUNCTION ensure_plan_work_table(); Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
---
-
-REVOKE ALL ON FUNCTION t_schema_dump.ensure_plan_work_table() FROM PUBLIC;
-GRANT ALL ON FUNCTION t_schema_dump.ensure_plan_work_table() TO t_schema_dump_pipeline;
 
 --
 -- Name: FUNCTION ensure_work_tables(); Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
@@ -6630,6 +6632,12 @@ GRANT USAGE ON SEQUENCE t_schema_dump._private_dirty_keys_mark_id_seq TO t_schem
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE t_schema_dump._private_failed_keys TO t_schema_dump_pipeline;
 
 --
+-- Name: TABLE _private_feature_batch; Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
+--
+
+GRANT SELECT,INSERT,DELETE ON TABLE t_schema_dump._private_feature_batch TO t_schema_dump_pipeline;
+
+--
 -- Name: TABLE _private_feature_keys; Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
@@ -6640,6 +6648,12 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE t_schema_dump._private_feature_keys T
 --
 
 GRANT SELECT,UPDATE ON TABLE t_schema_dump._private_pipeline_state TO t_schema_dump_pipeline;
+
+--
+-- Name: TABLE _private_plan_batch; Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
+--
+
+GRANT SELECT,INSERT,DELETE ON TABLE t_schema_dump._private_plan_batch TO t_schema_dump_pipeline;
 
 --
 -- Name: TABLE alembic_version; Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
@@ -6774,7 +6788,7 @@ GRANT INSERT,DELETE,UPDATE ON TABLE t_schema_dump.features TO t_schema_dump_pipe
 --
 
 GRANT SELECT ON TABLE t_schema_dump.recommendations TO t_schema_dump;
-GRANT INSERT,UPDATE ON TABLE t_schema_dump.recommendations TO t_schema_dump_pipeline;
+GRANT INSERT,DELETE,UPDATE ON TABLE t_schema_dump.recommendations TO t_schema_dump_pipeline;
 GRANT UPDATE ON TABLE t_schema_dump.recommendations TO t_schema_dump_ui;
 
 --

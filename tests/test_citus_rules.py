@@ -14,7 +14,11 @@ deployment fails `make test` here and not only `make test-citus`:
   only the coordinator has);
 - no UPDATE SET / ON CONFLICT DO UPDATE SET of a tenant table calls a
   volatile or time function (Citus refuses them on distributed tables: the
-  value must be the same on every shard, so compute it once and pass it in).
+  value must be the same on every shard, so compute it once and pass it in);
+- no SQL-language function of a tenant reads its tables with its
+  parameters (Citus plans none of its statements), and no INSERT ... SELECT
+  of a tenant calls a function that is not immutable (Citus 13 rebuilds
+  such a statement for the worker with a broken filter).
 
 Checks the current code fails are marked xfail(strict=True): they pass
 today as known failures and turn into an XPASS, that is a failure, the day
@@ -230,4 +234,73 @@ def test_the_update_scanner_finds_a_volatile_set():
 
 def test_no_update_of_a_tenant_table_calls_a_volatile_function():
     found = [hit for path in _sql_of_tenant_writes() for hit in unsafe_updates(path)]
+    assert found == []
+
+
+# --- no SQL-language function reads a tenant's table with its parameters ----
+
+def test_no_sql_function_of_a_tenant_reads_its_tables_with_parameters(tenant):
+    # Citus plans no statement of an SQL-language function that passes its
+    # parameters to a distributed table ("could not create distributed
+    # plan"): such a function is PL/pgSQL (mark_continuations, settle_work_hints)
+    with tenant.connect() as conn:
+        tables = [r[0] for r in conn.execute(
+            "SELECT relname FROM pg_class WHERE relnamespace = %s::regnamespace AND relkind IN ('r', 'v', 'p')",
+            (tenant.schema,))]
+        rows = conn.execute(
+            "SELECT p.oid::regprocedure::text, p.prosrc FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang"
+            " WHERE p.pronamespace = %s::regnamespace AND l.lanname = 'sql' AND p.pronargs > 0",
+            (tenant.schema,)).fetchall()
+    assert tables
+    found = [sig for sig, src in rows
+             if any(re.search(rf"\b{re.escape(t)}\b", strip_comments(src), re.I) for t in tables)]
+    assert found == []
+
+
+# --- no time-zone dependent call in an INSERT ... SELECT of a tenant ---------
+
+# Citus 13 rebuilds an INSERT ... SELECT into a schema-sharded table for its
+# worker when it calls a function that is not immutable, and the rebuilt
+# statement carries a broken filter ("( IS NOT NULL)": a syntax error on the
+# worker, or no row written where the shard is local). date_trunc() of a date
+# is the timestamptz variant, stable; of a timestamp it is immutable.
+_STABLE_IN_INSERT = re.compile(r"\b(now|clock_timestamp|end_week|to_char)\s*\(|\bcurrent_date\b", re.I)
+_INSERT_SELECT = re.compile(r"\bINSERT\s+INTO\s+(?!pg_temp\.|masterfile\.)[\w.@]+[^;]*?\bSELECT\b[^;]*?\bFROM\b[^;]*;",
+                            re.I | re.S)
+
+
+def _arguments(text: str, open_paren: int) -> str:
+    """The text between the parenthesis at `open_paren` and its match."""
+    depth = 0
+    for i in range(open_paren, len(text)):
+        depth += {"(": 1, ")": -1}.get(text[i], 0)
+        if depth == 0:
+            return text[open_paren + 1:i]
+    return text[open_paren + 1:]
+
+
+def stable_calls_in_insert_selects(text: str) -> list[str]:
+    found = []
+    for m in _INSERT_SELECT.finditer(strip_comments(text)):
+        statement = m.group(0)
+        found += [call.group(0) for call in _STABLE_IN_INSERT.finditer(statement)]
+        for call in re.finditer(r"\bdate_trunc\s*\(", statement, re.I):
+            args = _arguments(statement, call.end() - 1)
+            if not re.search(r"::\s*timestamp(\s+without\s+time\s+zone)?\s*$", args, re.I):
+                found.append("date_trunc(" + args[:40])
+    return found
+
+
+def test_the_insert_scanner_finds_a_stable_call():
+    assert stable_calls_in_insert_selects(
+        "INSERT INTO t (a) SELECT date_trunc('week', least(x.d, x.e)) FROM x;") != []
+    assert stable_calls_in_insert_selects(
+        "INSERT INTO t (a) SELECT date_trunc('week', least(x.d, x.e)::timestamp) FROM x;") == []
+    assert stable_calls_in_insert_selects("INSERT INTO t (a) SELECT now() FROM x;") != []
+    assert stable_calls_in_insert_selects("INSERT INTO pg_temp.t (a) SELECT now() FROM x;") == []
+
+
+def test_no_insert_select_of_a_tenant_calls_a_stable_function():
+    found = [f"{path.relative_to(REPO)}: {call}" for path in sorted((REPO / "sql" / "tenant").glob("*.sql"))
+             for call in stable_calls_in_insert_selects(path.read_text())]
     assert found == []

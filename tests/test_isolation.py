@@ -346,7 +346,8 @@ def test_tenant_roles_see_no_other_tables_statistics(make_tenant):
         assert scalar(conn, "SELECT count(*) FROM pg_class WHERE relname = 'settings'") >= 1
 
 
-PRIVATE = {"_private_dirty_keys", "_private_feature_keys", "_private_failed_keys", "_private_pipeline_state"}
+PRIVATE = {"_private_dirty_keys", "_private_feature_keys", "_private_failed_keys", "_private_pipeline_state",
+           "_private_feature_batch", "_private_plan_batch"}
 
 
 def test_the_pipelines_bookkeeping_is_private_to_it(tenant):

@@ -223,7 +223,6 @@ FORBIDDEN = [
     ("pipeline", "UPDATE recommendations SET decision = 'approved'"),
     ("pipeline", "UPDATE recommendations SET approved_qty = 1"),
     ("pipeline", "INSERT INTO recommendations (product_id, location_id, decision) VALUES ('P9', 'L9', 'approved')"),
-    ("pipeline", "DELETE FROM recommendations"),
     # the tenant's own role reads only
     ("reader", "INSERT INTO ui_product_settings (product_id) VALUES ('P1')"),
     ("reader", "UPDATE erp_products SET name = 'x'"),

@@ -160,9 +160,10 @@ def test_a_key_whose_first_line_is_after_end_week_has_no_plan(planned):
 def test_a_decided_recommendation_cannot_be_deleted(planned):
     with planned.connect("ui") as ui:
         ui.execute("UPDATE recommendations SET note = 'keep' WHERE product_id = 'P00002' AND location_id = 'L001'")
-    # the pipeline deletes only through its helper, which passes decided rows by
+    # the pipeline's helper passes decided rows by, and the table refuses the
+    # pipeline's own DELETE of one
     with planned.connect("pipeline") as conn:
-        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        with pytest.raises(psycopg.errors.IntegrityConstraintViolation, match="holds a UI decision"):
             conn.execute("DELETE FROM recommendations WHERE product_id = 'P00002'")
         assert scalar(conn, "SELECT delete_undecided_recommendations(ARRAY['P00002', 'P00002'], ARRAY['L001', 'L002'])"
                       ) == 1

@@ -13,9 +13,12 @@ AS $$
     FROM settings s
 $$;
 
--- Session-lived work tables, emptied at every commit. Created here once per
--- session rather than per call so plans stay cached and the catalog is not
--- churned by every batch.
+-- Session-lived work tables of the claim (080_processing.sql), emptied at
+-- every commit. Created here once per session rather than per call so plans
+-- stay cached and the catalog is not churned by every batch. They are read
+-- alone, never joined with a tenant's table (on Citus those sit on the
+-- tenant's worker); the batch itself is staged in a table of the tenant's
+-- schema, _private_feature_batch (migration t0019).
 CREATE OR REPLACE FUNCTION @extschema@.ensure_work_tables()
 RETURNS void
 LANGUAGE plpgsql
@@ -25,37 +28,17 @@ AS $$
 DECLARE
     -- bump when a definition below changes: a session that outlived the
     -- upgrade (the worker keeps its own) then drops and recreates them
-    c_version constant text := '10';
+    c_version constant text := '11';
 BEGIN
-    -- guarantees: pg_temp.mf_batch and mf_claim exist as defined here, empty
-    -- at commit, and mf_retry (kept across commits) (an older session's mf_series and mf_new are dropped)
+    -- guarantees: pg_temp.mf_claim exists as defined here, empty at commit,
+    -- and mf_retry (kept across commits) (an older session's mf_batch,
+    -- mf_series and mf_new are dropped)
     IF current_setting('masterfile.work_tables', true) IS NOT DISTINCT FROM c_version
        AND to_regclass('pg_temp.mf_claim') IS NOT NULL THEN
         RETURN;
     END IF;
-    DROP TABLE IF EXISTS pg_temp.mf_batch, pg_temp.mf_claim, pg_temp.mf_series, pg_temp.mf_new, pg_temp.mf_retry;
-    -- one row per key: where its computation starts and stops, and the
-    -- running state of the stored row of the week before the start
-    CREATE TEMP TABLE mf_batch (
-        product_id  text NOT NULL,
-        location_id text NOT NULL,
-        from_week   date,
-        new_first   date,
-        old_first   date,
-        last_stored date,
-        start_week  date,
-        stop_week   date,
-        -- where the key's tails end (_private_feature_keys) and, when the computation
-        -- starts the week after, the stored weeks before the start taken
-        -- from them
-        tail_week   date,
-        prior_sold  bytea,
-        prior_revenue bytea,
-        -- the stored row of the week before the start, one element per
-        -- declared feature (the kernel's seed; null: none)
-        seed        double precision[],
-        PRIMARY KEY (product_id, location_id)
-    ) ON COMMIT DELETE ROWS;
+    DROP TABLE IF EXISTS pg_temp.mf_batch, pg_temp.mf_claim, pg_temp.mf_series, pg_temp.mf_new, pg_temp.mf_retry,
+                         pg_temp.mf_plan;
     CREATE TEMP TABLE mf_claim (
         mark_id     bigint PRIMARY KEY,
         product_id  text NOT NULL,
@@ -74,43 +57,18 @@ BEGIN
         PRIMARY KEY (product_id, location_id)
     );
     PERFORM set_config('masterfile.work_tables', c_version, false);
-    -- new tables have no statistics
-    PERFORM set_config('masterfile.analyzed_mf_batch', '', false);
-END;
-$$;
-
--- The planner must know how many rows a work table holds (one key reaches
--- lines and stored rows through their indexes, thousands are joined by
--- hash). But an
--- ANALYZE makes every statement reading the table be planned again, which
--- costs more than a one-key pass itself; so analyze only when the row count
--- moved to another power of two since this session last did.
-CREATE OR REPLACE FUNCTION @extschema@.analyze_work_table(p_table text, p_rows bigint)
-RETURNS void
-LANGUAGE plpgsql
-VOLATILE PARALLEL UNSAFE
-SET search_path = pg_catalog, @extschema@, pg_temp
-AS $$
-DECLARE
-    v_setting text := 'masterfile.analyzed_' || p_table;
-    v_class   text := ceil(log(2, greatest(p_rows, 1)))::integer::text;
-BEGIN
-    -- guarantees: statistics of pg_temp.<p_table> match its size within 2x
-    IF current_setting(v_setting, true) IS DISTINCT FROM v_class THEN
-        EXECUTE format('ANALYZE pg_temp.%I', p_table);
-        PERFORM set_config(v_setting, v_class, false);
-    END IF;
 END;
 $$;
 
 -- The features of a batch of keys are computed in four steps of one concern
--- each, on the work table pg_temp.mf_batch (one row per key), by
--- refresh_features below: where each key starts and stops
+-- each, on the work table _private_feature_batch (one row per key of the
+-- session's batch, its runner the session's backend pid: migration t0019),
+-- by refresh_features below: where each key starts and stops
 -- (stage_feature_batch), the rows that no longer belong
 -- (delete_stale_features), the rows computed and written
 -- (write_feature_rows), the key's first week and tails (store_feature_tails).
 
--- One row per key of the batch in mf_batch: where its computation starts
+-- One row per key of the batch in _private_feature_batch: where its computation starts
 -- and stops, and the stored row of the week before the start (the seed).
 -- Returns the keys.
 CREATE OR REPLACE FUNCTION @extschema@.stage_feature_batch(p_product_ids text[], p_location_ids text[],
@@ -126,20 +84,24 @@ DECLARE
     -- seeded from the rows just written
     c_max_weeks constant integer := 260;
     c_lookback  constant integer := masterfile.features_lookback_weeks();
-    v_end date := p_end;
-    v_n   bigint;
+    v_end    date := p_end;
+    v_runner integer := pg_backend_pid();
+    v_n      bigint;
 BEGIN
-    -- guarantees: mf_batch holds exactly the given keys (a key given twice
-    -- once, from its earliest week), start_week null or after stop_week when
-    -- nothing is to be computed, in key order
-    DELETE FROM mf_batch;
+    -- guarantees: the session's rows of _private_feature_batch are exactly
+    -- the given keys (a key given twice once, from its earliest week),
+    -- start_week null or after stop_week when nothing is to be computed, in
+    -- key order
+    DELETE FROM _private_feature_batch WHERE runner = v_runner;
     -- one row per key: where it starts and stops, and the running state of
     -- the stored row of the week before the start (one statement: the table
     -- is wide, and each UPDATE of it rewrote every row). The lookups are
     -- MATERIALIZED: inlined, a value is computed again (lookups included)
     -- wherever a later step names it; the arithmetic after them is not (each
     -- step copied every row again).
-    INSERT INTO mf_batch
+    INSERT INTO _private_feature_batch (runner, product_id, location_id, from_week, new_first, old_first,
+                                        last_stored, start_week, stop_week, tail_week, prior_sold, prior_revenue,
+                                        seed)
     WITH k AS (
         -- a null from_week anywhere means "from the first week"
         SELECT k.p AS product_id, k.l AS location_id,
@@ -178,6 +140,10 @@ BEGIN
     -- week's lines alone (a calendar roll looks up nothing)
     firsts AS MATERIALIZED (
         SELECT s.*,
+               -- (on timestamp, not timestamptz: the date_trunc and the cast of
+               -- timestamptz depend on the session's time zone, and such a
+               -- function makes Citus 13 rebuild the statement for the worker
+               -- wrongly: docs/scale-out.md)
                CASE WHEN s.from_week > s.old_first THEN s.old_first ELSE date_trunc('week', least(
                    (SELECT min(l.business_date) FROM erp_sales_lines l
                      WHERE l.product_id = s.product_id AND l.location_id = s.location_id AND NOT l.deleted),
@@ -187,10 +153,10 @@ BEGIN
                      WHERE o.product_id = s.product_id AND o.location_id = s.location_id AND NOT o.deleted),
                    (SELECT min(i.invoice_date) FROM erp_invoice_lines i
                      WHERE i.product_id = s.product_id AND i.location_id = s.location_id AND NOT i.deleted)
-               ))::date END AS new_first
+               )::timestamp)::date END AS new_first
         FROM stored s
     )
-    SELECT b.product_id, b.location_id, b.from_week, b.new_first, b.old_first, b.last_stored,
+    SELECT v_runner, b.product_id, b.location_id, b.from_week, b.new_first, b.old_first, b.last_stored,
            s.start_week, e.stop_week, b.tail_week,
            -- the tails end the week before the start (a calendar roll, a
            -- continuation) and hold every stored week the windows and lags
@@ -238,7 +204,6 @@ BEGIN
     -- the root to a page anywhere, and split pages in half
     ORDER BY b.product_id, b.location_id;
     GET DIAGNOSTICS v_n = ROW_COUNT;
-    PERFORM analyze_work_table('mf_batch', v_n);
     RETURN v_n;
 END;
 $$;
@@ -252,18 +217,19 @@ VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
 DECLARE
-    v_end date := p_end;
-    v_n   bigint;
+    v_end    date := p_end;
+    v_runner integer := pg_backend_pid();
+    v_n      bigint;
 BEGIN
-    -- guarantees: no key of mf_batch keeps a row before its first week or after p_end
+    -- guarantees: no key of the session's batch keeps a row before its first week or after p_end
     -- (only keys that can have such rows: a join of every key in the batch
     -- with features would read the whole table for nothing)
-    IF EXISTS (SELECT 1 FROM mf_batch b
-               WHERE b.last_stored IS NOT NULL
+    IF EXISTS (SELECT 1 FROM _private_feature_batch b
+               WHERE b.runner = v_runner AND b.last_stored IS NOT NULL
                  AND (b.new_first IS DISTINCT FROM b.old_first OR b.last_stored > v_end)) THEN
         DELETE FROM features f
-        USING mf_batch b
-        WHERE f.product_id = b.product_id AND f.location_id = b.location_id
+        USING _private_feature_batch b
+        WHERE b.runner = v_runner AND f.product_id = b.product_id AND f.location_id = b.location_id
           AND b.last_stored IS NOT NULL
           AND (b.new_first IS DISTINCT FROM b.old_first OR b.last_stored > v_end)
           AND (b.new_first IS NULL OR f.week_start < b.new_first OR f.week_start > v_end);
@@ -274,7 +240,7 @@ BEGIN
 END;
 $$;
 
--- Every week each key of mf_batch computes, from the C kernel, written:
+-- Every week each key of the session's batch computes, from the C kernel, written:
 -- inserted, or replaced where a value changed. Returns the rows written and,
 -- after a plain insert, per key the weeks its tails keep (new_*).
 CREATE OR REPLACE FUNCTION @extschema@.write_feature_rows(OUT rows_written bigint, OUT new_p text[], OUT new_l text[],
@@ -291,10 +257,11 @@ DECLARE
     -- over the lookback
     c_lookback  constant integer := masterfile.features_lookback_weeks();
     c_sold_tail constant integer := masterfile.forecast_weeks();
+    v_runner    integer := pg_backend_pid();
     v_rows text;
 BEGIN
-    -- guarantees: every week start_week..stop_week of each key of mf_batch
-    -- is stored as the kernel computes it from the key's lines and seed
+    -- guarantees: every week start_week..stop_week of each key of the
+    -- session's batch is stored as the kernel computes it from the key's lines and seed
 
     -- Each key's weeks in one call of the C kernel
     -- (sql/control/020_features_kernel.sql): its lines aggregated by week
@@ -309,7 +276,7 @@ BEGIN
     -- passes, and hash the whole table for one week.
     v_rows := $rows$
     SELECT t.product_id, t.location_id, k.*
-    FROM mf_batch t
+    FROM _private_feature_batch t
     CROSS JOIN LATERAL (
         SELECT array_agg(w.i) AS i,
                array_agg(w.sold) AS sold, array_agg(w.returned) AS returned,
@@ -381,7 +348,7 @@ BEGIN
         AS k(week_start date, week_index integer,
              @features {name} {type}@
         )
-    WHERE t.start_week IS NOT NULL AND t.start_week <= t.stop_week
+    WHERE t.runner = $3 AND t.start_week IS NOT NULL AND t.start_week <= t.stop_week
     $rows$;
     -- When no key of the batch computes a week it has stored (a full
     -- rebuild, a calendar roll: last_stored is the key's last row), a plain
@@ -391,7 +358,8 @@ BEGIN
     -- the planner to misjudge while the table grows), and a row equal to the
     -- stored one is not touched. (Built here rather than written twice; it is
     -- planned in under a millisecond.)
-    IF NOT EXISTS (SELECT FROM mf_batch WHERE start_week <= stop_week AND last_stored >= start_week) THEN
+    IF NOT EXISTS (SELECT FROM _private_feature_batch
+                   WHERE runner = v_runner AND start_week <= stop_week AND last_stored >= start_week) THEN
         -- every row it computes is written: what the key's tails keep of
         -- them comes back from the insert (a read of the rows just written
         -- fetched each from its page, not yet all-visible: 2.3 s of a full
@@ -408,13 +376,14 @@ BEGIN
                      FILTER (WHERE i.week_start > b.stop_week - 7 * $2) AS sold,
                  coalesce(string_agg(float8send(i.revenue), ''::bytea ORDER BY i.week_start)
                               FILTER (WHERE i.week_start > b.stop_week - 7 * $1), ''::bytea) AS revenue
-          -- $1, $2: c_lookback, c_sold_tail
+          -- $1, $2, $3: c_lookback, c_sold_tail, the runner
           FROM ins i
-          JOIN mf_batch b ON b.product_id = i.product_id AND b.location_id = i.location_id
+          JOIN _private_feature_batch b
+            ON b.runner = $3 AND b.product_id = i.product_id AND b.location_id = i.location_id
           GROUP BY i.product_id, i.location_id) w
     $tails$
         INTO rows_written, new_p, new_l, new_lo, new_n, new_sold, new_revenue
-        USING c_lookback, c_sold_tail;
+        USING c_lookback, c_sold_tail, v_runner;
     ELSE
         EXECUTE 'INSERT INTO features AS f (product_id, location_id, week_start, week_index, '
             || '@features {name}@) ' || v_rows || $upsert$
@@ -426,7 +395,7 @@ BEGIN
         @features excluded.{name}@
     )
     WHERE f IS DISTINCT FROM excluded
-    $upsert$ USING c_lookback, c_sold_tail;
+    $upsert$ USING c_lookback, c_sold_tail, v_runner;
         GET DIAGNOSTICS rows_written = ROW_COUNT;
     END IF;
 END;
@@ -446,12 +415,14 @@ AS $$
 DECLARE
     c_lookback  constant integer := masterfile.features_lookback_weeks();
     c_sold_tail constant integer := masterfile.forecast_weeks();
-    v_end date := p_end;
+    v_end    date := p_end;
+    v_runner integer := pg_backend_pid();
 BEGIN
-    -- guarantees: each key of mf_batch with lines has its row, with tails
+    -- guarantees: each key of the session's batch with lines has its row, with tails
     -- that are its stored weeks' (or null, and readers use the rows)
-    DELETE FROM _private_feature_keys k USING mf_batch b
-    WHERE k.product_id = b.product_id AND k.location_id = b.location_id AND b.new_first IS NULL;
+    DELETE FROM _private_feature_keys k USING _private_feature_batch b
+    WHERE b.runner = v_runner AND k.product_id = b.product_id AND k.location_id = b.location_id
+      AND b.new_first IS NULL;
     -- each key's first week and tails (migration t0010) as its rows now
     -- stand. The tails end at the last week computed (or, when nothing was,
     -- at the last stored week up to end_week). A computation that started
@@ -471,7 +442,7 @@ BEGIN
                     CASE WHEN t.append
                          THEN substring(o.revenue_tail FROM greatest(1, octet_length(o.revenue_tail) - 8 * (c_lookback - t.weeks_read) + 1))
                          ELSE ''::bytea END || coalesce(nw.revenue, r.revenue) END
-    FROM mf_batch b
+    FROM _private_feature_batch b
     CROSS JOIN LATERAL (
         SELECT e.tail_week, e.append, e.keep, rf.read_from, (e.tail_week - rf.read_from) / 7 + 1 AS weeks_read
         FROM (SELECT CASE WHEN w.tail_week >= b.new_first THEN w.tail_week END AS tail_week,
@@ -504,7 +475,7 @@ BEGIN
               ORDER BY f.week_start) w
         WHERE NOT t.keep AND nw.p IS NULL
     ) r ON true
-    WHERE b.new_first IS NOT NULL
+    WHERE b.runner = v_runner AND b.new_first IS NOT NULL
     ON CONFLICT (product_id, location_id) DO UPDATE
     SET first_week = excluded.first_week, tail_week = excluded.tail_week, sold_tail = excluded.sold_tail,
         revenue_tail = excluded.revenue_tail
@@ -532,8 +503,12 @@ SET work_mem = '64MB'
 AS $$
 DECLARE
     v_end     date := end_week();
+    v_runner  integer := pg_backend_pid();
     v_written bigint;
     v_w       record;
+    v_p       text[];
+    v_l       text[];
+    v_from    date[];
 BEGIN
     -- guarantees: for every given key, stored rows equal a from-scratch
     -- computation over weeks first_week..end_week (up to 260 weeks past the
@@ -543,9 +518,16 @@ BEGIN
     v_written := delete_stale_features(v_end);
     SELECT * INTO v_w FROM write_feature_rows();
     PERFORM store_feature_tails(v_end, v_w.new_p, v_w.new_l, v_w.new_lo, v_w.new_n, v_w.new_sold, v_w.new_revenue);
-    -- a range longer than a batch computes goes on in a later batch
-    PERFORM mark_continuations(array_agg(product_id), array_agg(location_id), array_agg(stop_week + 7))
-    FROM mf_batch WHERE stop_week < v_end;
+    -- a range longer than a batch computes goes on in a later batch (read
+    -- first, then marked: on Citus a function called in a statement on the
+    -- batch would run on the tenant's worker)
+    SELECT array_agg(product_id), array_agg(location_id), array_agg(stop_week + 7) INTO v_p, v_l, v_from
+    FROM _private_feature_batch WHERE runner = v_runner AND stop_week < v_end;
+    IF v_p IS NOT NULL THEN
+        PERFORM mark_continuations(v_p, v_l, v_from);
+    END IF;
+    -- the batch leaves nothing behind at commit
+    DELETE FROM _private_feature_batch WHERE runner = v_runner;
     RETURN v_written + v_w.rows_written;
 END;
 $$;

@@ -43,18 +43,25 @@ $$;
 -- and cannot delete.
 CREATE OR REPLACE FUNCTION @extschema@.settle_work_hints(p_max_hint bigint, p_stalled boolean)
 RETURNS void
-LANGUAGE sql
+-- PL/pgSQL, and the queue asked in a statement of its own: Citus plans no
+-- statement of an SQL function that reads its parameters, and the queue
+-- sits on the tenant's worker while the hints are the coordinator's
+LANGUAGE plpgsql
 VOLATILE PARALLEL UNSAFE
 SECURITY DEFINER
 SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
-    WITH requeued AS (
+DECLARE
+    v_queued boolean := EXISTS (SELECT 1 FROM _private_dirty_keys);
+BEGIN
+    -- guarantees: the tenant's hints up to p_max_hint are gone, and one
+    -- new hint stands for what is still queued
+    DELETE FROM masterfile.work_hints WHERE schema_name = '@extschema@' AND hint_id <= p_max_hint;
+    IF v_queued THEN
         INSERT INTO masterfile.work_hints (schema_name, not_before)
-        SELECT '@extschema@', now() + CASE WHEN p_stalled THEN interval '10 seconds' ELSE interval '0' END
-        WHERE EXISTS (SELECT 1 FROM _private_dirty_keys)
-        RETURNING 1
-    )
-    DELETE FROM masterfile.work_hints WHERE schema_name = '@extschema@' AND hint_id <= p_max_hint
+        VALUES ('@extschema@', now() + CASE WHEN p_stalled THEN interval '10 seconds' ELSE interval '0' END);
+    END IF;
+END;
 $$;
 
 -- Queue keys from a week on (null week: from the key's first week).
@@ -212,12 +219,17 @@ $$;
 CREATE OR REPLACE FUNCTION @extschema@.mark_continuations(p_product_ids text[], p_location_ids text[],
                                                           p_from_weeks date[])
 RETURNS void
-LANGUAGE sql
+-- PL/pgSQL: Citus plans no statement of an SQL function that reads its
+-- parameters ("could not create distributed plan")
+LANGUAGE plpgsql
 VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
+BEGIN
+    -- guarantees: a features mark per given key, from its given week
     INSERT INTO _private_dirty_keys (product_id, location_id, from_week, scope)
-    SELECT p, l, w, 'features' FROM unnest(p_product_ids, p_location_ids, p_from_weeks) AS k(p, l, w)
+    SELECT p, l, w, 'features' FROM unnest(p_product_ids, p_location_ids, p_from_weeks) AS k(p, l, w);
+END;
 $$;
 
 -- Statement-level trigger on an ERP line table. Arguments: the line's date

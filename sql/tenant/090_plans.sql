@@ -21,40 +21,6 @@ CROSS JOIN settings s
 CROSS JOIN LATERAL generate_series(1, s.horizon_weeks) AS h
 WHERE r.reason IS DISTINCT FROM 'inactive';
 
--- Session-lived work table of refresh_plans, emptied at every commit (see
--- ensure_work_tables in 060_features.sql for why it is not created per call).
-CREATE OR REPLACE FUNCTION @extschema@.ensure_plan_work_table()
-RETURNS void
-LANGUAGE plpgsql
-VOLATILE PARALLEL UNSAFE
-SET search_path = pg_catalog, @extschema@, pg_temp
-AS $$
-BEGIN
-    -- guarantees: pg_temp.mf_plan exists, empty at commit (a session that
-    -- created it with the kernel's result columns keeps them, unused)
-    IF to_regclass('pg_temp.mf_plan') IS NULL THEN
-        CREATE TEMP TABLE mf_plan (
-            product_id          text NOT NULL,
-            location_id         text NOT NULL,
-            -- the key's place in the kernel's arrays; null: no features at end_week
-            ord                 integer,
-            sigma               double precision,
-            est_on_hand         double precision,
-            on_order            double precision,
-            lead_time_days      double precision,
-            review_period_weeks double precision,
-            service_level       double precision,
-            min_order_qty       double precision,
-            order_multiple      double precision,
-            discontinued        boolean,
-            assorted            boolean,
-            location_enabled    boolean,
-            PRIMARY KEY (product_id, location_id)
-        ) ON COMMIT DELETE ROWS;
-    END IF;
-END;
-$$;
-
 -- Recompute the pipeline's columns of recommendations of the given keys
 -- (forecasts are a view over them). Returns the recommendation rows
 -- inserted, updated or deleted.
@@ -73,17 +39,21 @@ DECLARE
     v_end     date := end_week();
     -- the run's time, as a value: Citus refuses now() in an UPDATE's SET on a tenant's table
     v_now     timestamptz := now();
+    v_runner  integer := pg_backend_pid();
     v_written bigint := 0;
     v_n       bigint;
     v_out     record;
+    v_p       text[];
+    v_l       text[];
 BEGIN
     -- guarantees: for every given key, the pipeline's columns of its
     -- recommendation (and so its forecasts) equal a computation from scratch; a row is
     -- written only where a value changed (computed_at moves with it,
     -- qty_changed_at only with recommended_qty); the UI's columns are never
     -- written and a row holding a UI decision is never deleted
-    PERFORM ensure_plan_work_table();
-    DELETE FROM mf_plan;
+    -- the batch is staged in _private_plan_batch (migration t0019), the
+    -- session's rows keyed by its backend pid, and leaves nothing at commit
+    DELETE FROM _private_plan_batch WHERE runner = v_runner;
 
     -- one row per key with its master-file row at end_week and its
     -- attributes as the master file has them (key_attributes, 065: the
@@ -91,10 +61,10 @@ BEGIN
     -- no row at end_week has no ord and needs no attribute. Each lookup is a
     -- LATERAL subquery kept apart by OFFSET 0, so it runs per key on the
     -- tables' keys: the cost follows the batch, not the tenant.
-    INSERT INTO mf_plan (product_id, location_id, ord, sigma, est_on_hand, on_order, lead_time_days,
+    INSERT INTO _private_plan_batch (runner, product_id, location_id, ord, sigma, est_on_hand, on_order, lead_time_days,
                          review_period_weeks, service_level, min_order_qty, order_multiple, discontinued,
                          assorted, location_enabled)
-    SELECT k.p, k.l,
+    SELECT v_runner, k.p, k.l,
            CASE WHEN f.week_start IS NOT NULL
                 THEN row_number() OVER (PARTITION BY f.week_start IS NOT NULL ORDER BY k.p, k.l) END,
            f.sold_std_13, f.est_on_hand, f.on_order,
@@ -111,10 +81,6 @@ BEGIN
                        FROM key_attributes a
                        WHERE f.week_start IS NOT NULL AND a.product_id = k.p AND a.location_id = k.l
                        OFFSET 0) a ON true;
-    -- a batch is 1 or thousands of keys: without statistics every statement
-    -- below would be planned for a guess (and scan all forecasts for one key)
-    GET DIAGNOSTICS v_n = ROW_COUNT;
-    PERFORM analyze_work_table('mf_plan', v_n);
 
     -- one kernel call for the batch: each key's units_sold over the last
     -- min(n, c_demand_weeks) weeks ending at end_week, keys in ord order, as
@@ -135,7 +101,7 @@ BEGIN
                  array_agg(a.discontinued ORDER BY a.ord) AS discontinued,
                  array_agg(a.assorted ORDER BY a.ord) AS assorted,
                  array_agg(a.location_enabled ORDER BY a.ord) AS location_enabled
-          FROM mf_plan a
+          FROM _private_plan_batch a
           LEFT JOIN LATERAL (SELECT fk.sold_tail FROM _private_feature_keys fk
                              WHERE fk.product_id = a.product_id AND fk.location_id = a.location_id
                                AND fk.tail_week = v_end
@@ -154,7 +120,7 @@ BEGIN
                       AND f.product_id = a.product_id AND f.location_id = a.location_id
                       AND f.week_start > v_end - 7 * c_demand_weeks AND f.week_start <= v_end
                     ORDER BY f.week_start) w) y
-          WHERE a.ord IS NOT NULL
+          WHERE a.runner = v_runner AND a.ord IS NOT NULL
           HAVING count(*) > 0) b
     CROSS JOIN LATERAL masterfile.forecast_batch(
         b.y_flat, b.lengths, b.sigma, b.est_on_hand, b.on_order, b.lead_time_days, b.review_period_weeks,
@@ -168,8 +134,8 @@ BEGIN
     SELECT p.product_id, p.location_id, v_end, o.demand_class, o.method, o.forecast_per_week, o.sigma,
            o.lead_time_weeks, p.review_period_weeks::integer, p.service_level, o.z, o.safety_stock, o.order_up_to,
            o.inventory_position, o.raw_qty, o.recommended_qty, o.reason, v_now, v_now
-    FROM mf_plan p
-    -- the kernel's results, in ord order (not copied back onto mf_plan
+    FROM _private_plan_batch p
+    -- the kernel's results, in ord order (not copied back onto the batch
     -- first: an UPDATE of every key's row)
     JOIN unnest(v_out.demand_class, v_out.method, v_out.forecast_per_week, v_out.sigma, v_out.lead_time_weeks,
                 v_out.z, v_out.safety_stock, v_out.order_up_to, v_out.inventory_position, v_out.raw_qty,
@@ -177,6 +143,7 @@ BEGIN
         WITH ORDINALITY AS o(demand_class, method, forecast_per_week, sigma, lead_time_weeks, z, safety_stock,
                              order_up_to, inventory_position, raw_qty, recommended_qty, reason, ord)
         ON o.ord = p.ord
+    WHERE p.runner = v_runner
     ON CONFLICT (product_id, location_id) DO UPDATE
     SET as_of_week = excluded.as_of_week, demand_class = excluded.demand_class, method = excluded.method,
         forecast_per_week = excluded.forecast_per_week, sigma = excluded.sigma,
@@ -199,22 +166,26 @@ BEGIN
     v_written := v_written + v_n;
 
     -- keys without features at end_week: a row the UI has not touched goes;
-    -- a decided one stays, inactive
-    SELECT delete_undecided_recommendations(array_agg(p.product_id), array_agg(p.location_id)) INTO v_n
-    FROM mf_plan p WHERE p.ord IS NULL;
-    v_written := v_written + coalesce(v_n, 0);
+    -- a decided one stays, inactive (read first, then deleted: on Citus a
+    -- function called in a statement on the batch would run on the worker)
+    SELECT array_agg(p.product_id), array_agg(p.location_id) INTO v_p, v_l
+    FROM _private_plan_batch p WHERE p.runner = v_runner AND p.ord IS NULL;
+    IF v_p IS NOT NULL THEN
+        v_written := v_written + delete_undecided_recommendations(v_p, v_l);
+    END IF;
 
     UPDATE recommendations r
     SET recommended_qty = 0, reason = 'inactive',
         qty_changed_at = CASE WHEN r.recommended_qty IS DISTINCT FROM 0::double precision
                               THEN v_now ELSE r.qty_changed_at END,
         computed_at = v_now
-    FROM mf_plan p
-    WHERE r.product_id = p.product_id AND r.location_id = p.location_id AND p.ord IS NULL
+    FROM _private_plan_batch p
+    WHERE p.runner = v_runner AND r.product_id = p.product_id AND r.location_id = p.location_id AND p.ord IS NULL
       AND (r.recommended_qty, r.reason) IS DISTINCT FROM (0::double precision, 'inactive');
     GET DIAGNOSTICS v_n = ROW_COUNT;
     v_written := v_written + v_n;
 
+    DELETE FROM _private_plan_batch WHERE runner = v_runner;
     RETURN v_written;
 END;
 $$;
@@ -233,13 +204,17 @@ AS $$
         OR p_decided_at IS NOT NULL OR p_note IS NOT NULL
 $$;
 
--- The pipeline's only way to delete a recommendation: it has no DELETE on
--- the table, and this deletes the given keys' rows that hold no decision.
+-- How the pipeline deletes recommendations: the given keys' rows that hold
+-- no decision. A decided row is kept by the table's trigger
+-- (keep_decided_recommendations, below), whoever deletes. It runs as its
+-- caller, the pipeline (it was the owner's, with no DELETE for the
+-- pipeline; on Citus an owner's function after the pipeline's writes in one
+-- transaction is refused: "placements modified by a different user").
 CREATE OR REPLACE FUNCTION @extschema@.delete_undecided_recommendations(p_product_ids text[], p_location_ids text[])
 RETURNS bigint
 LANGUAGE plpgsql
 VOLATILE PARALLEL UNSAFE
-SECURITY DEFINER
+SECURITY INVOKER
 SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
 DECLARE

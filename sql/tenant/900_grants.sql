@@ -20,15 +20,22 @@ BEGIN
     EXECUTE format('GRANT USAGE ON SCHEMA %I TO %I', v_schema, v_reader);
     EXECUTE format('GRANT SELECT ON ALL TABLES IN SCHEMA %I TO %I', v_schema, v_reader);
     -- the pipeline's own bookkeeping is named _private_* (the queue, the
-    -- keys' tails, the keys set aside, the week accounted for): the reader
-    -- does not see it, the pipeline alone reads it; owner's-rights views
-    -- (queue_status, key_attributes, master_file) show what readers need
+    -- keys' tails, the keys set aside, the week accounted for, the batches
+    -- in flight): the reader does not see it, the pipeline alone reads it;
+    -- owner's-rights views (queue_status, key_attributes, master_file) show
+    -- what readers need. On a Citus coordinator a view's query runs on the
+    -- tenant's worker as the reading role, not as the view's owner, so there
+    -- the reader keeps SELECT on them (it writes none; docs/scale-out.md)
     FOR v_table IN
         SELECT c.relname FROM pg_class c
         WHERE c.relnamespace = v_schema::pg_catalog.regnamespace AND c.relkind IN ('r', 'v')
           AND c.relname LIKE '\_private\_%'
     LOOP
-        EXECUTE format('REVOKE SELECT ON %I FROM %I', v_table, v_reader);
+        IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') THEN
+            EXECUTE format('GRANT SELECT ON %I TO %I', v_table, v_reader);
+        ELSE
+            EXECUTE format('REVOKE SELECT ON %I FROM %I', v_table, v_reader);
+        END IF;
         EXECUTE format('GRANT SELECT ON %I TO %I', v_table, v_pipeline);
     END LOOP;
     -- the ERP token is the loader's alone
@@ -52,6 +59,8 @@ BEGIN
     EXECUTE format('GRANT INSERT, UPDATE, DELETE ON _private_dirty_keys TO %I', v_pipeline);
     EXECUTE format('GRANT USAGE ON SEQUENCE runs_run_id_seq, _private_dirty_keys_mark_id_seq TO %I', v_pipeline);
     EXECUTE format('GRANT INSERT, UPDATE, DELETE ON features, _private_feature_keys, _private_failed_keys TO %I', v_pipeline);
+    -- the batches in flight (migration t0019)
+    EXECUTE format('GRANT INSERT, DELETE ON _private_feature_batch, _private_plan_batch TO %I', v_pipeline);
     EXECUTE format('GRANT UPDATE ON _private_pipeline_state TO %I', v_pipeline);
 
     -- one owner per field (data-contract.md): the UI writes ui_* and settings;
@@ -73,9 +82,10 @@ BEGIN
     -- through a move (docs/scale-out.md)
     EXECUTE format('GRANT INSERT, UPDATE ON recommendations TO %I', v_pipeline);
     EXECUTE format('GRANT UPDATE ON recommendations TO %I', v_ui);
-    -- the pipeline deletes recommendations only through
-    -- delete_undecided_recommendations() (090_plans.sql), never directly
-    EXECUTE format('REVOKE DELETE ON recommendations FROM %I', v_pipeline);
+    -- the pipeline deletes the recommendations of keys without features
+    -- (delete_undecided_recommendations, 090_plans.sql); a decided row is
+    -- kept by the trigger keep_decided_recommendations, whoever deletes
+    EXECUTE format('GRANT DELETE ON recommendations TO %I', v_pipeline);
     -- the UI acknowledges conflicts, writing only who and when (t0012); the
     -- ERP's and the pipeline's columns stay out of its reach (the same trigger)
     EXECUTE format('GRANT UPDATE ON conflicts TO %I', v_ui);
@@ -99,7 +109,6 @@ BEGIN
                    ' delete_stale_features(date), write_feature_rows(),'
                    ' store_feature_tails(date, text[], text[], date[], integer[], bytea[], bytea[]),'
                    ' refresh_plans(text[], text[]), ensure_work_tables(),'
-                   ' analyze_work_table(text, bigint),'
                    ' end_week_moved(), check_end_week(), expand_global_marks(), prepare_queue(),'
                    ' mark_all_keys(date, text), mark_continuations(text[], text[], date[])'
                    ' TO %I', v_pipeline);
@@ -108,7 +117,7 @@ BEGIN
     -- a writer's hint from its own session (the loader's batches, the API's edits)
     EXECUTE format('GRANT EXECUTE ON FUNCTION hint_work() TO %I, %I, %I', v_loader, v_ui, v_pipeline);
     EXECUTE format('GRANT EXECUTE ON FUNCTION try_load_lock(), release_load_lock() TO %I', v_loader);
-    EXECUTE format('GRANT EXECUTE ON FUNCTION ensure_plan_work_table(),'
+    EXECUTE format('GRANT EXECUTE ON FUNCTION'
                    ' delete_undecided_recommendations(text[], text[]), apply_retention() TO %I', v_pipeline);
     -- every role of the tenant may evaluate the decision rule, which the
     -- trigger keep_decided_recommendations runs as the deleting role
