@@ -42,6 +42,14 @@ def node_of(conn, schema: str) -> tuple[str, int]:
     return rows[0]
 
 
+def move_to_another_worker(conn, schema: str) -> None:
+    """citus_schema_move, its default transfer (logical replication), to a worker the tenant is not on."""
+    target = conn.execute("SELECT node_name, node_port FROM citus_get_active_worker_nodes()"
+                          " WHERE (node_name, node_port) <> (%s, %s) LIMIT 1", node_of(conn, schema)).fetchone()
+    conn.execute("SELECT citus_schema_move(%s::regnamespace, %s, %s)", (schema, *target))
+    assert node_of(conn, schema) == tuple(target)
+
+
 def load(tenant, seed: int = 11) -> None:
     with tenant.connect() as admin:
         admin.execute("UPDATE settings SET as_of_date = %s", (AS_OF,))
@@ -99,11 +107,7 @@ def test_a_moved_tenant_keeps_its_rights_and_is_still_processed_by_pg_cron(make_
     with t.connect() as conn:
         wait_for_cron(lambda: scalar(conn, "SELECT count(*) FROM _private_dirty_keys") == 0
                       and bool(scalar(conn, "SELECT count(*) FROM features")), t.url, t.schema)
-        before = node_of(conn, t.schema)
-        target = conn.execute("SELECT node_name, node_port FROM citus_get_active_worker_nodes()"
-                              " WHERE (node_name, node_port) <> (%s, %s) LIMIT 1", before).fetchone()
-        conn.execute("SELECT citus_schema_move(%s::regnamespace, %s, %s)", (t.schema, *target))
-        assert node_of(conn, t.schema) == tuple(target)
+        move_to_another_worker(conn, t.schema)
     # the roles' rights moved with the tables: the loader writes lines, the
     # UI its settings, and neither what is the other's
     with t.connect("loader") as conn:
@@ -131,10 +135,7 @@ def test_a_tenant_distributed_later_is_moved_and_processed(db_url, make_tenant):
     res = pyloader("tenant", "distribute", "later", url=db_url)
     assert res.returncode == 0, res.stderr
     with t.connect() as conn:
-        before = node_of(conn, t.schema)
-        target = conn.execute("SELECT node_name, node_port FROM citus_get_active_worker_nodes()"
-                              " WHERE (node_name, node_port) <> (%s, %s) LIMIT 1", before).fetchone()
-        conn.execute("SELECT citus_schema_move(%s::regnamespace, %s, %s)", (t.schema, *target))
+        move_to_another_worker(conn, t.schema)
     result = run.run_until_empty(t.client_id, t.url, progress=False)
     assert result["keys_failed"] == 0 and result["keys_left"] == 0
     check_against_reference(t)
