@@ -3,7 +3,7 @@
 -- owner its own tables. Everything is rolled back.
 BEGIN;
 SET search_path = t_pgtap, public, pg_catalog;
-SELECT plan(56);
+SELECT plan(57);
 
 -- the objects
 SELECT has_table('t_pgtap', t, t) FROM unnest(ARRAY['ui_product_settings', 'ui_location_settings',
@@ -130,8 +130,11 @@ SELECT table_privs_are('t_pgtap', 'erp_products', 't_pgtap_ui', ARRAY['SELECT'],
 -- which columns each may write is a trigger's, not column grants (Citus keeps no column grant)
 SELECT table_privs_are('t_pgtap', 'recommendations', 't_pgtap_ui', ARRAY['SELECT', 'UPDATE'],
     't_pgtap_ui updates recommendations (its decision columns, by guard_shared_columns)');
-SELECT table_privs_are('t_pgtap', 'recommendations', 't_pgtap_pipeline', ARRAY['SELECT', 'INSERT', 'UPDATE'],
-    't_pgtap_pipeline inserts and updates recommendations (not the decision, by guard_shared_columns)');
+SELECT table_privs_are('t_pgtap', 'recommendations', 't_pgtap_pipeline', ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE'],
+    't_pgtap_pipeline inserts and updates recommendations (not the decision, by guard_shared_columns), '
+    'and deletes those of keys without features');
+SELECT has_trigger('t_pgtap', 'recommendations', 'keep_decided_recommendations',
+    'recommendations keeps a decided row, whoever deletes');
 SELECT has_trigger('t_pgtap', 'recommendations', 'guard_shared_columns', 'recommendations keeps each column to its writer');
 SELECT has_trigger('t_pgtap', 'conflicts', 'guard_shared_columns', 'conflicts keeps each column to its writer');
 
