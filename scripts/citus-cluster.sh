@@ -113,6 +113,21 @@ CONF
   fi
 }
 
+# The nodes' ports lie in Linux's ephemeral range (32768-60999): a client
+# connection that drew one as its own port leaves it in TIME-WAIT for a
+# minute after it closes, and the node then cannot bind it ("Address
+# already in use"). Wait that out, then give up.
+start_node() {
+  local tries
+  for tries in 1 2 3 4 5 6 7 8; do
+    as_pg "$bindir/pg_ctl" -D "$1" -l "$1.log" -w -t 60 start >/dev/null && return 0
+    tail -n 5 "$1.log" 2>/dev/null | grep -q "Address already in use" || return 1
+    echo "citus-cluster: port of $1 still held by a closed connection (TIME-WAIT); retrying in 10 s" >&2
+    sleep 10
+  done
+  return 1
+}
+
 start() {
   local why
   if why=$(citus_missing); then die "$why"; fi
@@ -127,8 +142,7 @@ start() {
     [ -f "$data/PG_VERSION" ] || init_node "$data" "$port"
     node_settings "$data" "$port"
     rm -f "$data/postmaster.pid"
-    as_pg "$bindir/pg_ctl" -D "$data" -l "$data.log" -w -t 60 start >/dev/null \
-      || die "node ${nodes[$i]} did not start; last log lines:
+    start_node "$data" || die "node ${nodes[$i]} did not start; last log lines:
 $(tail -n 15 "$data.log" 2>/dev/null)"
   done
   # the masterfile database on every node, Citus and pg_cron in each (pg_cron
