@@ -14,6 +14,7 @@ the database, so two databases of one cluster (test clones) never share a job.
 from __future__ import annotations
 
 import os
+import time
 
 import psycopg
 
@@ -24,6 +25,9 @@ PROCESS_SCHEDULE = "* * * * *"  # pg_cron 1.4: minutes are the finest grain
 DISPATCH_COMMAND = queries.CRON_DISPATCH_COMMAND
 PURGE_JOB = "masterfile:purge-job-run-details"
 PURGE_COMMAND = queries.CRON_PURGE_COMMAND
+# pg_cron's launcher reads its invalidation messages at least once a second
+# (MaxWait, 1000 ms, in pg_cron.c): a job written this long ago has been read
+LAUNCHER_READS_WITHIN_SECONDS = 1.5
 
 
 def sessions() -> int:
@@ -63,17 +67,21 @@ def schedule_database(url: str | None = None, *, count: int | None = None) -> li
     a migration) overflows the launcher's invalidation queue before it has
     read it; its jobs then never start until the next write it does read
     (docs/scheduling.md). So call this after such a change has committed,
-    never just before.
+    never just before; and when it wrote a job it returns only once the
+    launcher has read it, so that the next such change (the next tenant's
+    creation, right after) cannot make it lose the write.
     """
     count = sessions() if count is None else count
     conn, database = cron_connection(url)
     wanted = {dispatch_job_name(database, i): (PROCESS_SCHEDULE, DISPATCH_COMMAND, database, app_role())
               for i in range(1, count + 1)}
+    written = False
     with conn:
         have = {name: (jobid, tuple(rest)) for jobid, name, *rest in conn.execute(
             queries.CRON_JOBS_FOR_DB, {"prefix": _like_prefix(job_prefix(database))})}
         for jobid, _ in (v for name, v in have.items() if name not in wanted):
             conn.execute(queries.CRON_UNSCHEDULE, {"jobid": jobid})
+            written = True
         purge = {PURGE_JOB: ("17 * * * *", PURGE_COMMAND, conn.info.dbname, conn.info.user)}
         have.update({name: (jobid, tuple(rest)) for jobid, name, *rest in conn.execute(
             queries.CRON_JOBS_FOR_DB, {"prefix": _like_prefix(PURGE_JOB)})})
@@ -82,6 +90,9 @@ def schedule_database(url: str | None = None, *, count: int | None = None) -> li
                 continue
             conn.execute(queries.CRON_SCHEDULE, {"jobname": name, "schedule": schedule, "command": command,
                                                  "database": db_name, "username": user, "active": True})
+            written = True
+    if written:
+        time.sleep(LAUNCHER_READS_WITHIN_SECONDS)
     return list(wanted)
 
 
