@@ -54,7 +54,7 @@ BEGIN
     -- role) has no hint: its trigger ran on the tenant's worker. A cron
     -- dispatcher sweeps unhinted tenants for queued work, one at a time
     -- (plain PostgreSQL hints in the marking transaction: no sweep)
-    IF p_trigger = 'cron' AND EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'citus') THEN
+    IF p_trigger = 'cron' AND masterfile.on_citus() THEN
         IF pg_catalog.pg_try_advisory_lock(masterfile.lock_key('', 'sweep')) THEN
             FOR v_schema IN
                 SELECT t.schema_name FROM masterfile.tenants t
@@ -137,7 +137,7 @@ DECLARE
     -- on a Citus coordinator the roles must log in: Citus reaches a tenant's
     -- worker over a connection of the current role (docs/scale-out.md: only
     -- the nodes may, by pg_hba.conf); elsewhere nobody logs in as them
-    v_login  text := CASE WHEN EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus')
+    v_login  text := CASE WHEN masterfile.on_citus()
                           THEN 'LOGIN' ELSE 'NOLOGIN' END;
 BEGIN
     -- guarantees: the five roles of the tenant exist, none can log in but
@@ -291,6 +291,19 @@ END;
 $$;
 
 ALTER FUNCTION masterfile.notify_work_hinted() OWNER TO postgres;
+
+--
+-- Name: on_citus(); Type: FUNCTION; Schema: masterfile; Owner: postgres
+--
+
+CREATE FUNCTION masterfile.on_citus() RETURNS boolean
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'masterfile', 'pg_temp'
+    AS $$
+    SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'citus')
+$$;
+
+ALTER FUNCTION masterfile.on_citus() OWNER TO postgres;
 
 --
 -- Name: process_tenant(text, integer, double precision, text); Type: PROCEDURE; Schema: masterfile; Owner: postgres
@@ -1460,8 +1473,8 @@ BEGIN
     -- qty_changed_at only with recommended_qty); the UI's columns are never
     -- written and a row holding a UI decision is never deleted
     -- the batch is staged in _private_plan_batch (migration t0019), the
-    -- session's rows keyed by its backend pid, and leaves nothing at commit
-    DELETE FROM _private_plan_batch WHERE runner = v_runner;
+    -- session's rows keyed by its backend pid, deleted at the end: nothing
+    -- is left at commit, and an abort takes its rows back
 
     -- one row per key with its master-file row at end_week and its
     -- attributes as the master file has them (key_attributes, 065: the

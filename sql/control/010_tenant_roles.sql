@@ -1,3 +1,15 @@
+-- Whether this database is a Citus coordinator: what differs there (tenant
+-- roles log in, readers read the _private_ tables, the dispatcher sweeps)
+-- asks this one question (docs/scale-out.md).
+CREATE OR REPLACE FUNCTION masterfile.on_citus()
+RETURNS boolean
+LANGUAGE sql
+STABLE PARALLEL SAFE
+SET search_path = pg_catalog, masterfile, pg_temp
+AS $$
+    SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'citus')
+$$;
+
 -- Roles of one tenant. Roles are cluster-wide while schemas are per
 -- database, so a role may already exist: it is reused only when it was made
 -- for this very tenant schema and role (its comment says so), never when it
@@ -50,7 +62,7 @@ DECLARE
     -- on a Citus coordinator the roles must log in: Citus reaches a tenant's
     -- worker over a connection of the current role (docs/scale-out.md: only
     -- the nodes may, by pg_hba.conf); elsewhere nobody logs in as them
-    v_login  text := CASE WHEN EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus')
+    v_login  text := CASE WHEN masterfile.on_citus()
                           THEN 'LOGIN' ELSE 'NOLOGIN' END;
 BEGIN
     -- guarantees: the five roles of the tenant exist, none can log in but

@@ -190,7 +190,7 @@ BEGIN
     -- role) has no hint: its trigger ran on the tenant's worker. A cron
     -- dispatcher sweeps unhinted tenants for queued work, one at a time
     -- (plain PostgreSQL hints in the marking transaction: no sweep)
-    IF p_trigger = 'cron' AND EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'citus') THEN
+    IF p_trigger = 'cron' AND masterfile.on_citus() THEN
         IF pg_catalog.pg_try_advisory_lock(masterfile.lock_key('', 'sweep')) THEN
             FOR v_schema IN
                 SELECT t.schema_name FROM masterfile.tenants t

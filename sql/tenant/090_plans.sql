@@ -52,8 +52,8 @@ BEGIN
     -- qty_changed_at only with recommended_qty); the UI's columns are never
     -- written and a row holding a UI decision is never deleted
     -- the batch is staged in _private_plan_batch (migration t0019), the
-    -- session's rows keyed by its backend pid, and leaves nothing at commit
-    DELETE FROM _private_plan_batch WHERE runner = v_runner;
+    -- session's rows keyed by its backend pid, deleted at the end: nothing
+    -- is left at commit, and an abort takes its rows back
 
     -- one row per key with its master-file row at end_week and its
     -- attributes as the master file has them (key_attributes, 065: the

@@ -15,6 +15,7 @@ DECLARE
     v_table    name;
     v_column   name;
     v_fn       regprocedure;
+    v_citus    boolean := masterfile.on_citus();
 BEGIN
     EXECUTE format('REVOKE ALL ON SCHEMA %I FROM PUBLIC', v_schema);
     EXECUTE format('GRANT USAGE ON SCHEMA %I TO %I', v_schema, v_reader);
@@ -31,7 +32,7 @@ BEGIN
         WHERE c.relnamespace = v_schema::pg_catalog.regnamespace AND c.relkind IN ('r', 'v')
           AND c.relname LIKE '\_private\_%'
     LOOP
-        IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') THEN
+        IF v_citus THEN
             EXECUTE format('GRANT SELECT ON %I TO %I', v_table, v_reader);
         ELSE
             EXECUTE format('REVOKE SELECT ON %I FROM %I', v_table, v_reader);
