@@ -1493,7 +1493,8 @@ BEGIN
            a.discontinued, a.assorted, a.location_enabled
     FROM (SELECT DISTINCT k.p, k.l FROM unnest(p_product_ids, p_location_ids) AS k(p, l)
           WHERE k.p IS NOT NULL AND k.l IS NOT NULL) k
-    LEFT JOIN LATERAL (SELECT f.week_start, f.sold_std_13, f.est_on_hand, f.on_order
+    LEFT JOIN LATERAL (SELECT f.week_start, f.sold_std_13, f.cum_units_received - f.cum_units_sold + f.cum_units_returned AS est_on_hand,
+                              greatest(0, f.cum_units_ordered - f.cum_units_received) AS on_order
                        FROM features f
                        WHERE f.product_id = k.p AND f.location_id = k.l AND f.week_start = v_end
                        OFFSET 0) f ON true
@@ -1861,12 +1862,8 @@ BEGIN
                f.cum_units_invoiced,
                f.ytd_units_sold,
                f.ytd_revenue,
-               f.est_on_hand,
-               f.on_order,
                f.weeks_since_first_sale,
                f.weeks_since_last_sale,
-               f.weeks_of_cover,
-               f.avg_price_13,
                f.last_invoice_unit_cost
            ]::float8[] END
     FROM firsts b
@@ -2130,12 +2127,12 @@ BEGIN
               AND f.week_start >= t.start_week - 7 * $1 AND f.week_start < t.start_week
         ) w
     ) s
-    -- the declaration (sql/control/015_features_declared.sql): each
+    -- the declaration (sql/control/015_features_declared.sql): each stored
     -- feature's kind, input and parameter, and its column in the result
     CROSS JOIN LATERAL masterfile.features_kernel(
-        ARRAY['fact', 'fact', 'fact', 'fact', 'fact', 'fact', 'fact', 'lag', 'lag', 'lag', 'lag', 'lag', 'lag', 'lag', 'lag', 'lag', 'lag', 'lag', 'lag', 'lag', 'lag', 'ewm', 'ewm', 'ewm', 'ewm', 'ewm', 'ewm', 'ewm', 'ewm', 'ewm', 'ewm', 'ewm', 'ewm', 'ewm', 'ewm', 'ewm', 'ewm', 'mean', 'mean', 'mean', 'mean', 'mean', 'std', 'std', 'std', 'std', 'std', 'max', 'max', 'zero_share', 'mean', 'slope', 'slope', 'slope', 'slope', 'cumulative', 'cumulative', 'cumulative', 'cumulative', 'cumulative', 'cumulative', 'year_to_date', 'year_to_date', 'on_hand', 'on_order', 'weeks_since_first', 'weeks_since_last', 'cover', 'avg_price', 'last_unit_cost'],
-        ARRAY['units_sold', 'units_returned', 'revenue', 'units_received', 'units_ordered', 'units_invoiced', 'invoiced_amount', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'revenue', 'revenue', 'revenue', 'revenue', 'units_received', 'units_received', 'units_received', 'units_received', 'units_returned', 'units_returned', 'units_returned', 'units_returned', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'revenue', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'units_returned', 'revenue', 'units_received', 'units_ordered', 'units_invoiced', 'units_sold', 'revenue', NULL, NULL, 'units_sold', 'units_sold', 'units_sold', NULL, NULL]::text[],
-        ARRAY[NULL, NULL, NULL, NULL, NULL, NULL, NULL, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 2, 4, 8, 13, 2, 4, 8, 13, 2, 4, 8, 13, 2, 4, 8, 13, 4, 8, 13, 26, 52, 4, 8, 13, 26, 52, 13, 52, 13, 13, 4, 8, 13, 26, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 4, 13, NULL]::integer[],
+        ARRAY['fact', 'fact', 'fact', 'fact', 'fact', 'fact', 'fact', 'lag', 'lag', 'lag', 'lag', 'lag', 'lag', 'lag', 'lag', 'lag', 'lag', 'lag', 'lag', 'lag', 'lag', 'ewm', 'ewm', 'ewm', 'ewm', 'ewm', 'ewm', 'ewm', 'ewm', 'ewm', 'ewm', 'ewm', 'ewm', 'ewm', 'ewm', 'ewm', 'ewm', 'mean', 'mean', 'mean', 'mean', 'mean', 'std', 'std', 'std', 'std', 'std', 'max', 'max', 'zero_share', 'mean', 'slope', 'slope', 'slope', 'slope', 'cumulative', 'cumulative', 'cumulative', 'cumulative', 'cumulative', 'cumulative', 'year_to_date', 'year_to_date', 'weeks_since_first', 'weeks_since_last', 'last_unit_cost'],
+        ARRAY['units_sold', 'units_returned', 'revenue', 'units_received', 'units_ordered', 'units_invoiced', 'invoiced_amount', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'revenue', 'revenue', 'revenue', 'revenue', 'units_received', 'units_received', 'units_received', 'units_received', 'units_returned', 'units_returned', 'units_returned', 'units_returned', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'revenue', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'units_sold', 'units_returned', 'revenue', 'units_received', 'units_ordered', 'units_invoiced', 'units_sold', 'revenue', 'units_sold', 'units_sold', NULL]::text[],
+        ARRAY[NULL, NULL, NULL, NULL, NULL, NULL, NULL, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 2, 4, 8, 13, 2, 4, 8, 13, 2, 4, 8, 13, 2, 4, 8, 13, 4, 8, 13, 26, 52, 4, 8, 13, 26, 52, 13, 52, 13, 13, 4, 8, 13, 26, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL]::integer[],
         t.new_first, (t.start_week - t.new_first) / 7, (t.stop_week - t.new_first) / 7, s.i,
         s.sold, s.returned, s.revenue, s.received, s.ordered, s.invoiced, s.invoiced_amount,
         s.unit_cost, s.has_cost, t.seed, t.prior_sold, t.prior_revenue)
@@ -2203,12 +2200,8 @@ BEGIN
              cum_units_invoiced double precision,
              ytd_units_sold double precision,
              ytd_revenue double precision,
-             est_on_hand double precision,
-             on_order double precision,
              weeks_since_first_sale integer,
              weeks_since_last_sale integer,
-             weeks_of_cover double precision,
-             avg_price_13 double precision,
              last_invoice_unit_cost double precision
         )
     WHERE t.runner = $3 AND t.start_week IS NOT NULL AND t.start_week <= t.stop_week
@@ -2228,7 +2221,7 @@ BEGIN
         -- fetched each from its page, not yet all-visible: 2.3 s of a full
         -- rebuild)
         EXECUTE 'WITH ins AS (INSERT INTO features (product_id, location_id, week_start, week_index, '
-            || 'units_sold, units_returned, revenue, units_received, units_ordered, units_invoiced, invoiced_amount, sold_lag_1, sold_lag_2, sold_lag_3, sold_lag_4, sold_lag_5, sold_lag_6, sold_lag_7, sold_lag_8, sold_lag_9, sold_lag_10, sold_lag_11, sold_lag_12, sold_lag_13, sold_lag_14, ewm_units_sold_s2, ewm_units_sold_s4, ewm_units_sold_s8, ewm_units_sold_s13, ewm_revenue_s2, ewm_revenue_s4, ewm_revenue_s8, ewm_revenue_s13, ewm_units_received_s2, ewm_units_received_s4, ewm_units_received_s8, ewm_units_received_s13, ewm_units_returned_s2, ewm_units_returned_s4, ewm_units_returned_s8, ewm_units_returned_s13, sold_mean_4, sold_mean_8, sold_mean_13, sold_mean_26, sold_mean_52, sold_std_4, sold_std_8, sold_std_13, sold_std_26, sold_std_52, sold_max_13, sold_max_52, sold_zero_share_13, revenue_mean_13, sold_slope_4, sold_slope_8, sold_slope_13, sold_slope_26, cum_units_sold, cum_units_returned, cum_revenue, cum_units_received, cum_units_ordered, cum_units_invoiced, ytd_units_sold, ytd_revenue, est_on_hand, on_order, weeks_since_first_sale, weeks_since_last_sale, weeks_of_cover, avg_price_13, last_invoice_unit_cost) ' || v_rows
+            || 'units_sold, units_returned, revenue, units_received, units_ordered, units_invoiced, invoiced_amount, sold_lag_1, sold_lag_2, sold_lag_3, sold_lag_4, sold_lag_5, sold_lag_6, sold_lag_7, sold_lag_8, sold_lag_9, sold_lag_10, sold_lag_11, sold_lag_12, sold_lag_13, sold_lag_14, ewm_units_sold_s2, ewm_units_sold_s4, ewm_units_sold_s8, ewm_units_sold_s13, ewm_revenue_s2, ewm_revenue_s4, ewm_revenue_s8, ewm_revenue_s13, ewm_units_received_s2, ewm_units_received_s4, ewm_units_received_s8, ewm_units_received_s13, ewm_units_returned_s2, ewm_units_returned_s4, ewm_units_returned_s8, ewm_units_returned_s13, sold_mean_4, sold_mean_8, sold_mean_13, sold_mean_26, sold_mean_52, sold_std_4, sold_std_8, sold_std_13, sold_std_26, sold_std_52, sold_max_13, sold_max_52, sold_zero_share_13, revenue_mean_13, sold_slope_4, sold_slope_8, sold_slope_13, sold_slope_26, cum_units_sold, cum_units_returned, cum_revenue, cum_units_received, cum_units_ordered, cum_units_invoiced, ytd_units_sold, ytd_revenue, weeks_since_first_sale, weeks_since_last_sale, last_invoice_unit_cost) ' || v_rows
             || ' RETURNING product_id, location_id, week_start, units_sold, revenue)' || $tails$
     SELECT coalesce(sum(w.total), 0), array_agg(w.product_id), array_agg(w.location_id), array_agg(w.lo),
            array_agg(w.n), array_agg(w.sold), array_agg(w.revenue)
@@ -2249,7 +2242,7 @@ BEGIN
         USING c_lookback, c_sold_tail, v_runner;
     ELSE
         EXECUTE 'INSERT INTO features AS f (product_id, location_id, week_start, week_index, '
-            || 'units_sold, units_returned, revenue, units_received, units_ordered, units_invoiced, invoiced_amount, sold_lag_1, sold_lag_2, sold_lag_3, sold_lag_4, sold_lag_5, sold_lag_6, sold_lag_7, sold_lag_8, sold_lag_9, sold_lag_10, sold_lag_11, sold_lag_12, sold_lag_13, sold_lag_14, ewm_units_sold_s2, ewm_units_sold_s4, ewm_units_sold_s8, ewm_units_sold_s13, ewm_revenue_s2, ewm_revenue_s4, ewm_revenue_s8, ewm_revenue_s13, ewm_units_received_s2, ewm_units_received_s4, ewm_units_received_s8, ewm_units_received_s13, ewm_units_returned_s2, ewm_units_returned_s4, ewm_units_returned_s8, ewm_units_returned_s13, sold_mean_4, sold_mean_8, sold_mean_13, sold_mean_26, sold_mean_52, sold_std_4, sold_std_8, sold_std_13, sold_std_26, sold_std_52, sold_max_13, sold_max_52, sold_zero_share_13, revenue_mean_13, sold_slope_4, sold_slope_8, sold_slope_13, sold_slope_26, cum_units_sold, cum_units_returned, cum_revenue, cum_units_received, cum_units_ordered, cum_units_invoiced, ytd_units_sold, ytd_revenue, est_on_hand, on_order, weeks_since_first_sale, weeks_since_last_sale, weeks_of_cover, avg_price_13, last_invoice_unit_cost) ' || v_rows || $upsert$
+            || 'units_sold, units_returned, revenue, units_received, units_ordered, units_invoiced, invoiced_amount, sold_lag_1, sold_lag_2, sold_lag_3, sold_lag_4, sold_lag_5, sold_lag_6, sold_lag_7, sold_lag_8, sold_lag_9, sold_lag_10, sold_lag_11, sold_lag_12, sold_lag_13, sold_lag_14, ewm_units_sold_s2, ewm_units_sold_s4, ewm_units_sold_s8, ewm_units_sold_s13, ewm_revenue_s2, ewm_revenue_s4, ewm_revenue_s8, ewm_revenue_s13, ewm_units_received_s2, ewm_units_received_s4, ewm_units_received_s8, ewm_units_received_s13, ewm_units_returned_s2, ewm_units_returned_s4, ewm_units_returned_s8, ewm_units_returned_s13, sold_mean_4, sold_mean_8, sold_mean_13, sold_mean_26, sold_mean_52, sold_std_4, sold_std_8, sold_std_13, sold_std_26, sold_std_52, sold_max_13, sold_max_52, sold_zero_share_13, revenue_mean_13, sold_slope_4, sold_slope_8, sold_slope_13, sold_slope_26, cum_units_sold, cum_units_returned, cum_revenue, cum_units_received, cum_units_ordered, cum_units_invoiced, ytd_units_sold, ytd_revenue, weeks_since_first_sale, weeks_since_last_sale, last_invoice_unit_cost) ' || v_rows || $upsert$
     ON CONFLICT (product_id, location_id, week_start) DO UPDATE SET (
         week_index,
         units_sold,
@@ -2315,12 +2308,8 @@ BEGIN
         cum_units_invoiced,
         ytd_units_sold,
         ytd_revenue,
-        est_on_hand,
-        on_order,
         weeks_since_first_sale,
         weeks_since_last_sale,
-        weeks_of_cover,
-        avg_price_13,
         last_invoice_unit_cost
     ) = ROW(
         excluded.week_index,
@@ -2387,12 +2376,8 @@ BEGIN
         excluded.cum_units_invoiced,
         excluded.ytd_units_sold,
         excluded.ytd_revenue,
-        excluded.est_on_hand,
-        excluded.on_order,
         excluded.weeks_since_first_sale,
         excluded.weeks_since_last_sale,
-        excluded.weeks_of_cover,
-        excluded.avg_price_13,
         excluded.last_invoice_unit_cost
     )
     WHERE f IS DISTINCT FROM excluded
@@ -4008,12 +3993,8 @@ CREATE TABLE t_schema_dump.features (
     cum_units_invoiced double precision,
     ytd_units_sold double precision,
     ytd_revenue double precision,
-    est_on_hand double precision,
-    on_order double precision,
     weeks_since_first_sale integer,
     weeks_since_last_sale integer,
-    weeks_of_cover double precision,
-    avg_price_13 double precision,
     last_invoice_unit_cost double precision
 );
 
@@ -4536,12 +4517,18 @@ CREATE VIEW t_schema_dump.master_file AS
     f.cum_units_invoiced,
     f.ytd_units_sold,
     f.ytd_revenue,
-    f.est_on_hand,
-    f.on_order,
+    ((f.cum_units_received - f.cum_units_sold) + f.cum_units_returned) AS est_on_hand,
+    GREATEST((0)::double precision, (f.cum_units_ordered - f.cum_units_received)) AS on_order,
     f.weeks_since_first_sale,
     f.weeks_since_last_sale,
-    f.weeks_of_cover,
-    f.avg_price_13,
+        CASE
+            WHEN (f.ewm_units_sold_s4 > (0)::double precision) THEN (((f.cum_units_received - f.cum_units_sold) + f.cum_units_returned) / f.ewm_units_sold_s4)
+            ELSE NULL::double precision
+        END AS weeks_of_cover,
+        CASE
+            WHEN (f.sold_mean_13 <> (0)::double precision) THEN (f.revenue_mean_13 / f.sold_mean_13)
+            ELSE NULL::double precision
+        END AS avg_price_13,
     f.last_invoice_unit_cost,
     a.category,
     a.brand,

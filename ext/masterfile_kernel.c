@@ -7,7 +7,9 @@
  * input series and parameter of each, as sql/control/015_features_declared.sql
  * declares them. The kernel walks the weeks once and returns one row per week
  * computed, one column per feature, computed by its kind; it keeps no list
- * of columns of its own.
+ * of columns of its own. The kinds here are the stored ones: those derived
+ * from other features of the same week (on_hand, on_order, cover,
+ * avg_price) are computed when the master file is read (pyloader/features.py).
  *
  * Why C: the same columns as ~80 window functions cost ~1 us each per
  * key-week (a full rebuild of 2M key-weeks took 4.4x the pandas pipeline),
@@ -57,13 +59,13 @@ static const char *const fact_names[N_FACTS] = {
 
 /*
  * The kinds of sql/control/015_features_declared.sql, where each is defined;
- * pyloader/features.py's KINDS holds the same (tests compare them).
+ * pyloader/features.py's KINDS holds the same, with the derived kinds besides
+ * (tests compare them).
  */
 typedef enum
 {
 	K_FACT, K_LAG, K_EWM, K_MEAN, K_STD, K_MAX, K_ZERO_SHARE, K_SLOPE, K_CUMULATIVE,
-	K_YEAR_TO_DATE, K_WEEKS_SINCE_FIRST, K_WEEKS_SINCE_LAST, K_ON_HAND, K_ON_ORDER, K_COVER,
-	K_AVG_PRICE, K_LAST_UNIT_COST, N_KINDS
+	K_YEAR_TO_DATE, K_WEEKS_SINCE_FIRST, K_WEEKS_SINCE_LAST, K_LAST_UNIT_COST, N_KINDS
 } Kind;
 
 typedef enum
@@ -90,10 +92,6 @@ static const struct
 	[K_YEAR_TO_DATE] = {"year_to_date", true, P_NONE, false},
 	[K_WEEKS_SINCE_FIRST] = {"weeks_since_first", true, P_NONE, true},
 	[K_WEEKS_SINCE_LAST] = {"weeks_since_last", true, P_NONE, true},
-	[K_ON_HAND] = {"on_hand", false, P_NONE, false},
-	[K_ON_ORDER] = {"on_order", false, P_NONE, false},
-	[K_COVER] = {"cover", true, P_SPAN, false},
-	[K_AVG_PRICE] = {"avg_price", false, P_WINDOW, false},
 	[K_LAST_UNIT_COST] = {"last_unit_cost", false, P_NONE, false},
 };
 
@@ -103,9 +101,7 @@ typedef struct
 	Kind		kind;
 	int			input;			/* F_*, or -1 */
 	int			param;			/* lag, span or window; 0 when none */
-	int			slot;			/* mean, std, slope: the slot of its window's sum; avg_price: revenue's */
-	int			slot2;			/* avg_price: the slot of units_sold's sum */
-	int			dep[4];			/* on_hand, on_order, cover: the features read (cumulative, ewm) */
+	int			slot;			/* mean, std, slope: the slot of its window's sum */
 } Feature;
 
 /*
@@ -121,23 +117,8 @@ typedef struct
 	int			n_slots;
 	int			slot_input[MAX_FEATURES];
 	int			slot_window[MAX_FEATURES];
-	bool		dependent;		/* some feature reads another's value of the week */
 	bytea	   *raw[3];
 } Declaration;
-
-/* the features an on_hand, on_order or cover reads: (kind, input, param) */
-static int
-find_feature(const Feature *f, int n, Kind kind, int input, int param, int who)
-{
-	for (int j = 0; j < n; j++)
-		if (f[j].kind == kind && f[j].input == input && f[j].param == param)
-			return j;
-	ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					errmsg("features_kernel: feature %d (%s) needs a declared %s of %s%s",
-						   who + 1, kinds[f[who].kind].name, kinds[kind].name, fact_names[input],
-						   param ? psprintf(", parameter %d", param) : "")));
-	return -1;					/* not reached */
-}
 
 static int
 window_slot(Declaration *plan, int input, int window)
@@ -160,8 +141,8 @@ same_array(bytea *cached, ArrayType *a)
  * The declaration of the call, parsed: from fn_extra when the arrays are the
  * ones parsed last. Checks what the computation relies on (a known kind, its
  * input and parameter, windows and lags within the stored weeks over the two
- * series those carry, the features a derived one reads) and that the result
- * columns the caller declared have the types of the kinds.
+ * series those carry) and that the result columns the caller declared have
+ * the types of the kinds.
  */
 static Declaration *
 declaration(FunctionCallInfo fcinfo, TupleDesc desc)
@@ -212,7 +193,6 @@ declaration(FunctionCallInfo fcinfo, TupleDesc desc)
 		plan = palloc(sizeof(Declaration));
 	plan->n = nk;
 	plan->n_slots = 0;
-	plan->dependent = false;
 	plan->f = palloc0(sizeof(Feature) * Max(nk, 1));
 	for (int a = 0; a < 3; a++)
 	{
@@ -270,33 +250,7 @@ declaration(FunctionCallInfo fcinfo, TupleDesc desc)
 								   j + 1, kind)));
 		if (f->kind == K_MEAN || f->kind == K_STD || f->kind == K_SLOPE)
 			f->slot = window_slot(plan, f->input, f->param);
-		else if (f->kind == K_AVG_PRICE)
-		{
-			f->slot = window_slot(plan, F_REVENUE, f->param);
-			f->slot2 = window_slot(plan, F_SOLD, f->param);
-		}
 	}
-	for (int j = 0; j < nk; j++)
-	{
-		Feature    *f = &plan->f[j];
-
-		if (f->kind == K_ON_HAND || f->kind == K_COVER)
-		{
-			f->dep[0] = find_feature(plan->f, nk, K_CUMULATIVE, F_RECEIVED, 0, j);
-			f->dep[1] = find_feature(plan->f, nk, K_CUMULATIVE, F_SOLD, 0, j);
-			f->dep[2] = find_feature(plan->f, nk, K_CUMULATIVE, F_RETURNED, 0, j);
-			if (f->kind == K_COVER)
-				f->dep[3] = find_feature(plan->f, nk, K_EWM, f->input, f->param, j);
-			plan->dependent = true;
-		}
-		else if (f->kind == K_ON_ORDER)
-		{
-			f->dep[0] = find_feature(plan->f, nk, K_CUMULATIVE, F_ORDERED, 0, j);
-			f->dep[1] = find_feature(plan->f, nk, K_CUMULATIVE, F_RECEIVED, 0, j);
-			plan->dependent = true;
-		}
-	}
-
 	/* the caller's column definition list: week_start, week_index, then one per feature */
 	if (desc->natts != nk + 2)
 		ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
@@ -408,7 +362,6 @@ features_kernel_by_kind(PG_FUNCTION_ARGS)
 	bool	   *seed_null;
 	double	   *state;			/* per feature: its running value (ewm, sums, cost; a week number) */
 	bool	   *state_set;
-	double	   *cur;			/* per feature: its value this week, as a double */
 	double	   *sums;			/* per window slot: the sum over the window this week */
 	int		   *lens;
 	int			prev_year = 0;
@@ -583,7 +536,6 @@ features_kernel_by_kind(PG_FUNCTION_ARGS)
 	/* the running state at the week before the start, from its stored row */
 	state = palloc0(sizeof(double) * Max(nf, 1));
 	state_set = palloc0(sizeof(bool) * Max(nf, 1));
-	cur = palloc0(sizeof(double) * Max(nf, 1));
 	sums = palloc0(sizeof(double) * Max(plan->n_slots, 1));
 	lens = palloc0(sizeof(int) * Max(plan->n_slots, 1));
 	values = palloc(sizeof(Datum) * (nf + 2));
@@ -773,13 +725,6 @@ features_kernel_by_kind(PG_FUNCTION_ARGS)
 					else
 						nulls[c] = true;
 					continue;
-				case K_AVG_PRICE:
-					/* units sold are >= 0: their sum is 0 only when every week's is */
-					if (sums[f->slot2] != 0.0)
-						v = sums[f->slot] / sums[f->slot2];
-					else
-						null = true;
-					break;
 				case K_LAST_UNIT_COST:
 					if (has_cost[p])
 					{
@@ -789,41 +734,15 @@ features_kernel_by_kind(PG_FUNCTION_ARGS)
 					null = !state_set[j];
 					v = state[j];
 					break;
-				case K_ON_HAND:
-				case K_ON_ORDER:
-				case K_COVER:
-					/* below, once the values they read are known */
-					continue;
 				case N_KINDS:
 					break;
 			}
-			cur[j] = v;
 			if (null)
 				nulls[c] = true;
 			else
 				values[c] = Float8GetDatum(v);
 		}
 
-		/* the derived figures that read other features of the week */
-		for (int j = 0; plan->dependent && j < nf; j++)
-		{
-			const Feature *f = &plan->f[j];
-			int			c = j + 2;
-
-			if (f->kind == K_ON_HAND || f->kind == K_COVER)
-			{
-				double		on_hand = cur[f->dep[0]] - cur[f->dep[1]] + cur[f->dep[2]];
-
-				if (f->kind == K_ON_HAND)
-					values[c] = Float8GetDatum(on_hand);
-				else if (cur[f->dep[3]] > 0)
-					values[c] = Float8GetDatum(on_hand / cur[f->dep[3]]);
-				else
-					nulls[c] = true;
-			}
-			else if (f->kind == K_ON_ORDER)
-				values[c] = Float8GetDatum(Max(0.0, cur[f->dep[0]] - cur[f->dep[1]]));
-		}
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;

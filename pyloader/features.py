@@ -1,14 +1,20 @@
-"""The master file's stored features as sql/control/015_features_declared.sql
+"""The master file's features as sql/control/015_features_declared.sql
 declares them, and the lists sql/tenant/ is written with.
 
 The declaration is SQL (the view masterfile.declared_features) and is read
 here from the same file, one entry per line, so that what follows from it is
 written before any database has it: `pyloader migrate` puts, in place of each
-`@features TEMPLATE@` of a file of sql/, TEMPLATE once per feature, joined by
-commas (one per line where the placeholder is alone on its line, with the
-comma that may follow it). In
-TEMPLATE, `{name}` is the column, `{type}` its SQL type, `{kind}`, `{input}`
-and `{description}` SQL literals (or NULL), `{param}` an integer or NULL.
+`@features TEMPLATE@` of a file of sql/, TEMPLATE once per stored feature (a
+column of the features table, computed by the C kernel), and in place of
+each `@all_features TEMPLATE@` once per declared feature (a column of the
+master_file view), joined by commas (one per line where the placeholder is
+alone on its line, with the comma that may follow it); `@value NAME@` is the
+value of one feature. In TEMPLATE, `{name}` is the column, `{type}` its SQL
+type, `{kind}`, `{input}` and `{description}` SQL literals (or NULL),
+`{param}` an integer or NULL, `{value}` its value in a row `f` of the
+features table: the stored column, or for a kind derived from other features
+of the same week (on_hand, on_order, cover, avg_price) its expression over
+them, computed when the row is read and never stored.
 tests/reference/features.py computes the same declaration by kind in pandas.
 """
 from __future__ import annotations
@@ -36,6 +42,14 @@ class Kind:
     param: str | None  # what its parameter is: 'lag', 'span', 'window' (None: none)
     sql_type: str = "double precision"
     description: str | None = None  # the column's comment, from input and param
+    # a kind derived from other features of the same week: its value in SQL
+    # over the features it needs (`needs`, {0}, {1}...), computed when the
+    # row is read; None: stored, computed by the C kernel
+    read: str | None = None
+
+    @property
+    def stored(self) -> bool:
+        return self.read is None
 
 
 KINDS = {
@@ -55,14 +69,16 @@ KINDS = {
                                                  "year."),
     "weeks_since_first": Kind(True, None, "integer"),
     "weeks_since_last": Kind(True, None, "integer"),
-    "on_hand": Kind(False, None),
-    "on_order": Kind(False, None),
-    "cover": Kind(True, "span"),
-    "avg_price": Kind(False, "window"),
+    "on_hand": Kind(False, None, read="{0} - {1} + {2}"),
+    "on_order": Kind(False, None, read="greatest(0, {0} - {1})"),
+    "cover": Kind(True, "span", read="CASE WHEN {3} > 0 THEN ({0} - {1} + {2}) / {3} END"),
+    # the trailing means share their window's length: their ratio is the sums'
+    # (units sold are >= 0: their mean is 0 only when every week's is)
+    "avg_price": Kind(False, "window", read="CASE WHEN {1} <> 0 THEN {0} / {1} END"),
     "last_unit_cost": Kind(False, None),
 }
 # what a derived kind reads of the same week: (kind, input, param) of other
-# declared features (the kernel reads their values and the stored row's)
+# declared features, stored ones
 NEEDS = {
     "on_hand": [("cumulative", "units_received", None), ("cumulative", "units_sold", None),
                 ("cumulative", "units_returned", None)],
@@ -92,7 +108,22 @@ class Feature:
         """(kind, input, param) of the features this one is computed from."""
         if self.kind == "cover":
             return NEEDS["on_hand"] + [("ewm", self.input, self.param)]
+        if self.kind == "avg_price":
+            return [("mean", "revenue", self.param), ("mean", "units_sold", self.param)]
         return NEEDS.get(self.kind, [])
+
+    @property
+    def stored(self) -> bool:
+        return KINDS[self.kind].stored
+
+    def value(self, features) -> str:
+        """Its value in a row `f` of the features table: the column, or the
+        expression over the stored features it needs (of `features`)."""
+        read = KINDS[self.kind].read
+        if read is None:
+            return f"f.{self.name}"
+        by_kind = {(g.kind, g.input, g.param): g.name for g in features}
+        return read.format(*(f"f.{by_kind[need]}" for need in self.needs()))
 
 
 _NAME = r"[a-z][a-z0-9_]*"
@@ -147,7 +178,7 @@ def check(features) -> None:
                              f"at most {LOOKBACK} are read (features_lookback_weeks())")
         if f.description is None and kind.description is None:
             raise ValueError(f"{where}: kind {f.kind} needs a description")
-    declared = {(f.kind, f.input, f.param) for f in features}
+    declared = {(f.kind, f.input, f.param) for f in features if f.stored}
     for f in features:
         for need in f.needs():
             if need not in declared:
@@ -164,6 +195,11 @@ def declared(path: Path = DECLARATION) -> tuple[Feature, ...]:
     return parse(path.read_text(), path.name)
 
 
+def stored(features=None) -> tuple[Feature, ...]:
+    """The declared features the features table stores (the kernel's), in order."""
+    return tuple(f for f in (declared() if features is None else features) if f.stored)
+
+
 def _literal(value) -> str:
     if value is None:
         return "NULL"
@@ -172,26 +208,36 @@ def _literal(value) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
-def render(template: str, feature: Feature) -> str:
+def render(template: str, feature: Feature, features) -> str:
     return template.format(name=feature.name, type=feature.sql_type, kind=_literal(feature.kind),
                            input=_literal(feature.input), param=_literal(feature.param),
-                           description=_literal(feature.comment))
+                           description=_literal(feature.comment), value=feature.value(features))
 
 
-PLACEHOLDER = re.compile(r"^(?P<indent>[ \t]*)@features (?P<line>[^@\n]+)@(?P<comma>,?)[ \t]*$"
-                         r"|@features (?P<inline>[^@\n]+)@", re.MULTILINE)
+PLACEHOLDER = re.compile(r"^(?P<indent>[ \t]*)@(?P<lset>features|all_features) (?P<line>[^@\n]+)@(?P<comma>,?)[ \t]*$"
+                         r"|@(?P<iset>features|all_features) (?P<inline>[^@\n]+)@", re.MULTILINE)
+VALUE = re.compile(r"@value (?P<name>[a-z][a-z0-9_]*)@")
 
 
 def expand(text: str, features=None) -> str:
-    """`text` with every `@features TEMPLATE@` replaced by TEMPLATE for each feature, comma-separated."""
+    """`text` with every `@features TEMPLATE@` replaced by TEMPLATE for each
+    stored feature, every `@all_features TEMPLATE@` for each declared one
+    (comma-separated) and every `@value NAME@` by that feature's value."""
     features = declared() if features is None else features
+    by_name = {f.name: f for f in features}
 
     def one(m: re.Match) -> str:
+        chosen = features if (m["lset"] or m["iset"]) == "all_features" else stored(features)
         if m["line"] is not None:
-            return ",\n".join(m["indent"] + render(m["line"], f) for f in features) + m["comma"]
-        return ", ".join(render(m["inline"], f) for f in features)
+            return ",\n".join(m["indent"] + render(m["line"], f, features) for f in chosen) + m["comma"]
+        return ", ".join(render(m["inline"], f, features) for f in chosen)
 
-    return PLACEHOLDER.sub(one, text)
+    def value(m: re.Match) -> str:
+        if m["name"] not in by_name:
+            raise ValueError(f"@value {m['name']}@: no such declared feature")
+        return by_name[m["name"]].value(features)
+
+    return VALUE.sub(value, PLACEHOLDER.sub(one, text))
 
 
 def column_migration(missing: list[Feature], extra: list[str]) -> str:
@@ -226,7 +272,7 @@ def column_migration(missing: list[Feature], extra: list[str]) -> str:
 def disagreement(columns: dict[str, str], features=None) -> str | None:
     """None when the features table's columns (name: SQL type, after its key
     and week) are the declared ones; else what is wrong and the migration to write."""
-    features = declared() if features is None else features
+    features = stored(features)
     want = {f.name: f.sql_type for f in features}
     missing = [f for f in features if f.name not in columns]
     extra = [c for c in columns if c not in want]

@@ -1,9 +1,10 @@
-"""The stored features are declared once (sql/control/015_features_declared.sql)
+"""The features are declared once (sql/control/015_features_declared.sql)
 and everything else follows: the file's reading (pyloader/features.py) is the
-view's, its kinds the C kernel's, the features table of every tenant is the
-declaration's (or migrate refuses and names the migration), and an added
-feature is filled for every key through the queue, batch by batch while the
-tenant serves, to the reference's values (issue 17, item 1).
+view's, its stored kinds the C kernel's, the features table of every tenant
+holds the declaration's stored features (or migrate refuses and names the
+migration), the derived ones are computed when the master file is read, and
+an added feature is filled for every key through the queue, batch by batch
+while the tenant serves, to the reference's values (issue 17, items 1-2).
 """
 from __future__ import annotations
 
@@ -46,11 +47,12 @@ def test_the_view_holds_what_the_file_declares(db_url):
     assert len(rows) == 70
 
 
-def test_the_kernel_knows_the_kinds_the_declaration_may_use():
-    """ext/masterfile_kernel.c's table of kinds: the same names, and integer where Python says."""
+def test_the_kernel_knows_the_kinds_the_declaration_may_store():
+    """ext/masterfile_kernel.c's table of kinds: the stored ones' names, and integer where Python says."""
     c_source = (REPO / "ext" / "masterfile_kernel.c").read_text()
     table = re.findall(r'^\t\[K_\w+\] = \{"(\w+)", (true|false), P_(\w+), (true|false)\},$', c_source, re.MULTILINE)
-    assert [name for name, *_ in table] == list(features.KINDS)
+    assert [name for name, *_ in table] == [name for name, kind in features.KINDS.items() if kind.stored]
+    assert {"on_hand", "on_order", "cover", "avg_price"} == {n for n, k in features.KINDS.items() if not k.stored}
     for name, takes_input, param, integer in table:
         kind = features.KINDS[name]
         assert (takes_input == "true", param.lower(), integer == "true") == (
@@ -67,6 +69,8 @@ def test_a_declaration_the_kernel_cannot_compute_is_refused():
         features.check(declared + [features.Feature("received_mean_4", "mean", "units_received", 4)])
     with pytest.raises(ValueError, match="cover_6: needs a declared feature of kind ewm, input units_sold, param 6"):
         features.check(declared + [features.Feature("cover_6", "cover", "units_sold", 6, "x")])
+    with pytest.raises(ValueError, match="avg_price_8: needs a declared feature of kind mean, input revenue, param 8"):
+        features.check(declared + [features.Feature("avg_price_8", "avg_price", None, 8, "x")])
     with pytest.raises(ValueError, match="units_sold: the name is taken"):
         features.check(declared + [features.Feature("units_sold", "lag", "units_sold", 1)])
     with pytest.raises(ValueError, match="line 3: not an entry"):
@@ -82,6 +86,25 @@ def test_placeholders_expand_one_entry_per_feature():
                            ADDED) == "ARRAY[39, 26] 'mean', 'ewm'"
 
 
+def test_a_derived_feature_is_read_not_stored():
+    """@features lists the stored features (the table's, the kernel's);
+    @all_features every declared one, a derived one's value its expression
+    over the stored columns it needs; @value one feature's value."""
+    declared = features.declared()
+    by_name = {f.name: f for f in declared}
+    derived = [f.name for f in declared if not f.stored]
+    assert derived == ["est_on_hand", "on_order", "weeks_of_cover", "avg_price_13"]
+    assert features.expand("(@features {name}@)") == "(" + ", ".join(f.name for f in features.stored()) + ")"
+    assert features.expand("(@all_features {name}@)") == "(" + ", ".join(f.name for f in declared) + ")"
+    assert by_name["weeks_of_cover"].value(declared) == (
+        "CASE WHEN f.ewm_units_sold_s4 > 0 THEN (f.cum_units_received - f.cum_units_sold + f.cum_units_returned)"
+        " / f.ewm_units_sold_s4 END")
+    assert features.expand("@value avg_price_13@ AS a, @value units_sold@") == (
+        "CASE WHEN f.sold_mean_13 <> 0 THEN f.revenue_mean_13 / f.sold_mean_13 END AS a, f.units_sold")
+    with pytest.raises(ValueError, match="@value nope@: no such declared feature"):
+        features.expand("@value nope@")
+
+
 def test_a_tenant_table_is_the_declaration(tenant):
     with tenant.connect() as conn:
         columns = table_columns(conn, tenant.schema)
@@ -89,8 +112,10 @@ def test_a_tenant_table_is_the_declaration(tenant):
             "SELECT column_name FROM information_schema.columns WHERE table_schema = %s"
             " AND table_name = 'master_file' ORDER BY ordinal_position", (tenant.schema,))]
     assert features.disagreement(columns) is None
-    assert list(columns) == [f.name for f in features.declared()]
-    assert view[len(IDENTITY_COLUMNS):len(IDENTITY_COLUMNS) + len(columns)] == list(columns)
+    assert list(columns) == [f.name for f in features.stored()]
+    assert "est_on_hand" not in columns
+    declared = [f.name for f in features.declared()]
+    assert view[len(IDENTITY_COLUMNS):len(IDENTITY_COLUMNS) + len(declared)] == declared
     # a declaration one entry longer than the table: what to write, in full
     problem = features.disagreement(columns, features.declared() + ADDED)
     assert problem.startswith("the features table and sql/control/015_features_declared.sql disagree "

@@ -213,8 +213,10 @@ def test_forecasts_match_statsforecast_on_random_series(tenant):
         owner.execute("UPDATE settings SET as_of_date = %s", (AS_OF,))
         with owner.cursor() as cur:
             cur.executemany(
+                # est_on_hand 2 and on_order 0, read from the cumulative sums
                 "INSERT INTO features (product_id, location_id, week_start, week_index, units_sold, sold_std_13,"
-                " est_on_hand, on_order) VALUES (%s, 'L', %s, %s, %s, 1.5, 2, 0)",
+                " cum_units_received, cum_units_sold, cum_units_returned, cum_units_ordered)"
+                " VALUES (%s, 'L', %s, %s, %s, 1.5, 2, 0, 0, 0)",
                 [(p, END_WEEK - dt.timedelta(days=7 * (len(y) - 1 - i)), i, v)
                  for p, y in series.items() for i, v in enumerate(y)])
             # every key with stored rows is a known key (refresh_features keeps both)

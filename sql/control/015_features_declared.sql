@@ -1,11 +1,11 @@
--- The master file's stored features, declared once (features.md): one line
--- per column of each tenant's `features` table after its key and week, in
--- the order the master_file view shows them. From these lines follow the
--- table's columns (a test names the migration a new line needs), what the
--- C kernel computes (refresh_features passes it each line's kind, input and
--- parameter), the view's columns, their comments and the pandas reference
--- of the tests: `pyloader migrate` reads this file (pyloader/features.py)
--- and writes the lists of sql/tenant/ in place of their placeholders.
+-- The master file's features, declared once (features.md): one line per
+-- column of the master_file view after its key and calendar, in its order.
+-- From these lines follow the features table's columns (a test names the
+-- migration a new line needs), what the C kernel computes (refresh_features
+-- passes it each stored line's kind, input and parameter), the view's
+-- columns, their comments and the pandas reference of the tests: `pyloader
+-- migrate` reads this file (pyloader/features.py) and writes the lists of
+-- sql/tenant/ in place of their placeholders.
 --
 -- Kinds, with the input series (one of the weekly facts) and the parameter:
 --   fact              the week's sum (features.md, "Weekly facts")
@@ -20,15 +20,19 @@
 --   year_to_date      running sum over the weeks of the same calendar year
 --   weeks_since_first, weeks_since_last
 --                     weeks since the first / the latest week with input > 0 (integer)
---   on_hand           cum_units_received - cum_units_sold + cum_units_returned
---   on_order          greatest(0, cum_units_ordered - cum_units_received)
---   cover             on_hand / the ewm of the input with span `param`, when that is > 0
---   avg_price         sum of revenue over sum of units_sold, trailing `param` weeks
 --   last_unit_cost    line_amount / qty_invoiced of the latest invoice line with a quantity
 -- A kind that carries a state from week to week (ewm, cumulative,
 -- year_to_date, weeks_since_*, last_unit_cost) is seeded from its own
--- column of the stored row before; on_hand, on_order and cover read the
--- cumulative and ewm columns they name, which must be declared too.
+-- column of the stored row before. These are stored, one column each.
+--
+-- Derived from other features of the same week, computed when the row is
+-- read (the view, the plans) and not stored; the features they name must be
+-- declared:
+--   on_hand           cum_units_received - cum_units_sold + cum_units_returned
+--   on_order          greatest(0, cum_units_ordered - cum_units_received)
+--   cover             on_hand / the ewm of the input with span `param`, when that is > 0
+--   avg_price         sum of revenue over sum of units_sold, trailing `param` weeks:
+--                     the ratio of their means of that window, when units_sold's is not 0
 --
 -- description: the column's comment; null takes the kind's wording.
 -- position: the line's place in the list (a VALUES list of one scan is read

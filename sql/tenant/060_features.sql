@@ -336,7 +336,7 @@ BEGIN
               AND f.week_start >= t.start_week - 7 * $1 AND f.week_start < t.start_week
         ) w
     ) s
-    -- the declaration (sql/control/015_features_declared.sql): each
+    -- the declaration (sql/control/015_features_declared.sql): each stored
     -- feature's kind, input and parameter, and its column in the result
     CROSS JOIN LATERAL masterfile.features_kernel(
         ARRAY[@features {kind}@],

@@ -1,5 +1,5 @@
--- The master file: stored features joined with the effective attributes of
--- each key as they are now (features.md). Attributes are joined, never
+-- The master file: the features of each key-week joined with the effective
+-- attributes of each key as they are now (features.md). Attributes are joined, never
 -- copied into feature rows, so a metadata correction rewrites no row. The
 -- feature columns are the declaration's, in its order
 -- (sql/control/015_features_declared.sql): a migration that adds one drops
@@ -50,8 +50,10 @@ SELECT
     extract(week FROM f.week_start)::integer AS iso_week,
     extract(month FROM f.week_start)::integer AS month,
     extract(quarter FROM f.week_start)::integer AS quarter,
-    -- the stored features, as sql/control/015_features_declared.sql declares them
-    @features f.{name}@,
+    -- the features, as sql/control/015_features_declared.sql declares them:
+    -- a stored column, or the expression of a kind derived from other
+    -- features of the same row (on_hand, on_order, cover, avg_price)
+    @all_features {value} AS {name}@,
     a.category,
     a.brand,
     a.supplier_id,

@@ -72,7 +72,8 @@ BEGIN
            a.discontinued, a.assorted, a.location_enabled
     FROM (SELECT DISTINCT k.p, k.l FROM unnest(p_product_ids, p_location_ids) AS k(p, l)
           WHERE k.p IS NOT NULL AND k.l IS NOT NULL) k
-    LEFT JOIN LATERAL (SELECT f.week_start, f.sold_std_13, f.est_on_hand, f.on_order
+    LEFT JOIN LATERAL (SELECT f.week_start, f.sold_std_13, @value est_on_hand@ AS est_on_hand,
+                              @value on_order@ AS on_order
                        FROM features f
                        WHERE f.product_id = k.p AND f.location_id = k.l AND f.week_start = v_end
                        OFFSET 0) f ON true

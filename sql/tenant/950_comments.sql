@@ -157,8 +157,8 @@ BEGIN
         ('master_file', 'iso_week', 'ISO-8601 week of week_start.'),
         ('master_file', 'month', 'Month (1-12) of week_start.'),
         ('master_file', 'quarter', 'Quarter (1-4) of week_start.'),
-        -- the stored features: their comments are the declaration's (sql/control/015_features_declared.sql)
-        @features ('master_file', '{name}', {description})@,
+        -- the features: their comments are the declaration's (sql/control/015_features_declared.sql)
+        @all_features ('master_file', '{name}', {description})@,
         ('master_file', 'category', 'Effective: the product''s category now.'),
         ('master_file', 'brand', 'Effective: the product''s brand now.'),
         ('master_file', 'supplier_id', 'Effective: the product''s supplier now.'),
