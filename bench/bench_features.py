@@ -264,6 +264,22 @@ def vacuum_rebuilt(url: str, schema: str) -> None:
             conn.execute(sql.SQL("VACUUM ANALYZE {}").format(sql.Identifier(table)))
 
 
+def features_size(url: str, schema: str) -> dict:
+    """The features table's bytes on disk (heap with TOAST, indexes) and its rows."""
+    with connect(url, schema, None) as conn:
+        heap, indexes, rows = conn.execute(
+            "SELECT pg_table_size('features'), pg_indexes_size('features'), (SELECT count(*) FROM features)"
+        ).fetchone()
+    return {"heap": heap, "indexes": indexes, "rows": rows}
+
+
+def size_line(size: dict) -> str:
+    rows = size["rows"]
+    return (f"`features` on disk, vacuumed: **{(size['heap'] + size['indexes']) / rows:.0f} B a key-week** "
+            f"(heap {size['heap'] / rows:.0f} B, indexes {size['indexes'] / rows:.0f} B; "
+            f"{(size['heap'] + size['indexes']) / 2**30:.2f} GiB for {rows:,} rows).")
+
+
 def bench_tenant(products: int, locations: int, dbname: str | None = None):
     """A scratch database with the bench tenant: (dbname, url, schema, out)."""
     dbname = dbname or os.environ.get("MF_BENCH_DB", "mf_bench_features")
@@ -282,6 +298,7 @@ def run_only(products: int, locations: int, parts: list[str], keep: bool) -> dic
         with connect(url, schema, None) as conn:
             out["key_weeks"] = conn.execute("SELECT count(*) FROM features").fetchone()[0]
         vacuum_rebuilt(url, schema)
+        out["size"] = features_size(url, schema)
         if "polars" in parts:
             out["polars"] = baseline("polars_baseline.py", url, schema, "--threads", "1")
         if "reads" in parts:
@@ -391,6 +408,8 @@ def markdown_only(r: dict, parts: list[str]) -> str:
 `python -m bench.bench_features --only {' '.join(parts)} --products {r['products']} --locations {r['locations']}`,
 {r['machine']}; {r['products']:,} products x {r['locations']} locations, {r['key_weeks']:,} key-weeks from
 {lines:,} ERP lines, after one full rebuild with one runner ({r['full']['seconds']:.1f} s), all measured in one run.
+
+{size_line(r['size'])}
 """] + ([polars_table(r)] if "polars" in parts else []) + ([reads_table(r)] if "reads" in parts else []))
 
 
