@@ -1509,8 +1509,11 @@ BEGIN
     -- one weekly series after another (docs/weekly-series.md): the key's
     -- sold tail when it ends at end_week (_private_feature_keys, migration t0010),
     -- else read from its stored rows
-    SELECT r.* INTO v_out
-    FROM (SELECT string_agg(coalesce(t.sold_tail, y.weeks), ''::bytea ORDER BY a.ord) AS y_flat,
+    SELECT b.product_ids, b.location_ids, b.review_period_weeks AS batch_review_period_weeks,
+           b.service_level AS batch_service_level, r.* INTO v_out
+    FROM (SELECT array_agg(a.product_id ORDER BY a.ord) AS product_ids,
+                 array_agg(a.location_id ORDER BY a.ord) AS location_ids,
+                 string_agg(coalesce(t.sold_tail, y.weeks), ''::bytea ORDER BY a.ord) AS y_flat,
                  array_agg(coalesce(octet_length(t.sold_tail) / 8, y.n) ORDER BY a.ord) AS lengths,
                  array_agg(a.sigma ORDER BY a.ord) AS sigma,
                  array_agg(a.est_on_hand ORDER BY a.ord) AS est_on_hand,
@@ -1553,19 +1556,22 @@ BEGIN
                                       forecast_per_week, sigma, lead_time_weeks, review_period_weeks,
                                       service_level, z, safety_stock, order_up_to, inventory_position, raw_qty,
                                       recommended_qty, reason, qty_changed_at, computed_at)
-    SELECT p.product_id, p.location_id, v_end, o.demand_class, o.method, o.forecast_per_week, o.sigma,
-           o.lead_time_weeks, p.review_period_weeks::integer, p.service_level, o.z, o.safety_stock, o.order_up_to,
+    SELECT o.product_id, o.location_id, v_end, o.demand_class, o.method, o.forecast_per_week, o.sigma,
+           o.lead_time_weeks, o.review_period_weeks::integer, o.service_level, o.z, o.safety_stock, o.order_up_to,
            o.inventory_position, o.raw_qty, o.recommended_qty, o.reason, v_now, v_now
-    FROM _private_plan_batch p
-    -- the kernel's results, in ord order (not copied back onto the batch
-    -- first: an UPDATE of every key's row)
-    JOIN unnest(v_out.demand_class, v_out.method, v_out.forecast_per_week, v_out.sigma, v_out.lead_time_weeks,
+    -- the keys and the kernel's results, element by element in ord order,
+    -- joined to nothing: a join of the batch with the results on ord was
+    -- planned on the batch table's statistics, which autovacuum mostly
+    -- takes with the table empty (one row expected), and became a nested
+    -- loop that scanned every result for every key: 1,000,000 comparisons
+    -- a batch of 1,000, 68-80 s of a 10x roll (docs/benchmarks.md)
+    FROM unnest(v_out.product_ids, v_out.location_ids, v_out.batch_review_period_weeks, v_out.batch_service_level,
+                v_out.demand_class, v_out.method, v_out.forecast_per_week, v_out.sigma, v_out.lead_time_weeks,
                 v_out.z, v_out.safety_stock, v_out.order_up_to, v_out.inventory_position, v_out.raw_qty,
                 v_out.recommended_qty, v_out.reason)
-        WITH ORDINALITY AS o(demand_class, method, forecast_per_week, sigma, lead_time_weeks, z, safety_stock,
-                             order_up_to, inventory_position, raw_qty, recommended_qty, reason, ord)
-        ON o.ord = p.ord
-    WHERE p.runner = v_runner
+        AS o(product_id, location_id, review_period_weeks, service_level, demand_class, method, forecast_per_week,
+             sigma, lead_time_weeks, z, safety_stock, order_up_to, inventory_position, raw_qty, recommended_qty,
+             reason)
     ON CONFLICT (product_id, location_id) DO UPDATE
     SET as_of_week = excluded.as_of_week, demand_class = excluded.demand_class, method = excluded.method,
         forecast_per_week = excluded.forecast_per_week, sigma = excluded.sigma,
