@@ -130,7 +130,11 @@ BEGIN
         b.y_flat, b.lengths, b.sigma, b.est_on_hand, b.on_order, b.lead_time_days, b.review_period_weeks,
         b.service_level, b.min_order_qty, b.order_multiple, b.discontinued, b.assorted, b.location_enabled) r;
 
-    -- recommendations of keys with features: only the pipeline's columns
+    -- recommendations of keys with features: only the pipeline's columns,
+    -- counted by what the upsert returns: on Citus an INSERT whose rows come
+    -- from no table of the tenant is pulled to the coordinator, and its
+    -- ROW_COUNT is the rows offered, written or not
+    WITH written AS (
     INSERT INTO recommendations AS r (product_id, location_id, as_of_week, demand_class, method,
                                       forecast_per_week, sigma, lead_time_weeks, review_period_weeks,
                                       service_level, z, safety_stock, order_up_to, inventory_position, raw_qty,
@@ -168,8 +172,9 @@ BEGIN
           (excluded.as_of_week, excluded.demand_class, excluded.method, excluded.forecast_per_week,
            excluded.sigma, excluded.lead_time_weeks, excluded.review_period_weeks, excluded.service_level,
            excluded.z, excluded.safety_stock, excluded.order_up_to, excluded.inventory_position,
-           excluded.raw_qty, excluded.recommended_qty, excluded.reason);
-    GET DIAGNOSTICS v_n = ROW_COUNT;
+           excluded.raw_qty, excluded.recommended_qty, excluded.reason)
+    RETURNING 1)
+    SELECT count(*) INTO v_n FROM written;
     v_written := v_written + v_n;
 
     -- keys without features at end_week: a row the UI has not touched goes;
