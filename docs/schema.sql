@@ -450,6 +450,19 @@ $$;
 ALTER FUNCTION masterfile.tenant_role_names(p_schema text, OUT rolname text, OUT kind text) OWNER TO postgres;
 
 --
+-- Name: work_runner(); Type: FUNCTION; Schema: masterfile; Owner: postgres
+--
+
+CREATE FUNCTION masterfile.work_runner() RETURNS integer
+    LANGUAGE sql
+    SET search_path TO 'pg_catalog', 'masterfile', 'pg_temp'
+    AS $$
+    SELECT (pg_catalog.txid_current() % 2147483647)::integer
+$$;
+
+ALTER FUNCTION masterfile.work_runner() OWNER TO postgres;
+
+--
 -- Name: apply_retention(); Type: FUNCTION; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
@@ -608,7 +621,7 @@ CREATE FUNCTION t_schema_dump.delete_stale_features(p_end date) RETURNS bigint
     AS $$
 DECLARE
     v_end    date := p_end;
-    v_runner integer := pg_backend_pid();
+    v_runner integer := masterfile.work_runner();
     v_n      bigint;
 BEGIN
     -- guarantees: no key of the session's batch keeps a row before its first week or after p_end
@@ -743,6 +756,7 @@ ALTER FUNCTION t_schema_dump.ensure_work_tables() OWNER TO t_schema_dump_owner;
 CREATE FUNCTION t_schema_dump.expand_global_marks() RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 't_schema_dump', 'pg_temp'
+    SET enable_seqscan TO 'off'
     AS $$
 DECLARE
     v_g record;
@@ -1084,6 +1098,7 @@ ALTER FUNCTION t_schema_dump.note_explicit_stamp() OWNER TO t_schema_dump_owner;
 CREATE FUNCTION t_schema_dump.prepare_queue() RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 't_schema_dump', 'pg_temp'
+    SET enable_seqscan TO 'off'
     AS $$
 BEGIN
     -- guarantees: at return, no global mark committed before the call is
@@ -1415,7 +1430,7 @@ CREATE FUNCTION t_schema_dump.refresh_features(p_product_ids text[], p_location_
     AS $$
 DECLARE
     v_end     date := end_week();
-    v_runner  integer := pg_backend_pid();
+    v_runner  integer := masterfile.work_runner();
     v_written bigint;
     v_w       record;
     v_p       text[];
@@ -1460,7 +1475,7 @@ DECLARE
     v_end     date := end_week();
     -- the run's time, as a value: Citus refuses now() in an UPDATE's SET on a tenant's table
     v_now     timestamptz := now();
-    v_runner  integer := pg_backend_pid();
+    v_runner  integer := masterfile.work_runner();
     v_written bigint := 0;
     v_n       bigint;
     v_out     record;
@@ -1473,7 +1488,7 @@ BEGIN
     -- qty_changed_at only with recommended_qty); the UI's columns are never
     -- written and a row holding a UI decision is never deleted
     -- the batch is staged in _private_plan_batch (migration t0019), the
-    -- session's rows keyed by its backend pid, deleted at the end: nothing
+    -- transaction's rows keyed by masterfile.work_runner(), deleted at the end: nothing
     -- is left at commit, and an abort takes its rows back
 
     -- one row per key with its master-file row at end_week and its
@@ -1729,10 +1744,10 @@ DECLARE
     c_max_weeks constant integer := 260;
     c_lookback  constant integer := masterfile.features_lookback_weeks();
     v_end    date := p_end;
-    v_runner integer := pg_backend_pid();
+    v_runner integer := masterfile.work_runner();
     v_n      bigint;
 BEGIN
-    -- guarantees: the session's rows of _private_feature_batch are exactly
+    -- guarantees: the transaction's rows of _private_feature_batch are exactly
     -- the given keys (a key given twice once, from its earliest week),
     -- start_week null or after stop_week when nothing is to be computed, in
     -- key order
@@ -1961,7 +1976,7 @@ DECLARE
     c_lookback  constant integer := masterfile.features_lookback_weeks();
     c_sold_tail constant integer := masterfile.forecast_weeks();
     v_end    date := p_end;
-    v_runner integer := pg_backend_pid();
+    v_runner integer := masterfile.work_runner();
 BEGIN
     -- guarantees: each key of the session's batch with lines has its row, with tails
     -- that are its stored weeks' (or null, and readers use the rows)
@@ -2059,7 +2074,7 @@ DECLARE
     -- over the lookback
     c_lookback  constant integer := masterfile.features_lookback_weeks();
     c_sold_tail constant integer := masterfile.forecast_weeks();
-    v_runner    integer := pg_backend_pid();
+    v_runner    integer := masterfile.work_runner();
     v_rows text;
 BEGIN
     -- guarantees: every week start_week..stop_week of each key of the

@@ -105,6 +105,34 @@ def test_two_runners_at_once_do_each_key_once(loaded):
     check_against_reference(loaded)
 
 
+def test_a_batch_keys_its_work_rows_by_its_transaction(loaded):
+    # the work tables' rows of a batch are keyed by masterfile.work_runner():
+    # the same for every step of one transaction, another for the next
+    # transaction of the same session (else each batch's lookups would walk
+    # every earlier batch's dead rows of the run) and for a session beside it
+    with loaded.connect("pipeline", autocommit=False) as a, loaded.connect("pipeline", autocommit=False) as b:
+        first = scalar(a, "SELECT masterfile.work_runner()")
+        assert scalar(a, "SELECT masterfile.work_runner()") == first
+        beside = scalar(b, "SELECT masterfile.work_runner()")
+        a.commit()
+        second = scalar(a, "SELECT masterfile.work_runner()")
+        a.commit()
+        b.commit()
+    assert len({first, second, beside}) == 3
+    # batches of one key each, one session: every key done once, nothing left
+    # in the work tables, the master file as the reference has it
+    with loaded.connect() as admin:
+        keys = queued_keys(admin)
+    with loaded.connect("pipeline") as conn:
+        conn.execute("CALL process_dirty(1, 600)")
+    with loaded.connect() as admin:
+        assert queued_keys(admin) == 0
+        assert scalar(admin, "SELECT sum(keys_done) FROM runs") == keys
+        assert scalar(admin, "SELECT count(*) FROM _private_feature_batch") == 0
+        assert scalar(admin, "SELECT count(*) FROM _private_plan_batch") == 0
+    check_against_reference(loaded)
+
+
 def test_a_runner_starting_during_an_expansion_waits_for_it(loaded):
     """A full rebuild's global mark, being expanded by another runner, is not
     an empty queue: the runner waits for the expansion and takes keys."""

@@ -51,6 +51,26 @@ AS $$
 $$;
 GRANT EXECUTE ON FUNCTION masterfile.lock_key(text, text) TO PUBLIC;
 
+-- The key of this transaction's rows in a tenant's work tables
+-- (_private_feature_batch, _private_plan_batch, migration t0019): its
+-- transaction id, which no transaction in flight beside it shares (their
+-- ids lie within 2^31 of each other). Each batch deletes its rows before it
+-- commits, and the dead rows stay in the table and its key index until
+-- autovacuum comes, which in a run of many batches it does not: keyed by the
+-- session (pg_backend_pid()), a batch's `runner = ...` found every earlier
+-- batch's dead rows of the run in its index range and visited their pages,
+-- so a run's cost grew with the square of its batches; keyed by the
+-- transaction, a batch's range holds only its own rows.
+CREATE OR REPLACE FUNCTION masterfile.work_runner()
+RETURNS integer
+LANGUAGE sql
+VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, masterfile, pg_temp
+AS $$
+    SELECT (pg_catalog.txid_current() % 2147483647)::integer
+$$;
+GRANT EXECUTE ON FUNCTION masterfile.work_runner() TO PUBLIC;
+
 -- Process one tenant's queue: batches of keys until the queue is empty or
 -- p_max_seconds have passed, each committed with exactly its claimed marks
 -- removed. Runs as the tenant's pipeline role (the caller's). A procedure

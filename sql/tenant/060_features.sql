@@ -62,7 +62,7 @@ $$;
 
 -- The features of a batch of keys are computed in four steps of one concern
 -- each, on the work table _private_feature_batch (one row per key of the
--- session's batch, its runner the session's backend pid: migration t0019),
+-- batch, its runner the transaction's: masterfile.work_runner(), migration t0019),
 -- by refresh_features below: where each key starts and stops
 -- (stage_feature_batch), the rows that no longer belong
 -- (delete_stale_features), the rows computed and written
@@ -85,10 +85,10 @@ DECLARE
     c_max_weeks constant integer := 260;
     c_lookback  constant integer := masterfile.features_lookback_weeks();
     v_end    date := p_end;
-    v_runner integer := pg_backend_pid();
+    v_runner integer := masterfile.work_runner();
     v_n      bigint;
 BEGIN
-    -- guarantees: the session's rows of _private_feature_batch are exactly
+    -- guarantees: the transaction's rows of _private_feature_batch are exactly
     -- the given keys (a key given twice once, from its earliest week),
     -- start_week null or after stop_week when nothing is to be computed, in
     -- key order
@@ -218,7 +218,7 @@ SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
 DECLARE
     v_end    date := p_end;
-    v_runner integer := pg_backend_pid();
+    v_runner integer := masterfile.work_runner();
     v_n      bigint;
 BEGIN
     -- guarantees: no key of the session's batch keeps a row before its first week or after p_end
@@ -257,7 +257,7 @@ DECLARE
     -- over the lookback
     c_lookback  constant integer := masterfile.features_lookback_weeks();
     c_sold_tail constant integer := masterfile.forecast_weeks();
-    v_runner    integer := pg_backend_pid();
+    v_runner    integer := masterfile.work_runner();
     v_rows text;
 BEGIN
     -- guarantees: every week start_week..stop_week of each key of the
@@ -416,7 +416,7 @@ DECLARE
     c_lookback  constant integer := masterfile.features_lookback_weeks();
     c_sold_tail constant integer := masterfile.forecast_weeks();
     v_end    date := p_end;
-    v_runner integer := pg_backend_pid();
+    v_runner integer := masterfile.work_runner();
 BEGIN
     -- guarantees: each key of the session's batch with lines has its row, with tails
     -- that are its stored weeks' (or null, and readers use the rows)
@@ -503,7 +503,7 @@ SET work_mem = '64MB'
 AS $$
 DECLARE
     v_end     date := end_week();
-    v_runner  integer := pg_backend_pid();
+    v_runner  integer := masterfile.work_runner();
     v_written bigint;
     v_w       record;
     v_p       text[];

@@ -7,6 +7,9 @@ RETURNS void
 LANGUAGE plpgsql
 VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, @extschema@, pg_temp
+-- the global marks through the queue's key index (they sort last in it),
+-- not a scan of the queue: see prepare_queue
+SET enable_seqscan = off
 AS $$
 DECLARE
     v_g record;
@@ -37,6 +40,14 @@ RETURNS void
 LANGUAGE plpgsql
 VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, @extschema@, pg_temp
+-- A runner calls this before every batch, and a session plans its
+-- statements once: the first call of a run finds the queue holding one
+-- global mark on one page, a scan of it is the cheapest plan, and that plan
+-- then scanned the whole queue (every key's mark of a roll) before each of
+-- the run's batches, a cost growing with the square of the keys. Through the
+-- key index, where the null keys sort last, the lookup costs the same at
+-- any size of the queue.
+SET enable_seqscan = off
 AS $$
 BEGIN
     -- guarantees: at return, no global mark committed before the call is

@@ -39,7 +39,7 @@ DECLARE
     v_end     date := end_week();
     -- the run's time, as a value: Citus refuses now() in an UPDATE's SET on a tenant's table
     v_now     timestamptz := now();
-    v_runner  integer := pg_backend_pid();
+    v_runner  integer := masterfile.work_runner();
     v_written bigint := 0;
     v_n       bigint;
     v_out     record;
@@ -52,7 +52,7 @@ BEGIN
     -- qty_changed_at only with recommended_qty); the UI's columns are never
     -- written and a row holding a UI decision is never deleted
     -- the batch is staged in _private_plan_batch (migration t0019), the
-    -- session's rows keyed by its backend pid, deleted at the end: nothing
+    -- transaction's rows keyed by masterfile.work_runner(), deleted at the end: nothing
     -- is left at commit, and an abort takes its rows back
 
     -- one row per key with its master-file row at end_week and its
