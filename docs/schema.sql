@@ -1098,15 +1098,12 @@ ALTER FUNCTION t_schema_dump.note_explicit_stamp() OWNER TO t_schema_dump_owner;
 CREATE FUNCTION t_schema_dump.prepare_queue() RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 't_schema_dump', 'pg_temp'
-    SET enable_seqscan TO 'off'
     AS $$
 BEGIN
     -- guarantees: at return, no global mark committed before the call is
     -- left unexpanded (once this transaction commits)
     PERFORM check_end_week();
-    -- a global mark being expanded is locked until its expansion commits,
-    -- and is gone then
-    PERFORM 1 FROM _private_dirty_keys WHERE product_id IS NULL FOR UPDATE;
+    PERFORM wait_for_global_marks();
     PERFORM expand_global_marks();
 END;
 $$;
@@ -2058,6 +2055,24 @@ CREATE FUNCTION t_schema_dump.try_load_lock() RETURNS boolean
 $$;
 
 ALTER FUNCTION t_schema_dump.try_load_lock() OWNER TO t_schema_dump_owner;
+
+--
+-- Name: wait_for_global_marks(); Type: FUNCTION; Schema: t_schema_dump; Owner: t_schema_dump_owner
+--
+
+CREATE FUNCTION t_schema_dump.wait_for_global_marks() RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 't_schema_dump', 'pg_temp'
+    SET enable_seqscan TO 'off'
+    AS $$
+BEGIN
+    -- guarantees: at return, no global mark committed before the call is
+    -- locked by another transaction
+    PERFORM 1 FROM _private_dirty_keys WHERE product_id IS NULL FOR UPDATE;
+END;
+$$;
+
+ALTER FUNCTION t_schema_dump.wait_for_global_marks() OWNER TO t_schema_dump_owner;
 
 --
 -- Name: write_feature_rows(); Type: FUNCTION; Schema: t_schema_dump; Owner: t_schema_dump_owner
@@ -6593,6 +6608,13 @@ GRANT ALL ON FUNCTION t_schema_dump.store_feature_tails(p_end date, p_new_p text
 
 REVOKE ALL ON FUNCTION t_schema_dump.try_load_lock() FROM PUBLIC;
 GRANT ALL ON FUNCTION t_schema_dump.try_load_lock() TO t_schema_dump_loader;
+
+--
+-- Name: FUNCTION wait_for_global_marks(); Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
+--
+
+REVOKE ALL ON FUNCTION t_schema_dump.wait_for_global_marks() FROM PUBLIC;
+GRANT ALL ON FUNCTION t_schema_dump.wait_for_global_marks() TO t_schema_dump_pipeline;
 
 --
 -- Name: FUNCTION write_feature_rows(OUT rows_written bigint, OUT new_p text[], OUT new_l text[], OUT new_lo date[], OUT new_n integer[], OUT new_sold bytea[], OUT new_revenue bytea[]); Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner

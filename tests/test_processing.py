@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from tests import lines
-from tests.conftest import CITUS, pyloader, scalar, wait_for_cron
+from tests.conftest import CITUS, CITUS_SHARDING, pyloader, scalar, wait_for_cron
 from tests.test_features import AS_OF, check_against_reference, process
 
 LATER = lines.UPDATED_AT + dt.timedelta(days=1)
@@ -131,6 +131,44 @@ def test_a_batch_keys_its_work_rows_by_its_transaction(loaded):
         assert scalar(admin, "SELECT count(*) FROM _private_feature_batch") == 0
         assert scalar(admin, "SELECT count(*) FROM _private_plan_batch") == 0
     check_against_reference(loaded)
+
+
+def queue_scans(conn) -> tuple[int, int]:
+    """The session's sequential and index scans of the queue, not yet
+    reported to the statistics views (read as the session's user: the
+    tenant's roles do not read them)."""
+    conn.execute("RESET ROLE")
+    return conn.execute("SELECT seq_scan, idx_scan FROM pg_stat_xact_user_tables "
+                        "WHERE relid = '_private_dirty_keys'::regclass").fetchone()
+
+
+@pytest.mark.skipif(CITUS and CITUS_SHARDING, reason="on Citus the queue's scans are counted on its worker's shard")
+def test_a_warm_runner_finds_the_global_marks_of_a_long_queue_through_its_index(loaded):
+    # a runner's session first prepares the queue when it holds one global
+    # mark on one page; later, before a batch of a long queue (a roll's
+    # every key), its lookup of the global marks must not scan the queue,
+    # or a run's cost grows with the square of its keys
+    process(loaded)
+    with loaded.connect() as admin:
+        admin.execute("SELECT mark_all_keys(NULL, 'features')")
+        admin.execute("VACUUM ANALYZE _private_dirty_keys")
+    with loaded.connect("pipeline", autocommit=False) as warm:
+        warm.execute("SELECT prepare_queue()")
+        warm.commit()
+        with loaded.connect() as admin:
+            admin.execute("INSERT INTO _private_dirty_keys (product_id, location_id, from_week, scope) "
+                          "SELECT product_id, location_id, NULL, 'features' "
+                          "FROM _private_feature_keys, generate_series(1, 400)")
+            # not analysed since the queue held one mark, as in a roll
+            assert scalar(admin, "SELECT pg_relation_size('_private_dirty_keys') / 8192") > 20
+        # the scans of the queue by this call alone (the counts read are the
+        # session's not yet reported, the first call's among them)
+        before = queue_scans(warm)
+        warm.execute(psycopg.sql.SQL("SET ROLE {}").format(psycopg.sql.Identifier(loaded.role("pipeline"))))
+        warm.execute("SELECT prepare_queue()")
+        after = queue_scans(warm)
+        warm.rollback()
+    assert after[0] == before[0] and after[1] > before[1]
 
 
 def test_a_runner_starting_during_an_expansion_waits_for_it(loaded):

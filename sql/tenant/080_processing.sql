@@ -8,7 +8,9 @@ LANGUAGE plpgsql
 VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, @extschema@, pg_temp
 -- the global marks through the queue's key index (they sort last in it),
--- not a scan of the queue: see prepare_queue
+-- not a scan of the queue: see wait_for_global_marks. The setting covers
+-- only the two statements below, and each has an index to take (the
+-- queue's, and _private_feature_keys' primary key in key order)
 SET enable_seqscan = off
 AS $$
 DECLARE
@@ -29,6 +31,32 @@ BEGIN
 END;
 $$;
 
+-- Wait for every global mark another runner is expanding: a global mark
+-- being expanded is locked until its expansion commits, and is gone then.
+-- A runner calls this before every batch, and a session plans its
+-- statements once: the first call of a run finds the queue holding one
+-- global mark on one page, a scan of it is the cheapest plan, and that plan
+-- then scanned the whole queue (every key's mark of a roll) before each of
+-- the run's batches, a cost growing with the square of the keys. Through the
+-- key index, where the null keys sort last, the lookup costs the same at
+-- any size of the queue. The setting is on this one statement's function:
+-- on prepare_queue it covered check_end_week too, whose reads of one-row
+-- tables have no index, and a seq scan the planner must take anyway is
+-- costed past jit_above_cost: every batch paid 40-120 ms compiling them.
+CREATE OR REPLACE FUNCTION @extschema@.wait_for_global_marks()
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, @extschema@, pg_temp
+SET enable_seqscan = off
+AS $$
+BEGIN
+    -- guarantees: at return, no global mark committed before the call is
+    -- locked by another transaction
+    PERFORM 1 FROM _private_dirty_keys WHERE product_id IS NULL FOR UPDATE;
+END;
+$$;
+
 -- What a runner does, in a short transaction of its own, before it claims:
 -- queue end_week's move and expand every global mark, waiting for one that
 -- another runner is expanding. Without the wait, a runner that starts while
@@ -40,22 +68,12 @@ RETURNS void
 LANGUAGE plpgsql
 VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, @extschema@, pg_temp
--- A runner calls this before every batch, and a session plans its
--- statements once: the first call of a run finds the queue holding one
--- global mark on one page, a scan of it is the cheapest plan, and that plan
--- then scanned the whole queue (every key's mark of a roll) before each of
--- the run's batches, a cost growing with the square of the keys. Through the
--- key index, where the null keys sort last, the lookup costs the same at
--- any size of the queue.
-SET enable_seqscan = off
 AS $$
 BEGIN
     -- guarantees: at return, no global mark committed before the call is
     -- left unexpanded (once this transaction commits)
     PERFORM check_end_week();
-    -- a global mark being expanded is locked until its expansion commits,
-    -- and is gone then
-    PERFORM 1 FROM _private_dirty_keys WHERE product_id IS NULL FOR UPDATE;
+    PERFORM wait_for_global_marks();
     PERFORM expand_global_marks();
 END;
 $$;
