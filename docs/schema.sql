@@ -457,7 +457,7 @@ CREATE FUNCTION masterfile.work_runner() RETURNS integer
     LANGUAGE sql
     SET search_path TO 'pg_catalog', 'masterfile', 'pg_temp'
     AS $$
-    SELECT (pg_catalog.txid_current() % 2147483647)::integer
+    SELECT (pg_catalog.txid_current() % 4294967296 - 2147483648)::integer
 $$;
 
 ALTER FUNCTION masterfile.work_runner() OWNER TO postgres;

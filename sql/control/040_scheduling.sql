@@ -53,8 +53,10 @@ GRANT EXECUTE ON FUNCTION masterfile.lock_key(text, text) TO PUBLIC;
 
 -- The key of this transaction's rows in a tenant's work tables
 -- (_private_feature_batch, _private_plan_batch, migration t0019): its
--- transaction id, which no transaction in flight beside it shares (their
--- ids lie within 2^31 of each other). Each batch deletes its rows before it
+-- transaction id's 32 bits, shifted into an integer's range. No transaction
+-- in flight beside it shares them: the xids of transactions in flight lie
+-- within 2^31 of each other (the wraparound limit), so they differ in their
+-- low 32 bits. Each batch deletes its rows before it
 -- commits, and the dead rows stay in the table and its key index until
 -- autovacuum comes, which in a run of many batches it does not: keyed by the
 -- session (pg_backend_pid()), a batch's `runner = ...` found every earlier
@@ -67,7 +69,7 @@ LANGUAGE sql
 VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, masterfile, pg_temp
 AS $$
-    SELECT (pg_catalog.txid_current() % 2147483647)::integer
+    SELECT (pg_catalog.txid_current() % 4294967296 - 2147483648)::integer
 $$;
 GRANT EXECUTE ON FUNCTION masterfile.work_runner() TO PUBLIC;
 
