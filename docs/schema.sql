@@ -5761,25 +5761,25 @@ CREATE INDEX conflicts_open ON t_schema_dump.conflicts USING btree (conflict_id)
 -- Name: erp_invoice_lines_key_date; Type: INDEX; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
-CREATE INDEX erp_invoice_lines_key_date ON t_schema_dump.erp_invoice_lines USING btree (product_id, location_id, invoice_date);
+CREATE INDEX erp_invoice_lines_key_date ON t_schema_dump.erp_invoice_lines USING btree (product_id, location_id, invoice_date) INCLUDE (invoice_id, line_no, qty_invoiced, line_amount, deleted);
 
 --
 -- Name: erp_purchase_order_lines_key_date; Type: INDEX; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
-CREATE INDEX erp_purchase_order_lines_key_date ON t_schema_dump.erp_purchase_order_lines USING btree (product_id, location_id, order_date);
+CREATE INDEX erp_purchase_order_lines_key_date ON t_schema_dump.erp_purchase_order_lines USING btree (product_id, location_id, order_date) INCLUDE (qty_ordered, status, deleted);
 
 --
 -- Name: erp_receipt_lines_key_date; Type: INDEX; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
-CREATE INDEX erp_receipt_lines_key_date ON t_schema_dump.erp_receipt_lines USING btree (product_id, location_id, received_date);
+CREATE INDEX erp_receipt_lines_key_date ON t_schema_dump.erp_receipt_lines USING btree (product_id, location_id, received_date) INCLUDE (qty_received, deleted);
 
 --
 -- Name: erp_sales_lines_key_date; Type: INDEX; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
-CREATE INDEX erp_sales_lines_key_date ON t_schema_dump.erp_sales_lines USING btree (product_id, location_id, business_date);
+CREATE INDEX erp_sales_lines_key_date ON t_schema_dump.erp_sales_lines USING btree (product_id, location_id, business_date) INCLUDE (qty, net_amount, deleted);
 
 --
 -- Name: loads_finished_at; Type: INDEX; Schema: t_schema_dump; Owner: t_schema_dump_owner
