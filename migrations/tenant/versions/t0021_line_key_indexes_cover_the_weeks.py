@@ -17,11 +17,13 @@ Measured on a 1x bench tenant (docs/benchmarks.md, "Issue 17: the line
 indexes cover the weeks"): full rebuild 26.4-30.8 s against 28.8-31.6 s;
 the indexes 408 MB against 294 MB; an insert of lines ~5% slower.
 
-The new index is built beside the old one, then the old one is dropped and
-the new one takes its name: readers keep their index while it builds;
-writers of the line table (a load) wait for the build (CREATE INDEX takes
-a SHARE lock), and the migration gives up rather than queue behind a load
-that holds the table (migrate names the tenant; run it again).
+The four new indexes are built beside the old ones, then each old one is
+dropped and its new one takes its name: readers keep their index while the
+new ones build and wait only for the swaps (a DROP holds its table until
+the commit); writers of the line tables (a load) wait for the builds
+(CREATE INDEX takes a SHARE lock), and the migration gives up rather than
+queue behind a load that holds a table (migrate names the tenant; run it
+again).
 """
 from alembic import op
 
@@ -39,21 +41,22 @@ COVERED = {
 }
 
 
-def _replace(table: str, date_column: str, include: str | None) -> None:
-    columns = f"(product_id, location_id, {date_column})" + (f" INCLUDE ({include})" if include else "")
-    op.execute(f"CREATE INDEX {table}_key_date_new ON {table} {columns}")
-    # one object per DROP: Citus drops one distributed object per command
-    op.execute(f"DROP INDEX {table}_key_date")
-    op.execute(f"ALTER INDEX {table}_key_date_new RENAME TO {table}_key_date")
+def _replace(include: bool) -> None:
+    op.execute("SET LOCAL lock_timeout = '10s'")
+    # every new index first (a SHARE lock: readers go on, writers wait),
+    # then the swaps, whose DROP holds its table until the commit
+    for table, (date_column, columns) in COVERED.items():
+        op.execute(f"CREATE INDEX {table}_key_date_new ON {table} (product_id, location_id, {date_column})"
+                   + (f" INCLUDE ({columns})" if include else ""))
+    for table in COVERED:
+        # one object per DROP: Citus drops one distributed object per command
+        op.execute(f"DROP INDEX {table}_key_date")
+        op.execute(f"ALTER INDEX {table}_key_date_new RENAME TO {table}_key_date")
 
 
 def upgrade() -> None:
-    op.execute("SET LOCAL lock_timeout = '10s'")
-    for table, (date_column, include) in COVERED.items():
-        _replace(table, date_column, include)
+    _replace(include=True)
 
 
 def downgrade() -> None:
-    op.execute("SET LOCAL lock_timeout = '10s'")
-    for table, (date_column, _) in COVERED.items():
-        _replace(table, date_column, None)
+    _replace(include=False)
