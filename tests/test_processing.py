@@ -13,6 +13,7 @@ import psycopg.sql
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from pyloader import features as declaration
 from tests import lines
 from tests.conftest import CITUS, CITUS_SHARDING, pyloader, scalar, wait_for_cron
 from tests.test_features import AS_OF, check_against_reference, process
@@ -206,6 +207,48 @@ def test_a_rebuild_reads_the_lines_from_their_key_indexes_alone(loaded):
     for table in LINE_TABLES:
         read, fetched = (a - b for a, b in zip(after.get(table, (0, 0)), before.get(table, (0, 0))))
         assert read > 0 and fetched == 0, (table, read, fetched)
+
+
+# the session's heap rows of features fetched through its indexes, not yet
+# reported (an index's count: the table's own counts the bitmap scans')
+FEATURES_FETCHED = ("SELECT sum(pg_stat_get_xact_tuples_fetched(indexrelid))::bigint FROM pg_index "
+                    "WHERE indrelid = 'features'::regclass")
+
+
+@pytest.mark.skipif(CITUS and CITUS_SHARDING, reason="on Citus the features' reads are counted on its worker's shards")
+def test_a_roll_stages_its_keys_from_the_tails_alone(loaded):
+    # the tails keep the running state of their week (migration t0022): a
+    # roll's keys are staged without a stored row fetched, each seeded with
+    # the state of its last row (on a vacuumed table the probe for rows past
+    # the tails is index-only, and a seed read from the rows would fetch)
+    process(loaded)
+    with loaded.connect() as admin:
+        admin.execute("VACUUM ANALYZE features")
+        keys = admin.execute("SELECT product_id, location_id, tail_week FROM _private_feature_keys "
+                             "ORDER BY product_id, location_id LIMIT 5").fetchall()
+        end = scalar(admin, "SELECT end_week()")
+        want = admin.execute(psycopg.sql.SQL(
+            "SELECT {seed} FROM features f JOIN _private_feature_keys k USING (product_id, location_id) "
+            "WHERE f.week_start = k.tail_week ORDER BY product_id, location_id LIMIT 5").format(
+            seed=psycopg.sql.SQL(seed_of_row()))).fetchall()
+    assert all(k[2] == end for k in keys)
+    with loaded.connect("pipeline", autocommit=False) as conn:
+        conn.execute("RESET ROLE")
+        before = scalar(conn, FEATURES_FETCHED)
+        conn.execute(psycopg.sql.SQL("SET ROLE {}").format(psycopg.sql.Identifier(loaded.role("pipeline"))))
+        conn.execute("SELECT ensure_work_tables()")
+        # the week after the tails, as a calendar roll stages them
+        assert scalar(conn, "SELECT stage_feature_batch(%s, %s, %s, %s)",
+                      ([k[0] for k in keys], [k[1] for k in keys], [k[2] + dt.timedelta(weeks=1) for k in keys],
+                       end + dt.timedelta(weeks=1))) == len(keys)
+        staged = conn.execute("SELECT start_week, prior_sold IS NOT NULL, seed FROM _private_feature_batch "
+                              "WHERE runner = masterfile.work_runner() ORDER BY product_id, location_id").fetchall()
+        conn.execute("RESET ROLE")
+        fetched = scalar(conn, FEATURES_FETCHED) - before
+        conn.rollback()
+    assert fetched == 0
+    assert staged == [(k[2] + dt.timedelta(weeks=1), True, w[0]) for k, w in zip(keys, want)]
+    assert all(w[0] is not None for w in want)
 
 
 def test_a_runner_starting_during_an_expansion_waits_for_it(loaded):
@@ -409,26 +452,44 @@ def stored_features(conn) -> list:
 
 
 def stored_tails(conn) -> list:
-    return conn.execute("SELECT product_id, location_id, first_week, tail_week, sold_tail, revenue_tail"
-                        " FROM _private_feature_keys ORDER BY product_id, location_id").fetchall()
+    return conn.execute("SELECT product_id, location_id, first_week, tail_week, sold_tail, revenue_tail,"
+                        " tail_seed, tail_layout FROM _private_feature_keys ORDER BY product_id, location_id").fetchall()
+
+
+def seed_of_row() -> str:
+    """A row `f`'s running state as the tails keep it (migration t0022): one
+    element per stored feature, the value of each kind the kernel seeds
+    from the week before, null for the others."""
+    return "ARRAY[" + ", ".join(f.state for f in declaration.stored()) + "]::float8[]"
+
+
+def seed_layout() -> str:
+    """The declaration's order of the stored features, as tail_layout holds it."""
+    return ", ".join(f.name for f in declaration.stored())
 
 
 def tails_of_rows(conn) -> list:
-    """_private_feature_keys as its stored rows say it must be (migration t0010): the
-    tails end at the key's last row, units_sold of up to 104 weeks and revenue
-    of up to 51, oldest first, as float8send() values."""
-    return conn.execute("""
+    """_private_feature_keys as its stored rows say it must be (migrations
+    t0010, t0022): the tails end at the key's last row, units_sold of up to
+    104 weeks and revenue of up to 51, oldest first, as float8send() values,
+    and the running state of that last row in the declaration's order."""
+    return conn.execute(psycopg.sql.SQL("""
         SELECT k.product_id, k.location_id, k.first_week, t.tail_week,
                string_agg(float8send(f.units_sold), ''::bytea ORDER BY f.week_start)
                    FILTER (WHERE f.week_start > t.tail_week - 7 * 104),
                string_agg(float8send(f.revenue), ''::bytea ORDER BY f.week_start)
-                   FILTER (WHERE f.week_start > t.tail_week - 7 * 51)
+                   FILTER (WHERE f.week_start > t.tail_week - 7 * 51),
+               s.seed, CASE WHEN s.seed IS NOT NULL THEN hashtext({layout}) END
         FROM _private_feature_keys k
         CROSS JOIN LATERAL (SELECT max(f.week_start) AS tail_week FROM features f
                             WHERE f.product_id = k.product_id AND f.location_id = k.location_id) t
+        LEFT JOIN LATERAL (SELECT {seed} AS seed FROM features f
+                           WHERE f.product_id = k.product_id AND f.location_id = k.location_id
+                             AND f.week_start = t.tail_week) s ON true
         LEFT JOIN features f ON f.product_id = k.product_id AND f.location_id = k.location_id
-        GROUP BY k.product_id, k.location_id, k.first_week, t.tail_week
-        ORDER BY k.product_id, k.location_id""").fetchall()
+        GROUP BY k.product_id, k.location_id, k.first_week, t.tail_week, s.seed
+        ORDER BY k.product_id, k.location_id""").format(
+        layout=psycopg.sql.Literal(seed_layout()), seed=psycopg.sql.SQL(seed_of_row()))).fetchall()
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -499,7 +560,7 @@ def test_calendar_rolls_append_to_the_tails(tenant):
             incremental = stored_features(admin)
             tails = stored_tails(admin)
     with tenant.connect() as admin:
-        assert {(p, len(s) // 8, len(r) // 8) for p, _, _, _, s, r in tails} == {("P1", 104, 51), ("P22", 66, 51)}
+        assert {(p, len(s) // 8, len(r) // 8) for p, _, _, _, s, r, *_ in tails} == {("P1", 104, 51), ("P22", 66, 51)}
         admin.execute("SELECT mark_all_keys(NULL, 'features')")
     process(tenant)
     with tenant.connect() as admin:
