@@ -779,6 +779,19 @@ $$;
 ALTER FUNCTION t_schema_dump.expand_global_marks() OWNER TO t_schema_dump_owner;
 
 --
+-- Name: feature_seed_layout(); Type: FUNCTION; Schema: t_schema_dump; Owner: t_schema_dump_owner
+--
+
+CREATE FUNCTION t_schema_dump.feature_seed_layout() RETURNS integer
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+    SELECT hashtext($layout$units_sold, units_returned, revenue, units_received, units_ordered, units_invoiced, invoiced_amount, sold_lag_1, sold_lag_2, sold_lag_3, sold_lag_4, sold_lag_5, sold_lag_6, sold_lag_7, sold_lag_8, sold_lag_9, sold_lag_10, sold_lag_11, sold_lag_12, sold_lag_13, sold_lag_14, ewm_units_sold_s2, ewm_units_sold_s4, ewm_units_sold_s8, ewm_units_sold_s13, ewm_revenue_s2, ewm_revenue_s4, ewm_revenue_s8, ewm_revenue_s13, ewm_units_received_s2, ewm_units_received_s4, ewm_units_received_s8, ewm_units_received_s13, ewm_units_returned_s2, ewm_units_returned_s4, ewm_units_returned_s8, ewm_units_returned_s13, sold_mean_4, sold_mean_8, sold_mean_13, sold_mean_26, sold_mean_52, sold_std_4, sold_std_8, sold_std_13, sold_std_26, sold_std_52, sold_max_13, sold_max_52, sold_zero_share_13, revenue_mean_13, sold_slope_4, sold_slope_8, sold_slope_13, sold_slope_26, cum_units_sold, cum_units_returned, cum_revenue, cum_units_received, cum_units_ordered, cum_units_invoiced, ytd_units_sold, ytd_revenue, weeks_since_first_sale, weeks_since_last_sale, last_invoice_unit_cost$layout$)
+$_$;
+
+ALTER FUNCTION t_schema_dump.feature_seed_layout() OWNER TO t_schema_dump_owner;
+
+--
 -- Name: guard_shared_columns(); Type: FUNCTION; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
@@ -1733,15 +1746,14 @@ ALTER FUNCTION t_schema_dump.settle_work_hints(p_max_hint bigint, p_stalled bool
 CREATE FUNCTION t_schema_dump.stage_feature_batch(p_product_ids text[], p_location_ids text[], p_from_weeks date[], p_end date) RETURNS bigint
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 't_schema_dump', 'pg_temp'
-    AS $_$
+    AS $$
 DECLARE
     -- a batch computes at most this many weeks of a key (five years), so its
     -- work stays bounded; a longer range is finished by a continuation mark,
     -- seeded from the rows just written
     c_max_weeks constant integer := 260;
     c_lookback  constant integer := masterfile.features_lookback_weeks();
-    -- the order of the stored features a key's tail_seed follows (migration t0022)
-    c_layout    constant integer := hashtext($layout$units_sold, units_returned, revenue, units_received, units_ordered, units_invoiced, invoiced_amount, sold_lag_1, sold_lag_2, sold_lag_3, sold_lag_4, sold_lag_5, sold_lag_6, sold_lag_7, sold_lag_8, sold_lag_9, sold_lag_10, sold_lag_11, sold_lag_12, sold_lag_13, sold_lag_14, ewm_units_sold_s2, ewm_units_sold_s4, ewm_units_sold_s8, ewm_units_sold_s13, ewm_revenue_s2, ewm_revenue_s4, ewm_revenue_s8, ewm_revenue_s13, ewm_units_received_s2, ewm_units_received_s4, ewm_units_received_s8, ewm_units_received_s13, ewm_units_returned_s2, ewm_units_returned_s4, ewm_units_returned_s8, ewm_units_returned_s13, sold_mean_4, sold_mean_8, sold_mean_13, sold_mean_26, sold_mean_52, sold_std_4, sold_std_8, sold_std_13, sold_std_26, sold_std_52, sold_max_13, sold_max_52, sold_zero_share_13, revenue_mean_13, sold_slope_4, sold_slope_8, sold_slope_13, sold_slope_26, cum_units_sold, cum_units_returned, cum_revenue, cum_units_received, cum_units_ordered, cum_units_invoiced, ytd_units_sold, ytd_revenue, weeks_since_first_sale, weeks_since_last_sale, last_invoice_unit_cost$layout$);
+    c_layout    constant integer := feature_seed_layout();
     v_end    date := p_end;
     v_runner integer := masterfile.work_runner();
     v_n      bigint;
@@ -1944,7 +1956,7 @@ BEGIN
     GET DIAGNOSTICS v_n = ROW_COUNT;
     RETURN v_n;
 END;
-$_$;
+$$;
 
 ALTER FUNCTION t_schema_dump.stage_feature_batch(p_product_ids text[], p_location_ids text[], p_from_weeks date[], p_end date) OWNER TO t_schema_dump_owner;
 
@@ -1985,12 +1997,11 @@ ALTER FUNCTION t_schema_dump.stamp_ui_update() OWNER TO t_schema_dump_owner;
 CREATE FUNCTION t_schema_dump.store_feature_tails(p_end date, p_new_p text[], p_new_l text[], p_new_lo date[], p_new_n integer[], p_new_sold bytea[], p_new_revenue bytea[]) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 't_schema_dump', 'pg_temp'
-    AS $_$
+    AS $$
 DECLARE
     c_lookback  constant integer := masterfile.features_lookback_weeks();
     c_sold_tail constant integer := masterfile.forecast_weeks();
-    -- the order of the stored features tail_seed follows (stage_feature_batch's)
-    c_layout    constant integer := hashtext($layout$units_sold, units_returned, revenue, units_received, units_ordered, units_invoiced, invoiced_amount, sold_lag_1, sold_lag_2, sold_lag_3, sold_lag_4, sold_lag_5, sold_lag_6, sold_lag_7, sold_lag_8, sold_lag_9, sold_lag_10, sold_lag_11, sold_lag_12, sold_lag_13, sold_lag_14, ewm_units_sold_s2, ewm_units_sold_s4, ewm_units_sold_s8, ewm_units_sold_s13, ewm_revenue_s2, ewm_revenue_s4, ewm_revenue_s8, ewm_revenue_s13, ewm_units_received_s2, ewm_units_received_s4, ewm_units_received_s8, ewm_units_received_s13, ewm_units_returned_s2, ewm_units_returned_s4, ewm_units_returned_s8, ewm_units_returned_s13, sold_mean_4, sold_mean_8, sold_mean_13, sold_mean_26, sold_mean_52, sold_std_4, sold_std_8, sold_std_13, sold_std_26, sold_std_52, sold_max_13, sold_max_52, sold_zero_share_13, revenue_mean_13, sold_slope_4, sold_slope_8, sold_slope_13, sold_slope_26, cum_units_sold, cum_units_returned, cum_revenue, cum_units_received, cum_units_ordered, cum_units_invoiced, ytd_units_sold, ytd_revenue, weeks_since_first_sale, weeks_since_last_sale, last_invoice_unit_cost$layout$);
+    c_layout    constant integer := feature_seed_layout();
     v_end    date := p_end;
     v_runner integer := masterfile.work_runner();
 BEGIN
@@ -2074,7 +2085,7 @@ BEGIN
           IS DISTINCT FROM (excluded.first_week, excluded.tail_week, excluded.sold_tail, excluded.revenue_tail,
                             excluded.tail_seed, excluded.tail_layout);
 END;
-$_$;
+$$;
 
 ALTER FUNCTION t_schema_dump.store_feature_tails(p_end date, p_new_p text[], p_new_l text[], p_new_lo date[], p_new_n integer[], p_new_sold bytea[], p_new_revenue bytea[]) OWNER TO t_schema_dump_owner;
 
@@ -6459,6 +6470,13 @@ GRANT ALL ON FUNCTION t_schema_dump.ensure_work_tables() TO t_schema_dump_pipeli
 
 REVOKE ALL ON FUNCTION t_schema_dump.expand_global_marks() FROM PUBLIC;
 GRANT ALL ON FUNCTION t_schema_dump.expand_global_marks() TO t_schema_dump_pipeline;
+
+--
+-- Name: FUNCTION feature_seed_layout(); Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
+--
+
+REVOKE ALL ON FUNCTION t_schema_dump.feature_seed_layout() FROM PUBLIC;
+GRANT ALL ON FUNCTION t_schema_dump.feature_seed_layout() TO t_schema_dump_pipeline;
 
 --
 -- Name: FUNCTION guard_shared_columns(); Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner

@@ -13,6 +13,18 @@ AS $$
     FROM settings s
 $$;
 
+-- The order of the stored features a key's tail_seed follows (migration
+-- t0022): the declaration's, written here at reload. A seed written under
+-- another order is not read.
+CREATE OR REPLACE FUNCTION @extschema@.feature_seed_layout()
+RETURNS integer
+LANGUAGE sql
+IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT hashtext($layout$@features {name}@$layout$)
+$$;
+
 -- Session-lived work tables of the claim (080_processing.sql), emptied at
 -- every commit. Created here once per session rather than per call so plans
 -- stay cached and the catalog is not churned by every batch. They are read
@@ -84,8 +96,7 @@ DECLARE
     -- seeded from the rows just written
     c_max_weeks constant integer := 260;
     c_lookback  constant integer := masterfile.features_lookback_weeks();
-    -- the order of the stored features a key's tail_seed follows (migration t0022)
-    c_layout    constant integer := hashtext($layout$@features {name}@$layout$);
+    c_layout    constant integer := feature_seed_layout();
     v_end    date := p_end;
     v_runner integer := masterfile.work_runner();
     v_n      bigint;
@@ -432,8 +443,7 @@ AS $$
 DECLARE
     c_lookback  constant integer := masterfile.features_lookback_weeks();
     c_sold_tail constant integer := masterfile.forecast_weeks();
-    -- the order of the stored features tail_seed follows (stage_feature_batch's)
-    c_layout    constant integer := hashtext($layout$@features {name}@$layout$);
+    c_layout    constant integer := feature_seed_layout();
     v_end    date := p_end;
     v_runner integer := masterfile.work_runner();
 BEGIN
