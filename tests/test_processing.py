@@ -251,6 +251,34 @@ def test_a_roll_stages_its_keys_from_the_tails_alone(loaded):
     assert all(w[0] is not None for w in want)
 
 
+@pytest.mark.skipif(CITUS and CITUS_SHARDING, reason="on Citus the features' reads are counted on its worker's shards")
+def test_a_rebuilt_key_keeps_its_seed_without_reading_a_stored_row(loaded):
+    # a plain insert returns each key's seed with its tails (migration
+    # t0023): a rebuild of keys that have no rows stores the seed of the
+    # row it wrote for the end week without fetching one (before, each key's
+    # row was looked up again)
+    process(loaded)
+    with loaded.connect("pipeline", autocommit=False) as conn:
+        conn.execute("RESET ROLE")
+        keys = conn.execute("SELECT product_id, location_id FROM _private_feature_keys "
+                            "ORDER BY product_id, location_id LIMIT 5").fetchall()
+        p, l = [k[0] for k in keys], [k[1] for k in keys]
+        conn.execute("DELETE FROM features WHERE (product_id, location_id) IN (SELECT * FROM unnest(%s::text[], %s::text[]))",
+                     (p, l))
+        conn.execute("DELETE FROM _private_feature_keys WHERE (product_id, location_id) IN "
+                     "(SELECT * FROM unnest(%s::text[], %s::text[]))", (p, l))
+        before = scalar(conn, FEATURES_FETCHED)
+        conn.execute(psycopg.sql.SQL("SET ROLE {}").format(psycopg.sql.Identifier(loaded.role("pipeline"))))
+        assert scalar(conn, "SELECT refresh_features(%s, %s, %s)", (p, l, [None] * len(keys))) > 0
+        conn.execute("RESET ROLE")
+        fetched = scalar(conn, FEATURES_FETCHED) - before
+        stored, want = stored_tails(conn), tails_of_rows(conn)
+        conn.rollback()
+    assert fetched == 0
+    assert stored == want
+    assert sum(1 for t in stored if t[:2] in keys and t[6] is not None) == len(keys)
+
+
 def test_a_runner_starting_during_an_expansion_waits_for_it(loaded):
     """A full rebuild's global mark, being expanded by another runner, is not
     an empty queue: the runner waits for the expansion and takes keys."""
