@@ -1453,9 +1453,8 @@ BEGIN
     PERFORM ensure_work_tables();
     PERFORM stage_feature_batch(p_product_ids, p_location_ids, p_from_weeks, v_end);
     v_written := delete_stale_features(v_end);
-    SELECT * INTO v_w FROM write_feature_rows(v_end);
-    PERFORM store_feature_tails(v_end, v_w.new_p, v_w.new_l, v_w.new_lo, v_w.new_n, v_w.new_sold, v_w.new_revenue,
-                                v_w.new_seed);
+    SELECT * INTO v_w FROM write_feature_rows();
+    PERFORM store_feature_tails(v_end, v_w.new_p, v_w.new_l, v_w.new_lo, v_w.new_n, v_w.new_sold, v_w.new_revenue);
     -- a range longer than a batch computes goes on in a later batch (read
     -- first, then marked: on Citus a function called in a statement on the
     -- batch would run on the tenant's worker)
@@ -1992,10 +1991,10 @@ $$;
 ALTER FUNCTION t_schema_dump.stamp_ui_update() OWNER TO t_schema_dump_owner;
 
 --
--- Name: store_feature_tails(date, text[], text[], date[], integer[], bytea[], bytea[], text[]); Type: FUNCTION; Schema: t_schema_dump; Owner: t_schema_dump_owner
+-- Name: store_feature_tails(date, text[], text[], date[], integer[], bytea[], bytea[]); Type: FUNCTION; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
-CREATE FUNCTION t_schema_dump.store_feature_tails(p_end date, p_new_p text[], p_new_l text[], p_new_lo date[], p_new_n integer[], p_new_sold bytea[], p_new_revenue bytea[], p_new_seed text[]) RETURNS void
+CREATE FUNCTION t_schema_dump.store_feature_tails(p_end date, p_new_p text[], p_new_l text[], p_new_lo date[], p_new_n integer[], p_new_sold bytea[], p_new_revenue bytea[]) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 't_schema_dump', 'pg_temp'
     AS $$
@@ -2019,9 +2018,8 @@ BEGIN
     -- tails are taken again, from the weeks a plain insert just wrote when
     -- they cover them, else from the stored rows. Weeks missing leave the
     -- tails null, and readers then use the rows. With the tails, the
-    -- running state of their week (migration t0022): as the plain insert
-    -- returned it, else from its row as just written (its page is in
-    -- shared buffers: the batch wrote it).
+    -- running state of their week (migration t0022), from its row as just
+    -- written (its page is in shared buffers: the batch wrote it).
     INSERT INTO _private_feature_keys AS fk (product_id, location_id, first_week, tail_week, sold_tail, revenue_tail,
                                              tail_seed, tail_layout)
     SELECT b.product_id, b.location_id, b.new_first, t.tail_week,
@@ -2058,8 +2056,7 @@ BEGIN
                        WHERE (t.append OR t.keep) AND x.product_id = b.product_id AND x.location_id = b.location_id
                        OFFSET 0) o ON true
     -- the weeks the insert wrote, when they are all the tails need
-    LEFT JOIN unnest(p_new_p, p_new_l, p_new_lo, p_new_n, p_new_sold, p_new_revenue, p_new_seed)
-        AS nw(p, l, lo, n, sold, revenue, seed)
+    LEFT JOIN unnest(p_new_p, p_new_l, p_new_lo, p_new_n, p_new_sold, p_new_revenue) AS nw(p, l, lo, n, sold, revenue)
         ON nw.p = b.product_id AND nw.l = b.location_id AND nw.lo = t.read_from
     -- else read from the stored rows
     LEFT JOIN LATERAL (
@@ -2072,13 +2069,10 @@ BEGIN
               ORDER BY f.week_start) w
         WHERE NOT t.keep AND nw.p IS NULL
     ) r ON true
-    -- the state of the tail week: kept with the tails, or as the insert
-    -- returned it (its week is the end week, the tail week of a key that
-    -- computed up to it), else its stored row (the kernel reads only the
-    -- kinds that carry one; the rest are null)
+    -- the state of the tail week: kept with the tails, else its stored row
+    -- (the kernel reads only the kinds that carry one; the rest are null)
     CROSS JOIN LATERAL (
         SELECT CASE WHEN t.keep THEN o.tail_seed
-                    WHEN nw.seed IS NOT NULL THEN nw.seed::float8[]
                     ELSE (SELECT ARRAY[NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, f.ewm_units_sold_s2, f.ewm_units_sold_s4, f.ewm_units_sold_s8, f.ewm_units_sold_s13, f.ewm_revenue_s2, f.ewm_revenue_s4, f.ewm_revenue_s8, f.ewm_revenue_s13, f.ewm_units_received_s2, f.ewm_units_received_s4, f.ewm_units_received_s8, f.ewm_units_received_s13, f.ewm_units_returned_s2, f.ewm_units_returned_s4, f.ewm_units_returned_s8, f.ewm_units_returned_s13, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, f.cum_units_sold, f.cum_units_returned, f.cum_revenue, f.cum_units_received, f.cum_units_ordered, f.cum_units_invoiced, f.ytd_units_sold, f.ytd_revenue, f.weeks_since_first_sale, f.weeks_since_last_sale, f.last_invoice_unit_cost]::float8[] FROM features f
                           WHERE f.product_id = b.product_id AND f.location_id = b.location_id
                             AND f.week_start = t.tail_week) END AS seed
@@ -2094,7 +2088,7 @@ BEGIN
 END;
 $$;
 
-ALTER FUNCTION t_schema_dump.store_feature_tails(p_end date, p_new_p text[], p_new_l text[], p_new_lo date[], p_new_n integer[], p_new_sold bytea[], p_new_revenue bytea[], p_new_seed text[]) OWNER TO t_schema_dump_owner;
+ALTER FUNCTION t_schema_dump.store_feature_tails(p_end date, p_new_p text[], p_new_l text[], p_new_lo date[], p_new_n integer[], p_new_sold bytea[], p_new_revenue bytea[]) OWNER TO t_schema_dump_owner;
 
 --
 -- Name: try_load_lock(); Type: FUNCTION; Schema: t_schema_dump; Owner: t_schema_dump_owner
@@ -2128,13 +2122,12 @@ $$;
 ALTER FUNCTION t_schema_dump.wait_for_global_marks() OWNER TO t_schema_dump_owner;
 
 --
--- Name: write_feature_rows(date); Type: FUNCTION; Schema: t_schema_dump; Owner: t_schema_dump_owner
+-- Name: write_feature_rows(); Type: FUNCTION; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
-CREATE FUNCTION t_schema_dump.write_feature_rows(p_end date, OUT rows_written bigint, OUT new_p text[], OUT new_l text[], OUT new_lo date[], OUT new_n integer[], OUT new_sold bytea[], OUT new_revenue bytea[], OUT new_seed text[]) RETURNS record
+CREATE FUNCTION t_schema_dump.write_feature_rows(OUT rows_written bigint, OUT new_p text[], OUT new_l text[], OUT new_lo date[], OUT new_n integer[], OUT new_sold bytea[], OUT new_revenue bytea[]) RETURNS record
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 't_schema_dump', 'pg_temp'
-    SET extra_float_digits TO '1'
     AS $_$
 DECLARE
     -- the stored weeks before the start the kernel reads, and how many weeks
@@ -2144,7 +2137,6 @@ DECLARE
     c_lookback  constant integer := masterfile.features_lookback_weeks();
     c_sold_tail constant integer := masterfile.forecast_weeks();
     v_runner    integer := masterfile.work_runner();
-    v_end       date := p_end;
     v_rows text;
 BEGIN
     -- guarantees: every week start_week..stop_week of each key of the
@@ -2315,29 +2307,27 @@ BEGIN
         -- every row it computes is written: what the key's tails keep of
         -- them comes back from the insert (a read of the rows just written
         -- fetched each from its page, not yet all-visible: 2.3 s of a full
-        -- rebuild), and so does the state of its row of the end week, the
-        -- one row per key whose array is built
-        EXECUTE 'WITH ins AS (INSERT INTO features AS f (product_id, location_id, week_start, week_index, '
+        -- rebuild)
+        EXECUTE 'WITH ins AS (INSERT INTO features (product_id, location_id, week_start, week_index, '
             || 'units_sold, units_returned, revenue, units_received, units_ordered, units_invoiced, invoiced_amount, sold_lag_1, sold_lag_2, sold_lag_3, sold_lag_4, sold_lag_5, sold_lag_6, sold_lag_7, sold_lag_8, sold_lag_9, sold_lag_10, sold_lag_11, sold_lag_12, sold_lag_13, sold_lag_14, ewm_units_sold_s2, ewm_units_sold_s4, ewm_units_sold_s8, ewm_units_sold_s13, ewm_revenue_s2, ewm_revenue_s4, ewm_revenue_s8, ewm_revenue_s13, ewm_units_received_s2, ewm_units_received_s4, ewm_units_received_s8, ewm_units_received_s13, ewm_units_returned_s2, ewm_units_returned_s4, ewm_units_returned_s8, ewm_units_returned_s13, sold_mean_4, sold_mean_8, sold_mean_13, sold_mean_26, sold_mean_52, sold_std_4, sold_std_8, sold_std_13, sold_std_26, sold_std_52, sold_max_13, sold_max_52, sold_zero_share_13, revenue_mean_13, sold_slope_4, sold_slope_8, sold_slope_13, sold_slope_26, cum_units_sold, cum_units_returned, cum_revenue, cum_units_received, cum_units_ordered, cum_units_invoiced, ytd_units_sold, ytd_revenue, weeks_since_first_sale, weeks_since_last_sale, last_invoice_unit_cost) ' || v_rows
-            || ' RETURNING f.product_id, f.location_id, f.week_start, f.units_sold, f.revenue, '
-            || 'CASE WHEN f.week_start = $4 THEN ARRAY[NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, f.ewm_units_sold_s2, f.ewm_units_sold_s4, f.ewm_units_sold_s8, f.ewm_units_sold_s13, f.ewm_revenue_s2, f.ewm_revenue_s4, f.ewm_revenue_s8, f.ewm_revenue_s13, f.ewm_units_received_s2, f.ewm_units_received_s4, f.ewm_units_received_s8, f.ewm_units_received_s13, f.ewm_units_returned_s2, f.ewm_units_returned_s4, f.ewm_units_returned_s8, f.ewm_units_returned_s13, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, f.cum_units_sold, f.cum_units_returned, f.cum_revenue, f.cum_units_received, f.cum_units_ordered, f.cum_units_invoiced, f.ytd_units_sold, f.ytd_revenue, f.weeks_since_first_sale, f.weeks_since_last_sale, f.last_invoice_unit_cost]::float8[]::text END AS seed)' || $tails$
+            || ' RETURNING product_id, location_id, week_start, units_sold, revenue)' || $tails$
     SELECT coalesce(sum(w.total), 0), array_agg(w.product_id), array_agg(w.location_id), array_agg(w.lo),
-           array_agg(w.n), array_agg(w.sold), array_agg(w.revenue), array_agg(w.seed)
-    FROM (SELECT i.product_id, i.location_id, count(*) AS total, max(i.seed) AS seed,
+           array_agg(w.n), array_agg(w.sold), array_agg(w.revenue)
+    FROM (SELECT i.product_id, i.location_id, count(*) AS total,
                  min(i.week_start) FILTER (WHERE i.week_start > b.stop_week - 7 * $2) AS lo,
                  count(*) FILTER (WHERE i.week_start > b.stop_week - 7 * $2)::integer AS n,
                  string_agg(float8send(i.units_sold), ''::bytea ORDER BY i.week_start)
                      FILTER (WHERE i.week_start > b.stop_week - 7 * $2) AS sold,
                  coalesce(string_agg(float8send(i.revenue), ''::bytea ORDER BY i.week_start)
                               FILTER (WHERE i.week_start > b.stop_week - 7 * $1), ''::bytea) AS revenue
-          -- $1, $2, $3, $4: c_lookback, c_sold_tail, the runner, the end week
+          -- $1, $2, $3: c_lookback, c_sold_tail, the runner
           FROM ins i
           JOIN _private_feature_batch b
             ON b.runner = $3 AND b.product_id = i.product_id AND b.location_id = i.location_id
           GROUP BY i.product_id, i.location_id) w
     $tails$
-        INTO rows_written, new_p, new_l, new_lo, new_n, new_sold, new_revenue, new_seed
-        USING c_lookback, c_sold_tail, v_runner, v_end;
+        INTO rows_written, new_p, new_l, new_lo, new_n, new_sold, new_revenue
+        USING c_lookback, c_sold_tail, v_runner;
     ELSE
         EXECUTE 'INSERT INTO features AS f (product_id, location_id, week_start, week_index, '
             || 'units_sold, units_returned, revenue, units_received, units_ordered, units_invoiced, invoiced_amount, sold_lag_1, sold_lag_2, sold_lag_3, sold_lag_4, sold_lag_5, sold_lag_6, sold_lag_7, sold_lag_8, sold_lag_9, sold_lag_10, sold_lag_11, sold_lag_12, sold_lag_13, sold_lag_14, ewm_units_sold_s2, ewm_units_sold_s4, ewm_units_sold_s8, ewm_units_sold_s13, ewm_revenue_s2, ewm_revenue_s4, ewm_revenue_s8, ewm_revenue_s13, ewm_units_received_s2, ewm_units_received_s4, ewm_units_received_s8, ewm_units_received_s13, ewm_units_returned_s2, ewm_units_returned_s4, ewm_units_returned_s8, ewm_units_returned_s13, sold_mean_4, sold_mean_8, sold_mean_13, sold_mean_26, sold_mean_52, sold_std_4, sold_std_8, sold_std_13, sold_std_26, sold_std_52, sold_max_13, sold_max_52, sold_zero_share_13, revenue_mean_13, sold_slope_4, sold_slope_8, sold_slope_13, sold_slope_26, cum_units_sold, cum_units_returned, cum_revenue, cum_units_received, cum_units_ordered, cum_units_invoiced, ytd_units_sold, ytd_revenue, weeks_since_first_sale, weeks_since_last_sale, last_invoice_unit_cost) ' || v_rows || $upsert$
@@ -2485,7 +2475,7 @@ BEGIN
 END;
 $_$;
 
-ALTER FUNCTION t_schema_dump.write_feature_rows(p_end date, OUT rows_written bigint, OUT new_p text[], OUT new_l text[], OUT new_lo date[], OUT new_n integer[], OUT new_sold bytea[], OUT new_revenue bytea[], OUT new_seed text[]) OWNER TO t_schema_dump_owner;
+ALTER FUNCTION t_schema_dump.write_feature_rows(OUT rows_written bigint, OUT new_p text[], OUT new_l text[], OUT new_lo date[], OUT new_n integer[], OUT new_sold bytea[], OUT new_revenue bytea[]) OWNER TO t_schema_dump_owner;
 
 --
 -- Name: alembic_version; Type: TABLE; Schema: masterfile; Owner: postgres
@@ -6662,11 +6652,11 @@ GRANT ALL ON FUNCTION t_schema_dump.stage_feature_batch(p_product_ids text[], p_
 REVOKE ALL ON FUNCTION t_schema_dump.stamp_ui_update() FROM PUBLIC;
 
 --
--- Name: FUNCTION store_feature_tails(p_end date, p_new_p text[], p_new_l text[], p_new_lo date[], p_new_n integer[], p_new_sold bytea[], p_new_revenue bytea[], p_new_seed text[]); Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
+-- Name: FUNCTION store_feature_tails(p_end date, p_new_p text[], p_new_l text[], p_new_lo date[], p_new_n integer[], p_new_sold bytea[], p_new_revenue bytea[]); Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
-REVOKE ALL ON FUNCTION t_schema_dump.store_feature_tails(p_end date, p_new_p text[], p_new_l text[], p_new_lo date[], p_new_n integer[], p_new_sold bytea[], p_new_revenue bytea[], p_new_seed text[]) FROM PUBLIC;
-GRANT ALL ON FUNCTION t_schema_dump.store_feature_tails(p_end date, p_new_p text[], p_new_l text[], p_new_lo date[], p_new_n integer[], p_new_sold bytea[], p_new_revenue bytea[], p_new_seed text[]) TO t_schema_dump_pipeline;
+REVOKE ALL ON FUNCTION t_schema_dump.store_feature_tails(p_end date, p_new_p text[], p_new_l text[], p_new_lo date[], p_new_n integer[], p_new_sold bytea[], p_new_revenue bytea[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION t_schema_dump.store_feature_tails(p_end date, p_new_p text[], p_new_l text[], p_new_lo date[], p_new_n integer[], p_new_sold bytea[], p_new_revenue bytea[]) TO t_schema_dump_pipeline;
 
 --
 -- Name: FUNCTION try_load_lock(); Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
@@ -6683,11 +6673,11 @@ REVOKE ALL ON FUNCTION t_schema_dump.wait_for_global_marks() FROM PUBLIC;
 GRANT ALL ON FUNCTION t_schema_dump.wait_for_global_marks() TO t_schema_dump_pipeline;
 
 --
--- Name: FUNCTION write_feature_rows(p_end date, OUT rows_written bigint, OUT new_p text[], OUT new_l text[], OUT new_lo date[], OUT new_n integer[], OUT new_sold bytea[], OUT new_revenue bytea[], OUT new_seed text[]); Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
+-- Name: FUNCTION write_feature_rows(OUT rows_written bigint, OUT new_p text[], OUT new_l text[], OUT new_lo date[], OUT new_n integer[], OUT new_sold bytea[], OUT new_revenue bytea[]); Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
-REVOKE ALL ON FUNCTION t_schema_dump.write_feature_rows(p_end date, OUT rows_written bigint, OUT new_p text[], OUT new_l text[], OUT new_lo date[], OUT new_n integer[], OUT new_sold bytea[], OUT new_revenue bytea[], OUT new_seed text[]) FROM PUBLIC;
-GRANT ALL ON FUNCTION t_schema_dump.write_feature_rows(p_end date, OUT rows_written bigint, OUT new_p text[], OUT new_l text[], OUT new_lo date[], OUT new_n integer[], OUT new_sold bytea[], OUT new_revenue bytea[], OUT new_seed text[]) TO t_schema_dump_pipeline;
+REVOKE ALL ON FUNCTION t_schema_dump.write_feature_rows(OUT rows_written bigint, OUT new_p text[], OUT new_l text[], OUT new_lo date[], OUT new_n integer[], OUT new_sold bytea[], OUT new_revenue bytea[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION t_schema_dump.write_feature_rows(OUT rows_written bigint, OUT new_p text[], OUT new_l text[], OUT new_lo date[], OUT new_n integer[], OUT new_sold bytea[], OUT new_revenue bytea[]) TO t_schema_dump_pipeline;
 
 --
 -- Name: TABLE api_tokens; Type: ACL; Schema: masterfile; Owner: postgres

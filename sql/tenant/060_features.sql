@@ -270,19 +270,13 @@ $$;
 
 -- Every week each key of the session's batch computes, from the C kernel, written:
 -- inserted, or replaced where a value changed. Returns the rows written and,
--- after a plain insert, per key the weeks its tails keep (new_*) and the
--- running state of its row of p_end (new_seed, as text: null where the key
--- stops before p_end).
-CREATE OR REPLACE FUNCTION @extschema@.write_feature_rows(p_end date, OUT rows_written bigint, OUT new_p text[],
-                                                          OUT new_l text[], OUT new_lo date[], OUT new_n integer[],
-                                                          OUT new_sold bytea[], OUT new_revenue bytea[],
-                                                          OUT new_seed text[])
+-- after a plain insert, per key the weeks its tails keep (new_*).
+CREATE OR REPLACE FUNCTION @extschema@.write_feature_rows(OUT rows_written bigint, OUT new_p text[], OUT new_l text[],
+                                                          OUT new_lo date[], OUT new_n integer[],
+                                                          OUT new_sold bytea[], OUT new_revenue bytea[])
 LANGUAGE plpgsql
 VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, @extschema@, pg_temp
--- the seed goes as text: written with every digit whatever the session asks
--- (0 or less would round), it reads back as the same float8
-SET extra_float_digits = 1
 AS $$
 DECLARE
     -- the stored weeks before the start the kernel reads, and how many weeks
@@ -292,7 +286,6 @@ DECLARE
     c_lookback  constant integer := masterfile.features_lookback_weeks();
     c_sold_tail constant integer := masterfile.forecast_weeks();
     v_runner    integer := masterfile.work_runner();
-    v_end       date := p_end;
     v_rows text;
 BEGIN
     -- guarantees: every week start_week..stop_week of each key of the
@@ -398,29 +391,27 @@ BEGIN
         -- every row it computes is written: what the key's tails keep of
         -- them comes back from the insert (a read of the rows just written
         -- fetched each from its page, not yet all-visible: 2.3 s of a full
-        -- rebuild), and so does the state of its row of the end week, the
-        -- one row per key whose array is built
-        EXECUTE 'WITH ins AS (INSERT INTO features AS f (product_id, location_id, week_start, week_index, '
+        -- rebuild)
+        EXECUTE 'WITH ins AS (INSERT INTO features (product_id, location_id, week_start, week_index, '
             || '@features {name}@) ' || v_rows
-            || ' RETURNING f.product_id, f.location_id, f.week_start, f.units_sold, f.revenue, '
-            || 'CASE WHEN f.week_start = $4 THEN ARRAY[@features {state}@]::float8[]::text END AS seed)' || $tails$
+            || ' RETURNING product_id, location_id, week_start, units_sold, revenue)' || $tails$
     SELECT coalesce(sum(w.total), 0), array_agg(w.product_id), array_agg(w.location_id), array_agg(w.lo),
-           array_agg(w.n), array_agg(w.sold), array_agg(w.revenue), array_agg(w.seed)
-    FROM (SELECT i.product_id, i.location_id, count(*) AS total, max(i.seed) AS seed,
+           array_agg(w.n), array_agg(w.sold), array_agg(w.revenue)
+    FROM (SELECT i.product_id, i.location_id, count(*) AS total,
                  min(i.week_start) FILTER (WHERE i.week_start > b.stop_week - 7 * $2) AS lo,
                  count(*) FILTER (WHERE i.week_start > b.stop_week - 7 * $2)::integer AS n,
                  string_agg(float8send(i.units_sold), ''::bytea ORDER BY i.week_start)
                      FILTER (WHERE i.week_start > b.stop_week - 7 * $2) AS sold,
                  coalesce(string_agg(float8send(i.revenue), ''::bytea ORDER BY i.week_start)
                               FILTER (WHERE i.week_start > b.stop_week - 7 * $1), ''::bytea) AS revenue
-          -- $1, $2, $3, $4: c_lookback, c_sold_tail, the runner, the end week
+          -- $1, $2, $3: c_lookback, c_sold_tail, the runner
           FROM ins i
           JOIN _private_feature_batch b
             ON b.runner = $3 AND b.product_id = i.product_id AND b.location_id = i.location_id
           GROUP BY i.product_id, i.location_id) w
     $tails$
-        INTO rows_written, new_p, new_l, new_lo, new_n, new_sold, new_revenue, new_seed
-        USING c_lookback, c_sold_tail, v_runner, v_end;
+        INTO rows_written, new_p, new_l, new_lo, new_n, new_sold, new_revenue
+        USING c_lookback, c_sold_tail, v_runner;
     ELSE
         EXECUTE 'INSERT INTO features AS f (product_id, location_id, week_start, week_index, '
             || '@features {name}@) ' || v_rows || $upsert$
@@ -443,8 +434,7 @@ $$;
 -- write_feature_rows returned.
 CREATE OR REPLACE FUNCTION @extschema@.store_feature_tails(p_end date, p_new_p text[], p_new_l text[],
                                                            p_new_lo date[], p_new_n integer[],
-                                                           p_new_sold bytea[], p_new_revenue bytea[],
-                                                           p_new_seed text[])
+                                                           p_new_sold bytea[], p_new_revenue bytea[])
 RETURNS void
 LANGUAGE plpgsql
 VOLATILE PARALLEL UNSAFE
@@ -470,9 +460,8 @@ BEGIN
     -- tails are taken again, from the weeks a plain insert just wrote when
     -- they cover them, else from the stored rows. Weeks missing leave the
     -- tails null, and readers then use the rows. With the tails, the
-    -- running state of their week (migration t0022): as the plain insert
-    -- returned it, else from its row as just written (its page is in
-    -- shared buffers: the batch wrote it).
+    -- running state of their week (migration t0022), from its row as just
+    -- written (its page is in shared buffers: the batch wrote it).
     INSERT INTO _private_feature_keys AS fk (product_id, location_id, first_week, tail_week, sold_tail, revenue_tail,
                                              tail_seed, tail_layout)
     SELECT b.product_id, b.location_id, b.new_first, t.tail_week,
@@ -509,8 +498,7 @@ BEGIN
                        WHERE (t.append OR t.keep) AND x.product_id = b.product_id AND x.location_id = b.location_id
                        OFFSET 0) o ON true
     -- the weeks the insert wrote, when they are all the tails need
-    LEFT JOIN unnest(p_new_p, p_new_l, p_new_lo, p_new_n, p_new_sold, p_new_revenue, p_new_seed)
-        AS nw(p, l, lo, n, sold, revenue, seed)
+    LEFT JOIN unnest(p_new_p, p_new_l, p_new_lo, p_new_n, p_new_sold, p_new_revenue) AS nw(p, l, lo, n, sold, revenue)
         ON nw.p = b.product_id AND nw.l = b.location_id AND nw.lo = t.read_from
     -- else read from the stored rows
     LEFT JOIN LATERAL (
@@ -523,13 +511,10 @@ BEGIN
               ORDER BY f.week_start) w
         WHERE NOT t.keep AND nw.p IS NULL
     ) r ON true
-    -- the state of the tail week: kept with the tails, or as the insert
-    -- returned it (its week is the end week, the tail week of a key that
-    -- computed up to it), else its stored row (the kernel reads only the
-    -- kinds that carry one; the rest are null)
+    -- the state of the tail week: kept with the tails, else its stored row
+    -- (the kernel reads only the kinds that carry one; the rest are null)
     CROSS JOIN LATERAL (
         SELECT CASE WHEN t.keep THEN o.tail_seed
-                    WHEN nw.seed IS NOT NULL THEN nw.seed::float8[]
                     ELSE (SELECT ARRAY[@features {state}@]::float8[] FROM features f
                           WHERE f.product_id = b.product_id AND f.location_id = b.location_id
                             AND f.week_start = t.tail_week) END AS seed
@@ -577,9 +562,8 @@ BEGIN
     PERFORM ensure_work_tables();
     PERFORM stage_feature_batch(p_product_ids, p_location_ids, p_from_weeks, v_end);
     v_written := delete_stale_features(v_end);
-    SELECT * INTO v_w FROM write_feature_rows(v_end);
-    PERFORM store_feature_tails(v_end, v_w.new_p, v_w.new_l, v_w.new_lo, v_w.new_n, v_w.new_sold, v_w.new_revenue,
-                                v_w.new_seed);
+    SELECT * INTO v_w FROM write_feature_rows();
+    PERFORM store_feature_tails(v_end, v_w.new_p, v_w.new_l, v_w.new_lo, v_w.new_n, v_w.new_sold, v_w.new_revenue);
     -- a range longer than a batch computes goes on in a later batch (read
     -- first, then marked: on Citus a function called in a statement on the
     -- batch would run on the tenant's worker)

@@ -107,8 +107,8 @@ BEGIN
                    v_pipeline);
     EXECUTE format('GRANT EXECUTE ON FUNCTION process_batch(integer), refresh_batch(text[], text[], date[], boolean[]),'
                    ' refresh_features(text[], text[], date[]), stage_feature_batch(text[], text[], date[], date),'
-                   ' delete_stale_features(date), write_feature_rows(date),'
-                   ' store_feature_tails(date, text[], text[], date[], integer[], bytea[], bytea[], text[]),'
+                   ' delete_stale_features(date), write_feature_rows(),'
+                   ' store_feature_tails(date, text[], text[], date[], integer[], bytea[], bytea[]),'
                    ' refresh_plans(text[], text[]), ensure_work_tables(),'
                    ' end_week_moved(), check_end_week(), expand_global_marks(), wait_for_global_marks(),'
                    ' prepare_queue(), feature_seed_layout(),'
