@@ -779,19 +779,6 @@ $$;
 ALTER FUNCTION t_schema_dump.expand_global_marks() OWNER TO t_schema_dump_owner;
 
 --
--- Name: feature_seed_layout(); Type: FUNCTION; Schema: t_schema_dump; Owner: t_schema_dump_owner
---
-
-CREATE FUNCTION t_schema_dump.feature_seed_layout() RETURNS integer
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $_$
-    SELECT hashtext($layout$units_sold, units_returned, revenue, units_received, units_ordered, units_invoiced, invoiced_amount, sold_lag_1, sold_lag_2, sold_lag_3, sold_lag_4, sold_lag_5, sold_lag_6, sold_lag_7, sold_lag_8, sold_lag_9, sold_lag_10, sold_lag_11, sold_lag_12, sold_lag_13, sold_lag_14, ewm_units_sold_s2, ewm_units_sold_s4, ewm_units_sold_s8, ewm_units_sold_s13, ewm_revenue_s2, ewm_revenue_s4, ewm_revenue_s8, ewm_revenue_s13, ewm_units_received_s2, ewm_units_received_s4, ewm_units_received_s8, ewm_units_received_s13, ewm_units_returned_s2, ewm_units_returned_s4, ewm_units_returned_s8, ewm_units_returned_s13, sold_mean_4, sold_mean_8, sold_mean_13, sold_mean_26, sold_mean_52, sold_std_4, sold_std_8, sold_std_13, sold_std_26, sold_std_52, sold_max_13, sold_max_52, sold_zero_share_13, revenue_mean_13, sold_slope_4, sold_slope_8, sold_slope_13, sold_slope_26, cum_units_sold, cum_units_returned, cum_revenue, cum_units_received, cum_units_ordered, cum_units_invoiced, ytd_units_sold, ytd_revenue, weeks_since_first_sale, weeks_since_last_sale, last_invoice_unit_cost$layout$)
-$_$;
-
-ALTER FUNCTION t_schema_dump.feature_seed_layout() OWNER TO t_schema_dump_owner;
-
---
 -- Name: guard_shared_columns(); Type: FUNCTION; Schema: t_schema_dump; Owner: t_schema_dump_owner
 --
 
@@ -1753,7 +1740,6 @@ DECLARE
     -- seeded from the rows just written
     c_max_weeks constant integer := 260;
     c_lookback  constant integer := masterfile.features_lookback_weeks();
-    c_layout    constant integer := feature_seed_layout();
     v_end    date := p_end;
     v_runner integer := masterfile.work_runner();
     v_n      bigint;
@@ -1780,7 +1766,7 @@ BEGIN
         GROUP BY k.p, k.l
     ),
     stored AS MATERIALIZED (
-        SELECT k.*, fk.first_week AS old_first, fk.tail_week, fk.tail_sold, fk.tail_revenue, fk.tail_seed,
+        SELECT k.*, fk.first_week AS old_first, fk.tail_week, fk.tail_sold, fk.tail_revenue,
                -- the last stored week: where the tails end, unless a row
                -- lies beyond (a forward probe that normally finds nothing;
                -- the backward scan for the maximum costs 4x more)
@@ -1801,10 +1787,7 @@ BEGIN
                    substring(fk.sold_tail FROM octet_length(fk.sold_tail)
                                                - 8 * least(c_lookback, (fk.tail_week - fk.first_week) / 7 + 1) + 1)
                        AS tail_sold,
-                   fk.revenue_tail AS tail_revenue,
-                   -- the running state of the tail week, when it follows
-                   -- this declaration's order of the stored features
-                   CASE WHEN fk.tail_layout = c_layout THEN fk.tail_seed END AS tail_seed
+                   fk.revenue_tail AS tail_revenue
             FROM _private_feature_keys fk
             WHERE fk.product_id = k.product_id AND fk.location_id = k.location_id
             OFFSET 0) fk ON true
@@ -1835,13 +1818,10 @@ BEGIN
            -- continuation) and hold every stored week the windows and lags
            -- need: no stored row is read
            CASE WHEN p.from_tails THEN b.tail_sold END, CASE WHEN p.from_tails THEN b.tail_revenue END,
-           -- the running state of the week before the start, one element
-           -- per stored feature (the kernel takes from it what carries from
-           -- week to week): kept with the tails when the start follows them,
-           -- else the declared features of the stored row; a key computed
-           -- from its first week has none
-           CASE WHEN q.seeded THEN b.tail_seed
-                WHEN f.week_start IS NOT NULL THEN ARRAY[
+           -- the declared features of that row (the kernel takes from it
+           -- what carries from week to week); a key computed from its first
+           -- week has none
+           CASE WHEN f.week_start IS NOT NULL THEN ARRAY[
                f.units_sold,
                f.units_returned,
                f.revenue,
@@ -1920,26 +1900,17 @@ BEGIN
                     ELSE greatest(b.new_first, least(b.from_week, b.last_stored + 7))
                END AS start_week
     ) c
-    -- the start is the week after the tails, which keep the state of their
-    -- week (a calendar roll): no stored row is read
-    CROSS JOIN LATERAL (
-        SELECT coalesce(c.start_week = b.tail_week + 7 AND c.start_week > b.new_first AND b.new_first = b.old_first
-                        AND b.tail_seed IS NOT NULL, false) AS seeded
-    ) q
-    -- else the running state carried over from the stored row of the week
-    -- before the start (OFFSET 0: planned apart, the test of q.seeded is a
-    -- filter before the lookup, not after it)
+    -- the running state carried over from the stored row of the week before the start
     LEFT JOIN LATERAL (
         SELECT f.* FROM features f
         WHERE f.product_id = b.product_id AND f.location_id = b.location_id AND f.week_start = c.start_week - 7
-          AND c.start_week > b.new_first AND NOT q.seeded
-        OFFSET 0
+          AND c.start_week > b.new_first
     ) f ON true
-    -- without either (stored rows that do not run from the first week to
+    -- without that row (stored rows that do not run from the first week to
     -- the tails: not written by the pipeline), from the first week
     CROSS JOIN LATERAL (
-        SELECT CASE WHEN c.start_week > b.new_first AND f.week_start IS NULL AND NOT q.seeded THEN b.new_first
-                    ELSE c.start_week END AS start_week
+        SELECT CASE WHEN c.start_week > b.new_first AND f.week_start IS NULL THEN b.new_first ELSE c.start_week END
+                   AS start_week
     ) s
     CROSS JOIN LATERAL (SELECT least(v_end, s.start_week + 7 * (c_max_weeks - 1)) AS stop_week) e
     CROSS JOIN LATERAL (
@@ -2001,13 +1972,11 @@ CREATE FUNCTION t_schema_dump.store_feature_tails(p_end date, p_new_p text[], p_
 DECLARE
     c_lookback  constant integer := masterfile.features_lookback_weeks();
     c_sold_tail constant integer := masterfile.forecast_weeks();
-    c_layout    constant integer := feature_seed_layout();
     v_end    date := p_end;
     v_runner integer := masterfile.work_runner();
 BEGIN
     -- guarantees: each key of the session's batch with lines has its row, with tails
-    -- that are its stored weeks' and the state of its tail week's row (or
-    -- null, and readers use the rows)
+    -- that are its stored weeks' (or null, and readers use the rows)
     DELETE FROM _private_feature_keys k USING _private_feature_batch b
     WHERE b.runner = v_runner AND k.product_id = b.product_id AND k.location_id = b.location_id
       AND b.new_first IS NULL;
@@ -2017,11 +1986,8 @@ BEGIN
     -- the week after the old tails appends its weeks to them; otherwise the
     -- tails are taken again, from the weeks a plain insert just wrote when
     -- they cover them, else from the stored rows. Weeks missing leave the
-    -- tails null, and readers then use the rows. With the tails, the
-    -- running state of their week (migration t0022), from its row as just
-    -- written (its page is in shared buffers: the batch wrote it).
-    INSERT INTO _private_feature_keys AS fk (product_id, location_id, first_week, tail_week, sold_tail, revenue_tail,
-                                             tail_seed, tail_layout)
+    -- tails null, and readers then use the rows.
+    INSERT INTO _private_feature_keys AS fk (product_id, location_id, first_week, tail_week, sold_tail, revenue_tail)
     SELECT b.product_id, b.location_id, b.new_first, t.tail_week,
            CASE WHEN t.keep THEN o.sold_tail
                 WHEN coalesce(nw.n, r.n) = t.weeks_read THEN
@@ -2032,8 +1998,7 @@ BEGIN
                 WHEN coalesce(nw.n, r.n) = t.weeks_read THEN
                     CASE WHEN t.append
                          THEN substring(o.revenue_tail FROM greatest(1, octet_length(o.revenue_tail) - 8 * (c_lookback - t.weeks_read) + 1))
-                         ELSE ''::bytea END || coalesce(nw.revenue, r.revenue) END,
-           sd.seed, CASE WHEN sd.seed IS NOT NULL THEN c_layout END
+                         ELSE ''::bytea END || coalesce(nw.revenue, r.revenue) END
     FROM _private_feature_batch b
     CROSS JOIN LATERAL (
         SELECT e.tail_week, e.append, e.keep, rf.read_from, (e.tail_week - rf.read_from) / 7 + 1 AS weeks_read
@@ -2050,9 +2015,7 @@ BEGIN
                         ELSE greatest(b.new_first, e.tail_week - 7 * (c_sold_tail - 1)) END AS read_from) rf
     ) t
     -- the old tails, when they are kept or appended to
-    LEFT JOIN LATERAL (SELECT x.sold_tail, x.revenue_tail,
-                              CASE WHEN x.tail_layout = c_layout THEN x.tail_seed END AS tail_seed
-                       FROM _private_feature_keys x
+    LEFT JOIN LATERAL (SELECT x.sold_tail, x.revenue_tail FROM _private_feature_keys x
                        WHERE (t.append OR t.keep) AND x.product_id = b.product_id AND x.location_id = b.location_id
                        OFFSET 0) o ON true
     -- the weeks the insert wrote, when they are all the tails need
@@ -2069,22 +2032,12 @@ BEGIN
               ORDER BY f.week_start) w
         WHERE NOT t.keep AND nw.p IS NULL
     ) r ON true
-    -- the state of the tail week: kept with the tails, else its stored row
-    -- (the kernel reads only the kinds that carry one; the rest are null)
-    CROSS JOIN LATERAL (
-        SELECT CASE WHEN t.keep THEN o.tail_seed
-                    ELSE (SELECT ARRAY[NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, f.ewm_units_sold_s2, f.ewm_units_sold_s4, f.ewm_units_sold_s8, f.ewm_units_sold_s13, f.ewm_revenue_s2, f.ewm_revenue_s4, f.ewm_revenue_s8, f.ewm_revenue_s13, f.ewm_units_received_s2, f.ewm_units_received_s4, f.ewm_units_received_s8, f.ewm_units_received_s13, f.ewm_units_returned_s2, f.ewm_units_returned_s4, f.ewm_units_returned_s8, f.ewm_units_returned_s13, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, f.cum_units_sold, f.cum_units_returned, f.cum_revenue, f.cum_units_received, f.cum_units_ordered, f.cum_units_invoiced, f.ytd_units_sold, f.ytd_revenue, f.weeks_since_first_sale, f.weeks_since_last_sale, f.last_invoice_unit_cost]::float8[] FROM features f
-                          WHERE f.product_id = b.product_id AND f.location_id = b.location_id
-                            AND f.week_start = t.tail_week) END AS seed
-        OFFSET 0  -- once a key: inlined, each use of sd.seed looked the row up again
-    ) sd
     WHERE b.runner = v_runner AND b.new_first IS NOT NULL
     ON CONFLICT (product_id, location_id) DO UPDATE
     SET first_week = excluded.first_week, tail_week = excluded.tail_week, sold_tail = excluded.sold_tail,
-        revenue_tail = excluded.revenue_tail, tail_seed = excluded.tail_seed, tail_layout = excluded.tail_layout
-    WHERE (fk.first_week, fk.tail_week, fk.sold_tail, fk.revenue_tail, fk.tail_seed, fk.tail_layout)
-          IS DISTINCT FROM (excluded.first_week, excluded.tail_week, excluded.sold_tail, excluded.revenue_tail,
-                            excluded.tail_seed, excluded.tail_layout);
+        revenue_tail = excluded.revenue_tail
+    WHERE (fk.first_week, fk.tail_week, fk.sold_tail, fk.revenue_tail)
+          IS DISTINCT FROM (excluded.first_week, excluded.tail_week, excluded.sold_tail, excluded.revenue_tail);
 END;
 $$;
 
@@ -2706,9 +2659,7 @@ CREATE TABLE t_schema_dump._private_feature_keys (
     first_week date NOT NULL,
     tail_week date,
     sold_tail bytea,
-    revenue_tail bytea,
-    tail_seed double precision[],
-    tail_layout integer
+    revenue_tail bytea
 )
 WITH (fillfactor='50');
 
@@ -6471,13 +6422,6 @@ GRANT ALL ON FUNCTION t_schema_dump.ensure_work_tables() TO t_schema_dump_pipeli
 
 REVOKE ALL ON FUNCTION t_schema_dump.expand_global_marks() FROM PUBLIC;
 GRANT ALL ON FUNCTION t_schema_dump.expand_global_marks() TO t_schema_dump_pipeline;
-
---
--- Name: FUNCTION feature_seed_layout(); Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner
---
-
-REVOKE ALL ON FUNCTION t_schema_dump.feature_seed_layout() FROM PUBLIC;
-GRANT ALL ON FUNCTION t_schema_dump.feature_seed_layout() TO t_schema_dump_pipeline;
 
 --
 -- Name: FUNCTION guard_shared_columns(); Type: ACL; Schema: t_schema_dump; Owner: t_schema_dump_owner

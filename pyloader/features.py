@@ -14,9 +14,7 @@ type, `{kind}`, `{input}` and `{description}` SQL literals (or NULL),
 `{param}` an integer or NULL, `{value}` its value in a row `f` of the
 features table: the stored column, or for a kind derived from other features
 of the same week (on_hand, on_order, cover, avg_price) its expression over
-them, computed when the row is read and never stored; `{state}` the stored
-column when the kernel seeds the kind from the week before (ewm, cumulative,
-year_to_date, weeks_since_*, last_unit_cost), else NULL.
+them, computed when the row is read and never stored.
 tests/reference/features.py computes the same declaration by kind in pandas.
 """
 from __future__ import annotations
@@ -48,10 +46,6 @@ class Kind:
     # over the features it needs (`needs`, {0}, {1}...), computed when the
     # row is read; None: stored, computed by the C kernel
     read: str | None = None
-    # the kernel seeds it from its own value of the week before (its running
-    # state): the seed of a computation needs only these (the kernel's
-    # switch over kinds at the start, ext/masterfile_kernel.c)
-    carries: bool = False
 
     @property
     def stored(self) -> bool:
@@ -62,7 +56,7 @@ KINDS = {
     "fact": Kind(True, None),
     "lag": Kind(True, "lag", description="{input} of the week {param} week(s) before; null before the key's first week."),
     "ewm": Kind(True, "span", description="Exponentially weighted mean of {input}, span {param} (a = 2/(span+1), "
-                                          "from the key's first week).", carries=True),
+                                          "from the key's first week)."),
     "mean": Kind(True, "window", description="Mean of {input} over the trailing {param} weeks."),
     "std": Kind(True, "window", description="Sample standard deviation of {input} over the trailing {param} weeks; "
                                             "null under 2 weeks."),
@@ -70,19 +64,18 @@ KINDS = {
     "zero_share": Kind(True, "window", description="Share of the trailing {param} weeks whose {input} is 0."),
     "slope": Kind(True, "window", description="Least-squares slope of {input} per week over the trailing {param} "
                                               "weeks; null under 2 weeks."),
-    "cumulative": Kind(True, None, description="Running sum of {input} from the key's first week through this one.",
-                       carries=True),
+    "cumulative": Kind(True, None, description="Running sum of {input} from the key's first week through this one."),
     "year_to_date": Kind(True, None, description="Running sum of {input} over the key's weeks of the same calendar "
-                                                 "year.", carries=True),
-    "weeks_since_first": Kind(True, None, "integer", carries=True),
-    "weeks_since_last": Kind(True, None, "integer", carries=True),
+                                                 "year."),
+    "weeks_since_first": Kind(True, None, "integer"),
+    "weeks_since_last": Kind(True, None, "integer"),
     "on_hand": Kind(False, None, read="{0} - {1} + {2}"),
     "on_order": Kind(False, None, read="greatest(0, {0} - {1})"),
     "cover": Kind(True, "span", read="CASE WHEN {3} > 0 THEN ({0} - {1} + {2}) / {3} END"),
     # the trailing means share their window's length: their ratio is the sums'
     # (units sold are >= 0: their mean is 0 only when every week's is)
     "avg_price": Kind(False, "window", read="CASE WHEN {1} <> 0 THEN {0} / {1} END"),
-    "last_unit_cost": Kind(False, None, carries=True),
+    "last_unit_cost": Kind(False, None),
 }
 # what a derived kind reads of the same week: (kind, input, param) of other
 # declared features, stored ones
@@ -122,12 +115,6 @@ class Feature:
     @property
     def stored(self) -> bool:
         return KINDS[self.kind].stored
-
-    @property
-    def state(self) -> str:
-        """Its column in a row `f` of the features table when the kernel seeds
-        it from the week before, else NULL (what a computation's seed needs)."""
-        return f"f.{self.name}" if KINDS[self.kind].carries else "NULL"
 
     def value(self, features) -> str:
         """Its value in a row `f` of the features table: the column, or the
@@ -224,8 +211,7 @@ def _literal(value) -> str:
 def render(template: str, feature: Feature, features) -> str:
     return template.format(name=feature.name, type=feature.sql_type, kind=_literal(feature.kind),
                            input=_literal(feature.input), param=_literal(feature.param),
-                           description=_literal(feature.comment), value=feature.value(features),
-                           state=feature.state)
+                           description=_literal(feature.comment), value=feature.value(features))
 
 
 PLACEHOLDER = re.compile(r"^(?P<indent>[ \t]*)@(?P<lset>features|all_features) (?P<line>[^@\n]+)@(?P<comma>,?)[ \t]*$"

@@ -59,14 +59,6 @@ def test_the_kernel_knows_the_kinds_the_declaration_may_store():
             kind.input, kind.param or "none", kind.sql_type == "integer"), name
     (c_lookback,) = re.findall(r"^#define MAX_LOOKBACK (\d+)\b", c_source, re.MULTILINE)
     assert int(c_lookback) == features.LOOKBACK
-    # the kinds the kernel seeds from the week before: what a key's tails keep
-    # of its last week (the `{state}` of a template)
-    seeding = c_source[c_source.index("/* the running state at the week before the start"):]
-    seeding = seeding[:seeding.index("\n\tfor (int p = ")]
-    enum = dict(zip(re.findall(r"K_(\w+)", c_source[c_source.index("typedef enum"):c_source.index("} Kind;")]),
-                    [name for name, *_ in table]))
-    assert {enum[k] for k in re.findall(r"case K_(\w+):", seeding)} == {
-        n for n, k in features.KINDS.items() if k.carries}
 
 
 def test_a_declaration_the_kernel_cannot_compute_is_refused():

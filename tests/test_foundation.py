@@ -225,29 +225,38 @@ def test_a_tenant_upgraded_over_replaced_trigger_functions_at_once_equals_a_fres
 
 
 def test_the_latest_revisions_downgrade_and_upgrade_again_to_a_fresh_tenant(db_url):
-    """t0022 and t0021 undone: the keys' tails lose their seed columns and the
-    line tables' key indexes their INCLUDEd columns (under the same names);
-    upgraded again, the tenant equals a fresh one."""
+    """t0023, t0022 and t0021 undone in turn: t0023's downgrade gives the
+    keys' tails their seed columns back (empty), t0022's takes them away and
+    t0021's takes the line tables' key indexes' INCLUDEd columns (under the
+    same names); upgraded again, the tenant equals a fresh one, which has
+    neither the seed columns nor the function that hashed their layout."""
     from alembic import command
 
     from pyloader import db
 
+    def seed_columns(conn) -> set:
+        return row_set(conn, "SELECT attname FROM pg_attribute WHERE attrelid = 't_back._private_feature_keys'::regclass"
+                             " AND attname IN ('tail_seed', 'tail_layout') AND NOT attisdropped")
+
     tenants.create_tenant("fresh", db_url, schedule=False)
     tenants.create_tenant("back", db_url, schedule=False)
-    with migrate.engine(db_url).connect() as c, c.begin():
-        raw = c.connection.driver_connection
-        db.as_owner(raw, "t_back")
-        command.downgrade(migrate._alembic_config("tenant", c, "t_back"), "t0020")
-        db.leave_tenant(raw)
+    with psycopg.connect(db_url) as conn:
+        assert seed_columns(conn) == set()
+        assert row_set(conn, "SELECT proname FROM pg_proc WHERE proname = 'feature_seed_layout'") == set()
+    for revision, seed in (("t0022", {("tail_seed",), ("tail_layout",)}), ("t0020", set())):
+        with migrate.engine(db_url).connect() as c, c.begin():
+            raw = c.connection.driver_connection
+            db.as_owner(raw, "t_back")
+            command.downgrade(migrate._alembic_config("tenant", c, "t_back"), revision)
+            db.leave_tenant(raw)
+        with psycopg.connect(db_url) as conn:
+            assert seed_columns(conn) == seed, revision
     with psycopg.connect(db_url) as conn:
         indexes = dict(conn.execute(
             "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index i"
             " JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relnamespace = 't_back'::regnamespace"
             " AND c.relname LIKE 'erp_%%_key_date'").fetchall())
-        seed = row_set(conn, "SELECT attname FROM pg_attribute WHERE attrelid = 't_back._private_feature_keys'::regclass"
-                             " AND attname IN ('tail_seed', 'tail_layout') AND NOT attisdropped")
     assert len(indexes) == 4 and not any("INCLUDE" in d for d in indexes.values()), indexes
-    assert seed == set()
     with migrate.engine(db_url).connect() as c, c.begin():
         migrate.upgrade_tenant(c, "t_back", "head")
     dump = schema_dump(db_url)

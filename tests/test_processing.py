@@ -216,21 +216,22 @@ FEATURES_FETCHED = ("SELECT sum(pg_stat_get_xact_tuples_fetched(indexrelid))::bi
 
 
 @pytest.mark.skipif(CITUS and CITUS_SHARDING, reason="on Citus the features' reads are counted on its worker's shards")
-def test_a_roll_stages_its_keys_from_the_tails_alone(loaded):
-    # the tails keep the running state of their week (migration t0022): a
-    # roll's keys are staged without a stored row fetched, each seeded with
-    # the state of its last row (on a vacuumed table the probe for rows past
-    # the tails is index-only, and a seed read from the rows would fetch)
+def test_a_roll_stages_each_key_from_its_tails_and_one_stored_row(loaded):
+    # a calendar roll's keys take the weeks before the start from the tails
+    # and the running state from the stored row of the tail week: one row
+    # fetched a key (on a vacuumed table the probe for rows past the tails
+    # is index-only), staged as the kernel's seed in the declaration's order
     process(loaded)
+    stored = ", ".join(f"f.{f.name}" for f in declaration.stored())
     with loaded.connect() as admin:
         admin.execute("VACUUM ANALYZE features")
         keys = admin.execute("SELECT product_id, location_id, tail_week FROM _private_feature_keys "
                              "ORDER BY product_id, location_id LIMIT 5").fetchall()
         end = scalar(admin, "SELECT end_week()")
         want = admin.execute(psycopg.sql.SQL(
-            "SELECT {seed} FROM features f JOIN _private_feature_keys k USING (product_id, location_id) "
+            "SELECT ARRAY[{stored}]::float8[] FROM features f JOIN _private_feature_keys k USING (product_id, location_id) "
             "WHERE f.week_start = k.tail_week ORDER BY product_id, location_id LIMIT 5").format(
-            seed=psycopg.sql.SQL(seed_of_row()))).fetchall()
+            stored=psycopg.sql.SQL(stored))).fetchall()
     assert all(k[2] == end for k in keys)
     with loaded.connect("pipeline", autocommit=False) as conn:
         conn.execute("RESET ROLE")
@@ -246,36 +247,8 @@ def test_a_roll_stages_its_keys_from_the_tails_alone(loaded):
         conn.execute("RESET ROLE")
         fetched = scalar(conn, FEATURES_FETCHED) - before
         conn.rollback()
-    assert fetched == 0
-    assert staged == [(k[2] + dt.timedelta(weeks=1), True, w[0]) for k, w in zip(keys, want)]
-    assert all(w[0] is not None for w in want)
-
-
-@pytest.mark.skipif(CITUS and CITUS_SHARDING, reason="on Citus the features' reads are counted on its worker's shards")
-def test_a_rebuilt_key_reads_its_seed_once(loaded):
-    # a rebuild of keys that have no rows stores the seed of the row it
-    # wrote for the end week, read back once a key (an inlined lateral read
-    # it once for each place the insert names it: 10 fetches for 5 keys)
-    process(loaded)
-    with loaded.connect("pipeline", autocommit=False) as conn:
-        conn.execute("RESET ROLE")
-        keys = conn.execute("SELECT product_id, location_id FROM _private_feature_keys "
-                            "ORDER BY product_id, location_id LIMIT 5").fetchall()
-        p, l = [k[0] for k in keys], [k[1] for k in keys]
-        conn.execute("DELETE FROM features WHERE (product_id, location_id) IN (SELECT * FROM unnest(%s::text[], %s::text[]))",
-                     (p, l))
-        conn.execute("DELETE FROM _private_feature_keys WHERE (product_id, location_id) IN "
-                     "(SELECT * FROM unnest(%s::text[], %s::text[]))", (p, l))
-        before = scalar(conn, FEATURES_FETCHED)
-        conn.execute(psycopg.sql.SQL("SET ROLE {}").format(psycopg.sql.Identifier(loaded.role("pipeline"))))
-        assert scalar(conn, "SELECT refresh_features(%s, %s, %s)", (p, l, [None] * len(keys))) > 0
-        conn.execute("RESET ROLE")
-        fetched = scalar(conn, FEATURES_FETCHED) - before
-        stored, want = stored_tails(conn), tails_of_rows(conn)
-        conn.rollback()
     assert fetched == len(keys)
-    assert stored == want
-    assert sum(1 for t in stored if t[:2] in keys and t[6] is not None) == len(keys)
+    assert staged == [(k[2] + dt.timedelta(weeks=1), True, w[0]) for k, w in zip(keys, want)]
 
 
 def test_a_runner_starting_during_an_expansion_waits_for_it(loaded):
@@ -479,44 +452,26 @@ def stored_features(conn) -> list:
 
 
 def stored_tails(conn) -> list:
-    return conn.execute("SELECT product_id, location_id, first_week, tail_week, sold_tail, revenue_tail,"
-                        " tail_seed, tail_layout FROM _private_feature_keys ORDER BY product_id, location_id").fetchall()
-
-
-def seed_of_row() -> str:
-    """A row `f`'s running state as the tails keep it (migration t0022): one
-    element per stored feature, the value of each kind the kernel seeds
-    from the week before, null for the others."""
-    return "ARRAY[" + ", ".join(f.state for f in declaration.stored()) + "]::float8[]"
-
-
-def seed_layout() -> str:
-    """The declaration's order of the stored features, as tail_layout holds it."""
-    return ", ".join(f.name for f in declaration.stored())
+    return conn.execute("SELECT product_id, location_id, first_week, tail_week, sold_tail, revenue_tail"
+                        " FROM _private_feature_keys ORDER BY product_id, location_id").fetchall()
 
 
 def tails_of_rows(conn) -> list:
-    """_private_feature_keys as its stored rows say it must be (migrations
-    t0010, t0022): the tails end at the key's last row, units_sold of up to
-    104 weeks and revenue of up to 51, oldest first, as float8send() values,
-    and the running state of that last row in the declaration's order."""
-    return conn.execute(psycopg.sql.SQL("""
+    """_private_feature_keys as its stored rows say it must be (migration t0010): the
+    tails end at the key's last row, units_sold of up to 104 weeks and revenue
+    of up to 51, oldest first, as float8send() values."""
+    return conn.execute("""
         SELECT k.product_id, k.location_id, k.first_week, t.tail_week,
                string_agg(float8send(f.units_sold), ''::bytea ORDER BY f.week_start)
                    FILTER (WHERE f.week_start > t.tail_week - 7 * 104),
                string_agg(float8send(f.revenue), ''::bytea ORDER BY f.week_start)
-                   FILTER (WHERE f.week_start > t.tail_week - 7 * 51),
-               s.seed, CASE WHEN s.seed IS NOT NULL THEN hashtext({layout}) END
+                   FILTER (WHERE f.week_start > t.tail_week - 7 * 51)
         FROM _private_feature_keys k
         CROSS JOIN LATERAL (SELECT max(f.week_start) AS tail_week FROM features f
                             WHERE f.product_id = k.product_id AND f.location_id = k.location_id) t
-        LEFT JOIN LATERAL (SELECT {seed} AS seed FROM features f
-                           WHERE f.product_id = k.product_id AND f.location_id = k.location_id
-                             AND f.week_start = t.tail_week) s ON true
         LEFT JOIN features f ON f.product_id = k.product_id AND f.location_id = k.location_id
-        GROUP BY k.product_id, k.location_id, k.first_week, t.tail_week, s.seed
-        ORDER BY k.product_id, k.location_id""").format(
-        layout=psycopg.sql.Literal(seed_layout()), seed=psycopg.sql.SQL(seed_of_row()))).fetchall()
+        GROUP BY k.product_id, k.location_id, k.first_week, t.tail_week
+        ORDER BY k.product_id, k.location_id""").fetchall()
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -587,7 +542,7 @@ def test_calendar_rolls_append_to_the_tails(tenant):
             incremental = stored_features(admin)
             tails = stored_tails(admin)
     with tenant.connect() as admin:
-        assert {(p, len(s) // 8, len(r) // 8) for p, _, _, _, s, r, *_ in tails} == {("P1", 104, 51), ("P22", 66, 51)}
+        assert {(p, len(s) // 8, len(r) // 8) for p, _, _, _, s, r in tails} == {("P1", 104, 51), ("P22", 66, 51)}
         admin.execute("SELECT mark_all_keys(NULL, 'features')")
     process(tenant)
     with tenant.connect() as admin:

@@ -111,7 +111,7 @@ BEGIN
                    ' store_feature_tails(date, text[], text[], date[], integer[], bytea[], bytea[]),'
                    ' refresh_plans(text[], text[]), ensure_work_tables(),'
                    ' end_week_moved(), check_end_week(), expand_global_marks(), wait_for_global_marks(),'
-                   ' prepare_queue(), feature_seed_layout(),'
+                   ' prepare_queue(),'
                    ' mark_all_keys(date, text), mark_continuations(text[], text[], date[])'
                    ' TO %I', v_pipeline);
     EXECUTE format('GRANT EXECUTE ON FUNCTION end_week() TO %I', v_reader);

@@ -1,0 +1,42 @@
+"""The keys' tails no longer keep the running state of their week (t0022 undone).
+
+Revision ID: t0023
+Revises: t0022
+
+t0022 kept, beside each key's tails, the running state of its tail week's
+row (tail_seed, and tail_layout, the declaration's order it followed), so
+that a calendar roll would seed a key without reading that row from the
+features table. Measured at 1x and 10x (docs/benchmarks.md, "the seed at
+10x"), the roll touched a fifth fewer blocks of features and took the same
+time: the row it reads instead is one index descent and one heap page a key,
+mostly in shared buffers, and the roll's time is the kernel's and the new
+rows' index insertions. The state cost about 250 bytes a key (13 a
+key-week) and a second source for what the row already holds; a roll seeds
+from the stored row again (sql/tenant/060_features.sql), and the columns and
+the function that hashed the layout go.
+
+Dropping columns changes the catalog only; the space is reclaimed as rows
+are rewritten. Downgrade adds the columns back empty: t0022's code reads a
+null seed as "read the stored row".
+"""
+from alembic import op
+
+revision = "t0023"
+down_revision = "t0022"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    # the ALTER waits for a batch writing the table: give up rather than
+    # queue the pipeline behind it (migrate names the tenant; run it again)
+    op.execute("SET LOCAL lock_timeout = '10s'")
+    op.execute("ALTER TABLE _private_feature_keys DROP COLUMN IF EXISTS tail_seed, DROP COLUMN IF EXISTS tail_layout")
+    # written by t0022's sql/tenant at reload; nothing of this one calls it
+    op.execute("DROP FUNCTION IF EXISTS feature_seed_layout()")
+
+
+def downgrade() -> None:
+    op.execute("SET LOCAL lock_timeout = '10s'")
+    op.execute("ALTER TABLE _private_feature_keys ADD COLUMN tail_seed double precision[], "
+               "ADD COLUMN tail_layout integer")
