@@ -6,12 +6,13 @@ Revises: t0022
 t0022 kept, beside each key's tails, the running state of its tail week's
 row (tail_seed, and tail_layout, the declaration's order it followed), so
 that a calendar roll would seed a key without reading that row from the
-features table. Measured at 1x and 10x (docs/benchmarks.md, "the seed at
-10x"), the roll touched a fifth fewer blocks of features and took the same
-time: the row it reads instead is one index descent and one heap page a key,
-mostly in shared buffers, and the roll's time is the kernel's and the new
-rows' index insertions. The state cost about 250 bytes a key (13 a
-key-week) and a second source for what the row already holds; a roll seeds
+features table. But the seed was itself read from that row when the tails
+were written, so a roll read one row a key either way: measured on one 1x
+tenant each (docs/benchmarks.md, "t0022's seed undone"), a roll touches the
+same blocks of features with and without it and takes the same time, at
+10x too ("the seed at 10x"). The state cost about 1,370 bytes a key (13 a
+key-week: the pages of _private_feature_keys hold two keys instead of
+three) and a second source for what the row already holds; a roll seeds
 from the stored row again (sql/tenant/060_features.sql), and the columns and
 the function that hashed the layout go.
 
