@@ -225,7 +225,7 @@ def test_a_tenant_upgraded_over_replaced_trigger_functions_at_once_equals_a_fres
 
 
 def test_the_latest_revisions_downgrade_and_upgrade_again_to_a_fresh_tenant(db_url):
-    """t0023, t0022 and t0021 undone in turn: t0023's downgrade gives the
+    """t0024, t0022 and t0021 undone in turn: t0024's downgrade gives the
     keys' tails their seed columns back (empty), t0022's takes them away and
     t0021's takes the line tables' key indexes' INCLUDEd columns (under the
     same names); upgraded again, the tenant equals a fresh one, which has

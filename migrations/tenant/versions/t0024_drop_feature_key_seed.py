@@ -1,6 +1,6 @@
 """The keys' tails no longer keep the running state of their week (t0022 undone).
 
-Revision ID: t0023
+Revision ID: t0024
 Revises: t0022
 
 t0022 kept, beside each key's tails, the running state of its tail week's
@@ -16,13 +16,17 @@ three) and a second source for what the row already holds; a roll seeds
 from the stored row again (sql/tenant/060_features.sql), and the columns and
 the function that hashed the layout go.
 
+Not t0023: that ID named another migration in 57a37bb (the seed returned
+by the insert), reverted the same day. A database migrated at that commit
+then stops at an unknown revision instead of skipping this one.
+
 Dropping columns changes the catalog only; the space is reclaimed as rows
 are rewritten. Downgrade adds the columns back empty: t0022's code reads a
 null seed as "read the stored row".
 """
 from alembic import op
 
-revision = "t0023"
+revision = "t0024"
 down_revision = "t0022"
 branch_labels = None
 depends_on = None
