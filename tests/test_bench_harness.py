@@ -1,15 +1,19 @@
 """The benchmarks' harness (bench/common.py) where its logic decides what is
 recorded: a command run under a memory cap reports that it did not finish
-(not a figure), an in-memory baseline too, and a long benchmark's section
-replaces its own in docs/benchmarks.md and keeps the others.
+(not a figure), an in-memory baseline too, a long benchmark's section
+replaces its own in docs/benchmarks.md and keeps the others, and the
+rebuild's probe (bench/rebuild_parts.py) times the computation the pipeline
+makes, not another.
 """
 from __future__ import annotations
 
 import sys
 
-from bench import bench_features
+from bench import bench_features, rebuild_parts
 from bench.common import doc_sections, measured, record_section
 from tests import lines
+from tests.conftest import scalar
+from tests.test_features import AS_OF, process
 
 MB = 2**20
 # in chunks of 8 MB, every byte written, so the pages are resident (a zeroed
@@ -49,3 +53,32 @@ def test_a_section_is_recorded_in_place(tmp_path):
     record_section("## Three\n\nthird", doc)
     assert doc.read_text().startswith("# Benchmarks\n\nheader\n\n## One")
     assert doc_sections(doc) == ["## One\n\nfirst, again", "## Two\n\nsecond", "## Three\n\nthird"]
+
+
+def test_the_rebuild_probe_computes_what_the_pipeline_stored(tenant):
+    """bench/rebuild_parts.py times the steps of write_feature_rows from the
+    tenant's own statement: its rows equal the pipeline's, value for value,
+    and the windows it computes from the lags equal the stored ones."""
+    with tenant.connect() as admin:
+        admin.execute("UPDATE settings SET as_of_date = %s", (AS_OF,))
+    with tenant.connect("loader") as conn:
+        for table, rows in lines.generate(5, products=4, locations=3).items():
+            lines.insert(conn, table, rows)
+    process(tenant)
+    with tenant.connect() as admin:
+        stored = scalar(admin, "SELECT count(*) FROM features")
+        keys = scalar(admin, "SELECT count(*) FROM _private_feature_keys")
+    assert stored > 10 * 20 and keys >= 10
+
+    r = rebuild_parts.parts(tenant.url, tenant.schema)
+    assert r["batches"] == 1 and r["rows"] == stored
+    assert r["differing"] == 0
+    assert all(seconds > 0 for seconds in r["steps"])
+    assert {c["rows"] for c in r["copies"].values()} == {stored}
+    with tenant.connect() as admin:
+        assert scalar(admin, "SELECT to_regclass('bench_features_copy')") is None
+        assert scalar(admin, "SELECT count(*) FROM _private_feature_batch") == 0
+
+    w = rebuild_parts.read_time_windows(tenant.url, tenant.schema)
+    assert w["max_relative_difference"] < 1e-12 and w["null_disagreements"] == 0
+    assert len(w["reads_ms"]["stored"]) == len(w["reads_ms"]["derived"]) == 3
