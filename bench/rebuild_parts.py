@@ -19,10 +19,13 @@ the previous one's. Then every row of `features` copied table to table
 WAL each logged copy wrote: what writing the rows costs whatever computes
 them. Last, the eleven trailing windows of units_sold of 13 weeks or fewer
 computed from the same row's units_sold and lags instead of stored (what
-storing them spares): their largest difference from the stored values, and
-the latest week of every key read with them (EXPLAIN ANALYZE's execution,
-3 runs each, alternating) against the stored columns. The statement is the tenant's own, read from its `write_feature_rows`
-(the kernel's declaration expanded), so this measures what is installed.
+not storing them would cost): their largest difference from the stored
+values, and the latest week of every key read with them (EXPLAIN ANALYZE's
+execution, 3 runs each, alternating) against the stored columns.
+
+The statement is the tenant's own, read from its `write_feature_rows` (the
+kernel's declaration expanded), so this measures what is installed;
+tests/test_bench_harness.py holds the probe's rows equal to the pipeline's.
 """
 from __future__ import annotations
 
@@ -79,6 +82,7 @@ def parts(url: str, schema: str) -> dict:
         for lo in range(0, len(keys[0]), BATCH):
             p, l = keys[0][lo:lo + BATCH], keys[1][lo:lo + BATCH]
             for n, step in enumerate(steps):
+                # every step stages the batch first (in its own transaction)
                 started = time.perf_counter()
                 conn.execute(steps[0], (p, l, [None] * len(p)))
                 if n:
